@@ -1,0 +1,45 @@
+# Two commands (see README):  make app   and   make test
+# Each creates .venv and installs what it needs the first time.
+PYTHON ?= python3
+VENV   ?= .venv
+# Pinned so CI installs in seconds from the local wheel; elsewhere pip fetches the matching
+# build from PyPI (CUDA on Linux). Override freely: make app TORCH="torch==2.9.1"
+TORCH  ?= torch==2.13.0
+BIN     = $(VENV)/bin
+
+.PHONY: app test install browser notebooks shipped-model benchmark
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet "$(TORCH)"
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	touch $@
+
+install: $(VENV)/.installed
+
+app: install
+	$(BIN)/streamlit run app/main.py
+
+# Debian's Chromium and a CJK font for the browser tests (Playwright's own browser download
+# does not work offline). Skipped when already there or when we cannot install packages.
+browser:
+	@if [ ! -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -qi "wenquanyi\|wqy"; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null) \
+	      || echo "warning: could not install chromium; browser tests will be skipped"; \
+	  else echo "note: /usr/bin/chromium missing and not root; browser tests will be skipped"; fi; \
+	fi
+
+test: install browser
+	$(BIN)/python -m pytest
+
+# Re-create the shipped model exactly as the README describes.
+shipped-model: install
+	$(BIN)/python -m lessons.train --preset classroom --seed 1337 --out runs/classroom
+	cp runs/classroom/model.safetensors lessons/assets/classroom.safetensors
+
+benchmark: install
+	$(BIN)/python benchmarks/train_speed.py

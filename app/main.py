@@ -1,0 +1,57 @@
+"""LLM Explorer: the one navigation list and the sidebar. Run: streamlit run app/main.py"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import streamlit as st
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:          # lets `streamlit run app/main.py` find lessons/ and app/
+    sys.path.insert(0, str(ROOT))
+
+from app import state  # noqa: E402
+from lessons.i18n import LANGUAGES  # noqa: E402
+
+# (file, translation key of its title, icon). A new concept adds one line here.
+PAGES = [
+    ("pages/home.py", "app.home_title", ":material/school:"),
+    ("pages/tokenization.py", "tokenization.title", ":material/text_fields:"),
+    ("pages/embeddings.py", "embeddings.title", ":material/scatter_plot:"),
+    ("pages/attention.py", "attention.title", ":material/grid_on:"),
+    ("pages/training.py", "training.title", ":material/monitoring:"),
+    ("pages/softmax.py", "softmax.title", ":material/functions:"),
+]
+
+
+def sidebar() -> None:
+    with st.sidebar:
+        st.selectbox(state.tr("app.language"), list(LANGUAGES), key=state.LANG_KEY,
+                     format_func=LANGUAGES.get)
+        checkpoint = state.active_checkpoint()
+        st.markdown(f"**{state.tr('app.active_model')}**")
+        st.caption(state.tr("app.model_summary", name=state.active_model_name(),
+                            params=f"{checkpoint.model.num_parameters():,}",
+                            layers=checkpoint.model.config.n_layer,
+                            heads=checkpoint.model.config.n_head,
+                            tokenizer=checkpoint.tokenizer.kind,
+                            vocab=checkpoint.tokenizer.vocab_size))
+        if st.session_state.get(state.MODEL_KEY) and st.button(state.tr("app.back_to_shipped")):
+            state.use_shipped_model()
+            st.rerun()
+        st.selectbox(state.tr("app.device"), state.device_choices(), key=state.DEVICE_KEY)
+        st.caption(state.tr("app.device_in_use", device=state.device()))
+
+
+def main() -> None:
+    st.set_page_config(page_title="LLM Explorer", page_icon=":material/school:", layout="wide")
+    st.session_state.setdefault(state.LANG_KEY, "en")
+    pages = [st.Page(path, title=state.tr(title), icon=icon, default=(i == 0))
+             for i, (path, title, icon) in enumerate(PAGES)]
+    navigation = st.navigation(pages)
+    sidebar()
+    navigation.run()
+
+
+if __name__ == "__main__":   # streamlit runs this file as __main__; pages import PAGES
+    main()

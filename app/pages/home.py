@@ -1,0 +1,24 @@
+"""Home: what the course is, a link to each lesson, and the model behind them."""
+import streamlit as st
+
+from app import state
+from app.main import PAGES
+
+st.title(state.tr("app.home_heading"))
+state.prose("app", "home_intro")
+state.prose("app", "home_how")
+
+st.subheader(state.tr("app.home_pages"))
+for path, title_key, icon in PAGES[1:]:
+    topic = title_key.split(".")[0]
+    st.page_link(path, label=state.tr(title_key), icon=icon)
+    st.caption(state.tr(f"{topic}.summary"))
+st.caption(state.tr("app.home_notebooks"))
+
+st.subheader(state.tr("app.home_model_heading"))
+checkpoint = state.active_checkpoint()
+val_losses = [row["val_loss"] for row in checkpoint.metrics if row.get("val_loss") is not None]
+config = checkpoint.model.config
+st.markdown(state.tr("app.home_model", params=f"{checkpoint.model.num_parameters():,}",
+                     layers=config.n_layer, heads=config.n_head, block=config.block_size,
+                     val_loss=f"{val_losses[-1]:.3f}" if val_losses else "–"))

@@ -1,0 +1,64 @@
+"""What every page shares: the language, the active model and the device.
+
+Pages call these instead of touching ``st.session_state`` keys directly, so the keys live in
+one place. Streamlit caching lives only here in app/ (design principle 10).
+"""
+from __future__ import annotations
+
+import streamlit as st
+
+from lessons.checkpoint import Checkpoint, load_shipped_model
+from lessons.i18n import DEFAULT_LANGUAGE, t
+from lessons.training import available_devices, pick_device
+
+LANG_KEY = "lang"
+MODEL_KEY = "active_model"        # (name, Checkpoint) chosen in this session, or absent
+DEVICE_KEY = "device"
+
+
+def lang() -> str:
+    return st.session_state.get(LANG_KEY, DEFAULT_LANGUAGE)
+
+
+def tr(key: str, **values) -> str:
+    """t() in the language this session chose."""
+    return t(key, lang(), **values)
+
+
+@st.cache_resource(show_spinner=False)
+def shipped_checkpoint() -> Checkpoint:
+    # one read-only copy shared by all sessions; pages never train it in place
+    return load_shipped_model()
+
+
+def active_checkpoint() -> Checkpoint:
+    chosen = st.session_state.get(MODEL_KEY)
+    return chosen[1] if chosen else shipped_checkpoint()
+
+
+def active_model_name() -> str:
+    chosen = st.session_state.get(MODEL_KEY)
+    return chosen[0] if chosen else tr("app.shipped_model_name")
+
+
+def use_model(name: str, checkpoint: Checkpoint) -> None:
+    """Make a model the one every page shows, for this session only."""
+    st.session_state[MODEL_KEY] = (name, checkpoint)
+
+
+def use_shipped_model() -> None:
+    st.session_state.pop(MODEL_KEY, None)
+
+
+def device() -> str:
+    """The device this session trains on ('auto' resolved)."""
+    return pick_device(st.session_state.get(DEVICE_KEY, "auto"))
+
+
+def device_choices() -> list[str]:
+    return ["auto"] + available_devices()
+
+
+def prose(topic: str, key: str) -> None:
+    """Show one section of a lesson's prose as Markdown."""
+    st.markdown(tr(f"{topic}.{key}"))

@@ -1,0 +1,159 @@
+"""Checkpoints: one ``.safetensors`` file holds the weights, and its metadata holds the model
+config, the tokenizer, the training config and the metrics, all as JSON.
+
+Never pickle: safetensors stores plain arrays, so loading a file cannot run code. Anything
+that is not one of our safetensors files is refused with a ``CheckpointError`` that says why.
+
+Optional weight *snapshots* taken during training (for the "watch it learn" sliders) live in
+the same file under ``snapshot.<step>.<name>``, stored in float16 to keep the file small.
+"""
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+
+import torch
+from safetensors import SafetensorError, safe_open
+from safetensors.torch import save as save_to_bytes
+
+from .config import ConfigError, ModelConfig, TrainConfig, config_from_dict, config_to_dict
+from .model import GPT
+from .tokenization import TokenizerError, tokenizer_from_dict
+
+FORMAT = "llm-explorer/1"
+TIED = "lm_head.weight"   # the same tensor as token_embedding.weight; stored once
+
+
+class CheckpointError(ValueError):
+    """A file that is not a usable checkpoint; the message is shown to the learner."""
+
+
+@dataclass
+class Checkpoint:
+    model: GPT
+    tokenizer: object
+    train_config: TrainConfig | None = None
+    metrics: list[dict] = field(default_factory=list)
+    snapshots: dict[int, dict[str, torch.Tensor]] = field(default_factory=dict)
+
+    def snapshot_model(self, step: int) -> GPT:
+        """A copy of the model with the weights it had at ``step``."""
+        model = GPT(self.model.config)
+        weights = {k: v.float() for k, v in self.snapshots[step].items()}
+        model.load_state_dict(weights, strict=False)
+        return model.eval()
+
+
+def checkpoint_bytes(model: GPT, tokenizer, train_config: TrainConfig | None = None,
+                     metrics: list[dict] | None = None,
+                     snapshots: dict[int, dict[str, torch.Tensor]] | None = None) -> bytes:
+    tensors = {k: v.detach().float().cpu().contiguous()
+               for k, v in model.state_dict().items() if k != TIED}
+    for step, weights in (snapshots or {}).items():
+        for k, v in weights.items():
+            if k != TIED:
+                tensors[f"snapshot.{step}.{k}"] = v.detach().half().cpu().contiguous()
+    metadata = {
+        "format": FORMAT,
+        "model_config": json.dumps(config_to_dict(model.config)),
+        "tokenizer": json.dumps(tokenizer.to_dict()),
+        "train_config": json.dumps(config_to_dict(train_config) if train_config else None),
+        "metrics": json.dumps(metrics or []),
+    }
+    return save_to_bytes(tensors, metadata=metadata)
+
+
+def save_checkpoint(path: str, model: GPT, tokenizer, **kwargs) -> None:
+    data = checkpoint_bytes(model, tokenizer, **kwargs)
+    tmp = f"{path}.tmp"
+    with open(tmp, "wb") as f:       # write then rename: a crash never leaves half a file
+        f.write(data)
+    os.replace(tmp, path)
+
+
+def load_checkpoint(source) -> Checkpoint:
+    """Load from a path or from bytes (an upload). Raises CheckpointError on anything else."""
+    if isinstance(source, (bytes, bytearray)):
+        tensors, metadata = _read_safetensors_bytes(bytes(source))
+    else:
+        try:
+            with open(source, "rb") as f:
+                data = f.read()
+        except OSError as exc:
+            raise CheckpointError(f"cannot read {source}: {exc.strerror}") from exc
+        tensors, metadata = _read_safetensors_bytes(data)
+    if metadata.get("format") != FORMAT:
+        raise CheckpointError("this safetensors file was not saved by LLM Explorer "
+                              "(its metadata has no LLM Explorer format tag)")
+    try:
+        model_config = config_from_dict(ModelConfig, json.loads(metadata["model_config"]))
+        tokenizer = tokenizer_from_dict(json.loads(metadata["tokenizer"]))
+        train_dict = json.loads(metadata.get("train_config") or "null")
+        train_config = config_from_dict(TrainConfig, train_dict) if train_dict else None
+        metrics = json.loads(metadata.get("metrics") or "[]")
+    except (KeyError, json.JSONDecodeError, ConfigError, TokenizerError, TypeError) as exc:
+        raise CheckpointError(f"the checkpoint's settings are damaged: {exc}") from exc
+    if tokenizer.vocab_size != model_config.vocab_size:
+        raise CheckpointError(f"the tokenizer has {tokenizer.vocab_size} tokens but the model "
+                              f"expects {model_config.vocab_size}")
+    weights = {k: v for k, v in tensors.items() if not k.startswith("snapshot.")}
+    model = GPT(model_config)
+    _load_weights(model, weights)
+    return Checkpoint(model.eval(), tokenizer, train_config, metrics, _group_snapshots(tensors))
+
+
+def _read_safetensors_bytes(data: bytes):
+    if data[:2] in (b"\x80\x02", b"\x80\x03", b"\x80\x04", b"\x80\x05") or data[:2] == b"PK":
+        raise CheckpointError("this looks like a pickle / PyTorch .pt file; only .safetensors "
+                              "checkpoints are accepted, because loading a pickle can run code")
+    import tempfile
+    # safe_open wants a file; a temporary one keeps uploads off any user-chosen path
+    with tempfile.NamedTemporaryFile(suffix=".safetensors") as tmp:
+        tmp.write(data)
+        tmp.flush()
+        try:
+            with safe_open(tmp.name, framework="pt") as f:
+                metadata = f.metadata() or {}
+                tensors = {k: f.get_tensor(k) for k in f.keys()}
+        except (SafetensorError, OSError, ValueError, RuntimeError) as exc:
+            raise CheckpointError(f"this is not a valid safetensors file (it may be truncated "
+                                  f"or corrupt): {exc}") from exc
+    return tensors, metadata
+
+
+def _load_weights(model: GPT, weights: dict[str, torch.Tensor]) -> None:
+    expected = {k: v.shape for k, v in model.state_dict().items() if k != TIED}
+    missing = sorted(set(expected) - set(weights))
+    unexpected = sorted(set(weights) - set(expected))
+    wrong = [f"{k}: file {tuple(weights[k].shape)}, model {tuple(expected[k])}"
+             for k in expected if k in weights and weights[k].shape != expected[k]]
+    if missing or unexpected or wrong:
+        details = "; ".join(filter(None, [
+            f"missing {', '.join(missing[:3])}" if missing else "",
+            f"unexpected {', '.join(unexpected[:3])}" if unexpected else "",
+            f"wrong shape {', '.join(wrong[:3])}" if wrong else ""]))
+        raise CheckpointError(f"the weights do not fit the model described in the file ({details})")
+    model.load_state_dict({k: v.float() for k, v in weights.items()}, strict=False)
+
+
+def _group_snapshots(tensors: dict[str, torch.Tensor]) -> dict[int, dict[str, torch.Tensor]]:
+    snapshots: dict[int, dict[str, torch.Tensor]] = {}
+    for key, value in tensors.items():
+        if key.startswith("snapshot."):
+            _, step, name = key.split(".", 2)
+            snapshots.setdefault(int(step), {})[name] = value
+    return dict(sorted(snapshots.items()))
+
+
+SHIPPED_MODEL = "classroom.safetensors"
+
+
+def shipped_model_path() -> str:
+    from importlib import resources
+    return str(resources.files("lessons").joinpath("assets", SHIPPED_MODEL))
+
+
+def load_shipped_model() -> Checkpoint:
+    """The small model trained on the embedded corpus that every page opens on (README)."""
+    return load_checkpoint(shipped_model_path())

@@ -1,0 +1,140 @@
+"""Model and training settings as frozen dataclasses, plus the named presets.
+
+A preset is a pair (ModelConfig, TrainConfig). Everything the app, the CLI, the notebooks
+and the tests train goes through one of these, so a number in the README can always be
+reproduced by naming its preset.
+
+>>> model, train = PRESETS["tiny"]
+>>> model.n_layer, train.max_iters
+(1, 60)
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields, replace
+
+
+class ConfigError(ValueError):
+    """A setting that cannot work (e.g. heads that do not divide the width)."""
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    vocab_size: int = 96
+    block_size: int = 64      # longest context the model sees, in tokens
+    n_layer: int = 4
+    n_head: int = 4
+    n_embd: int = 128         # embedding width; each head gets n_embd // n_head
+    dropout: float = 0.0
+    bias: bool = True         # biases in Linear layers and LayerNorms
+
+    def __post_init__(self):
+        checks = [
+            (self.vocab_size >= 2, "the vocabulary needs at least 2 tokens"),
+            (self.block_size >= 1, "block size must be at least 1"),
+            (self.n_layer >= 1, "the model needs at least 1 layer"),
+            (self.n_head >= 1, "the model needs at least 1 head"),
+            (self.n_embd >= 1, "the width must be at least 1"),
+            (self.n_embd % max(self.n_head, 1) == 0,
+             f"the width ({self.n_embd}) must be a multiple of the number of heads ({self.n_head})"),
+            (0.0 <= self.dropout < 1.0, "dropout must be in [0, 1)"),
+        ]
+        for ok, message in checks:
+            if not ok:
+                raise ConfigError(message)
+
+    @property
+    def head_size(self) -> int:
+        return self.n_embd // self.n_head
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    batch_size: int = 12
+    max_iters: int = 2000
+    learning_rate: float = 1e-3
+    min_lr: float = 1e-4          # the cosine schedule ends here
+    warmup_iters: int = 100
+    weight_decay: float = 0.1
+    beta1: float = 0.9
+    beta2: float = 0.99
+    grad_clip: float = 1.0        # 0 turns clipping off
+    eval_interval: int = 250
+    eval_iters: int = 50          # validation loss = mean over this many batches
+    log_interval: int = 10
+    seed: int = 1337
+    tokenizer: str = "char"       # "char" or "bpe"
+    bpe_vocab_size: int = 512     # only used when tokenizer == "bpe"
+    snapshot_count: int = 0       # keep this many evenly spaced weight snapshots (0: none)
+
+    def __post_init__(self):
+        checks = [
+            (self.batch_size >= 1, "batch size must be at least 1"),
+            (self.max_iters >= 1, "the run needs at least 1 step"),
+            (self.learning_rate > 0, "the learning rate must be positive"),
+            (self.min_lr >= 0, "the minimum learning rate cannot be negative"),
+            (self.warmup_iters >= 0, "warm-up steps cannot be negative"),
+            (self.grad_clip >= 0, "gradient clipping cannot be negative"),
+            (self.eval_interval >= 1 and self.eval_iters >= 1 and self.log_interval >= 1,
+             "intervals must be at least 1"),
+            (self.tokenizer in ("char", "bpe"), "tokenizer must be 'char' or 'bpe'"),
+            (self.bpe_vocab_size >= 257, "a byte-level BPE vocabulary needs more than 256 tokens"),
+            (self.snapshot_count >= 0, "snapshot count cannot be negative"),
+        ]
+        for ok, message in checks:
+            if not ok:
+                raise ConfigError(message)
+
+
+def config_to_dict(config) -> dict:
+    return asdict(config)
+
+
+def config_from_dict(cls, data: dict):
+    """Build a config from a dict, ignoring unknown keys (older/newer checkpoints)."""
+    known = {f.name for f in fields(cls)}
+    return cls(**{k: v for k, v in data.items() if k in known})
+
+
+# name -> (model, training). vocab_size is a placeholder: the tokenizer sets it.
+PRESETS: dict[str, tuple[ModelConfig, TrainConfig]] = {
+    # Seconds on a laptop CPU: for tests and the notebooks.
+    "tiny": (
+        ModelConfig(block_size=32, n_layer=1, n_head=2, n_embd=32),
+        TrainConfig(batch_size=8, max_iters=60, learning_rate=3e-3, min_lr=3e-4, warmup_iters=5,
+                    eval_interval=20, eval_iters=5, log_interval=10, snapshot_count=3),
+    ),
+    # The model that ships with the project (see README for its exact command).
+    "classroom": (
+        ModelConfig(block_size=128, n_layer=3, n_head=4, n_embd=96),
+        TrainConfig(batch_size=32, max_iters=3000, learning_rate=2e-3, min_lr=2e-4,
+                    warmup_iters=100, eval_interval=250, eval_iters=50, log_interval=50,
+                    snapshot_count=4),
+    ),
+    # nanoGPT's CPU "baby GPT" (train_shakespeare_char.py with its README's CPU overrides).
+    "baby": (
+        ModelConfig(block_size=64, n_layer=4, n_head=4, n_embd=128, dropout=0.0, bias=False),
+        TrainConfig(batch_size=12, max_iters=2000, learning_rate=1e-3, min_lr=1e-4,
+                    warmup_iters=100, eval_interval=250, eval_iters=20, log_interval=10),
+    ),
+    # nanoGPT's GPU config for shakespeare_char.
+    "shakespeare-char": (
+        ModelConfig(block_size=256, n_layer=6, n_head=6, n_embd=384, dropout=0.2, bias=False),
+        TrainConfig(batch_size=64, max_iters=5000, learning_rate=1e-3, min_lr=1e-4,
+                    warmup_iters=100, eval_interval=250, eval_iters=200, log_interval=10),
+    ),
+}
+
+
+def preset(name: str, **overrides) -> tuple[ModelConfig, TrainConfig]:
+    """Look up a preset and apply overrides to whichever config has that field."""
+    if name not in PRESETS:
+        raise ConfigError(f"unknown preset {name!r}; choose one of {', '.join(PRESETS)}")
+    model, train = PRESETS[name]
+    model_keys = {f.name for f in fields(ModelConfig)}
+    train_keys = {f.name for f in fields(TrainConfig)}
+    unknown = set(overrides) - model_keys - train_keys
+    if unknown:
+        raise ConfigError(f"unknown setting(s): {', '.join(sorted(unknown))}")
+    model = replace(model, **{k: v for k, v in overrides.items() if k in model_keys})
+    train = replace(train, **{k: v for k, v in overrides.items() if k in train_keys})
+    return model, train

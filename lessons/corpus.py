@@ -1,0 +1,92 @@
+"""Training text: the embedded default corpus, the learner's own text, splits and batches.
+
+The embedded corpus is the prose of the Python Language Reference topics (CPython's
+``pydoc_data``, PSF licence; see ``lessons/data/README.md``): about 465 KB of real English that
+ships inside this package, so training works offline from the first minute.
+
+>>> train, val = split_text("abcdefghij", val_fraction=0.2)
+>>> train, val
+('abcdefgh', 'ij')
+"""
+from __future__ import annotations
+
+from importlib import resources
+
+import torch
+
+MAX_USER_TEXT_BYTES = 5_000_000     # 5 MB: a novel, still quick to tokenise
+MIN_TRAIN_CHARS = 200               # below this there is nothing to learn from
+EMBEDDED_NAME = "python_reference.txt"
+
+
+class CorpusError(ValueError):
+    """Text that cannot be used for training; the message is shown to the learner."""
+
+
+def embedded_corpus() -> str:
+    return resources.files("lessons").joinpath("data", EMBEDDED_NAME).read_text("utf-8")
+
+
+def decode_user_bytes(data: bytes, max_bytes: int = MAX_USER_TEXT_BYTES) -> str:
+    """Turn an uploaded file into text, or raise CorpusError saying what is wrong."""
+    if len(data) == 0:
+        raise CorpusError("the file is empty")
+    if len(data) > max_bytes:
+        raise CorpusError(f"the file is {len(data) / 1e6:.1f} MB; the limit is "
+                          f"{max_bytes / 1e6:.1f} MB")
+    if b"\x00" in data[:8192]:
+        raise CorpusError("this looks like a binary file, not text (it contains NUL bytes)")
+    try:
+        text = data.decode("utf-8-sig")   # -sig: drop a byte-order mark if an editor added one
+    except UnicodeDecodeError as exc:
+        raise CorpusError(f"the file is not UTF-8 text (bad byte at position {exc.start}); "
+                          "save it as UTF-8 and try again") from exc
+    return check_training_text(text)
+
+
+def check_training_text(text: str) -> str:
+    text = text.replace("\r\n", "\n")
+    if len(text.strip()) < MIN_TRAIN_CHARS:
+        raise CorpusError(f"the text has {len(text.strip())} characters; training needs at "
+                          f"least {MIN_TRAIN_CHARS}")
+    return text
+
+
+def read_text_file(path: str, max_bytes: int = MAX_USER_TEXT_BYTES) -> str:
+    """Read a text file from the command line with the same checks as an upload."""
+    try:
+        with open(path, "rb") as f:
+            data = f.read(max_bytes + 1)
+    except OSError as exc:
+        raise CorpusError(f"cannot read {path}: {exc.strerror}") from exc
+    return decode_user_bytes(data, max_bytes)
+
+
+def split_text(text: str, val_fraction: float = 0.1) -> tuple[str, str]:
+    """First (1 - val_fraction) for training, the rest for validation: the same split
+    every time, and the same rule nanoGPT uses (first 90 % / last 10 %)."""
+    cut = int(len(text) * (1 - val_fraction))
+    return text[:cut], text[cut:]
+
+
+class TokenStream:
+    """A long 1-D tensor of token ids from which random training windows are cut."""
+
+    def __init__(self, ids, block_size: int):
+        self.data = torch.as_tensor(ids, dtype=torch.long)
+        self.block_size = block_size
+        if len(self.data) < block_size + 1:
+            raise CorpusError(f"the text has {len(self.data)} tokens; a block of "
+                              f"{block_size} needs at least {block_size + 1}")
+        # every window start at once, so a batch is one gather instead of a Python loop
+        self._offsets = torch.arange(block_size + 1)
+
+    def batch(self, batch_size: int, generator: torch.Generator, device="cpu"):
+        """x (B, T) and y (B, T) where y is x shifted one token to the left."""
+        starts = torch.randint(len(self.data) - self.block_size, (batch_size,),
+                               generator=generator)
+        windows = self.data[starts[:, None] + self._offsets]       # (B, T+1)
+        x, y = windows[:, :-1], windows[:, 1:]
+        if str(device) != "cpu":
+            x, y = x.pin_memory().to(device, non_blocking=True), y.pin_memory().to(device, non_blocking=True)
+        return x, y

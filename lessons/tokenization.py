@@ -1,0 +1,196 @@
+"""Tokenizers behind one small interface: text <-> list of integer ids.
+
+Two kinds:
+- ``CharTokenizer``: one token per character seen in the training text. A character it has
+  never seen is not lost: it falls back to one token per UTF-8 byte (``<0xE4>`` ...), so any
+  text round-trips exactly.
+- ``BPETokenizer``: byte-level byte-pair encoding, trained live with Hugging Face
+  ``tokenizers``. Starts from the 256 bytes and repeatedly merges the most frequent pair.
+
+Both give ``encode``, ``decode``, ``token_spans`` (each token's string and character span in
+the text), ``vocab_size`` and a JSON-able ``to_dict`` for checkpoints.
+
+>>> tok = CharTokenizer.train("hello")
+>>> tok.encode("hole")
+[1, 3, 2, 0]
+>>> tok.decode(tok.encode("hé")) == "hé"   # 'é' was never seen: two byte tokens
+True
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+
+BYTE_TOKENS = [f"<0x{b:02X}>" for b in range(256)]
+END_OF_TEXT = "<|endoftext|>"
+
+
+class TokenizerError(ValueError):
+    """A tokenizer description that cannot be loaded."""
+
+
+@dataclass(frozen=True)
+class TokenSpan:
+    id: int
+    text: str      # what the token stands for, as readable text
+    start: int     # character offsets into the encoded text: text[start:end]
+    end: int
+
+
+class CharTokenizer:
+    kind = "char"
+
+    def __init__(self, chars: str, byte_fallback: bool = True):
+        self.chars = chars
+        self.byte_fallback = byte_fallback
+        self.char_to_id = {c: i for i, c in enumerate(chars)}
+        self.byte_offset = len(chars)   # id of <0x00>
+
+    @classmethod
+    def train(cls, text: str, byte_fallback: bool = True) -> "CharTokenizer":
+        return cls("".join(sorted(set(text))), byte_fallback)
+
+    @property
+    def vocab_size(self) -> int:
+        return len(self.chars) + (256 if self.byte_fallback else 0)
+
+    def token_spans(self, text: str) -> list[TokenSpan]:
+        spans = []
+        for i, ch in enumerate(text):
+            if ch in self.char_to_id:
+                spans.append(TokenSpan(self.char_to_id[ch], ch, i, i + 1))
+            elif self.byte_fallback:
+                for b in ch.encode("utf-8"):
+                    spans.append(TokenSpan(self.byte_offset + b, BYTE_TOKENS[b], i, i + 1))
+            else:
+                raise ValueError(f"character {ch!r} is not in the vocabulary")
+        return spans
+
+    def encode(self, text: str) -> list[int]:
+        return [s.id for s in self.token_spans(text)]
+
+    def decode(self, ids) -> str:
+        out, pending = [], bytearray()
+        for i in ids:
+            i = int(i)
+            if i >= self.byte_offset:
+                pending.append(i - self.byte_offset)
+                continue
+            if pending:   # subtle: a run of byte tokens becomes text only as a whole
+                out.append(pending.decode("utf-8", errors="replace"))
+                pending = bytearray()
+            out.append(self.chars[i])
+        if pending:
+            out.append(pending.decode("utf-8", errors="replace"))
+        return "".join(out)
+
+    def id_to_token(self, i: int) -> str:
+        return self.chars[i] if i < self.byte_offset else BYTE_TOKENS[i - self.byte_offset]
+
+    def to_dict(self) -> dict:
+        return {"kind": self.kind, "chars": self.chars, "byte_fallback": self.byte_fallback}
+
+
+class BPETokenizer:
+    kind = "bpe"
+
+    def __init__(self, tokenizer: Tokenizer):
+        self.tokenizer = tokenizer
+
+    @classmethod
+    def train(cls, texts, vocab_size: int = 512) -> "BPETokenizer":
+        """Learn merges from an iterable of strings until the vocabulary has vocab_size tokens."""
+        if isinstance(texts, str):
+            texts = [texts]
+        tok = Tokenizer(models.BPE())
+        # add_prefix_space=False keeps decode(encode(x)) == x exactly
+        tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+        tok.decoder = decoders.ByteLevel()
+        trainer = trainers.BpeTrainer(
+            vocab_size=vocab_size, min_frequency=2, show_progress=False,
+            special_tokens=[END_OF_TEXT],
+            # all 256 bytes are in the vocabulary, so no input is ever unknown
+            initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
+        tok.train_from_iterator(texts, trainer=trainer)
+        return cls(tok)
+
+    @property
+    def vocab_size(self) -> int:
+        return self.tokenizer.get_vocab_size()
+
+    def encode(self, text: str) -> list[int]:
+        return self.tokenizer.encode(text).ids if text else []
+
+    def decode(self, ids) -> str:
+        return self.tokenizer.decode([int(i) for i in ids], skip_special_tokens=False)
+
+    def token_spans(self, text: str) -> list[TokenSpan]:
+        if not text:
+            return []
+        enc = self.tokenizer.encode(text)
+        return [TokenSpan(i, self._readable(i, text[s:e]), s, e)
+                for i, (s, e) in zip(enc.ids, enc.offsets)]
+
+    def _readable(self, token_id: int, covered: str) -> str:
+        """A token that holds only part of a character's bytes shows as its bytes."""
+        piece = self.tokenizer.decode([token_id], skip_special_tokens=False)
+        if "\ufffd" in piece and "\ufffd" not in covered:
+            raw = self.token_bytes(token_id)
+            return "".join(BYTE_TOKENS[b] for b in raw)
+        return piece
+
+    def token_bytes(self, token_id: int) -> bytes:
+        """The raw bytes a token stands for (ByteLevel maps each byte to a printable char)."""
+        byte_of = {c: b for b, c in _bytes_to_unicode().items()}
+        token = self.tokenizer.id_to_token(token_id)
+        if token == END_OF_TEXT:
+            return token.encode()
+        return bytes(byte_of[c] for c in token)
+
+    def id_to_token(self, i: int) -> str:
+        return self.tokenizer.id_to_token(int(i))
+
+    def merges(self) -> list[tuple[str, str]]:
+        """The learned merges in the order they were learned (GPT-2 byte-to-char alphabet)."""
+        return [tuple(m) if not isinstance(m, str) else tuple(m.split(" ", 1))
+                for m in json.loads(self.tokenizer.to_str())["model"]["merges"]]
+
+    def to_dict(self) -> dict:
+        return {"kind": self.kind, "json": self.tokenizer.to_str()}
+
+
+def _bytes_to_unicode() -> dict[int, str]:
+    """GPT-2's reversible byte -> printable character table, as used by ByteLevel."""
+    keep = list(range(ord("!"), ord("~") + 1)) + list(range(ord("¡"), ord("¬") + 1)) \
+        + list(range(ord("®"), ord("ÿ") + 1))
+    table, extra = {}, 0
+    for b in range(256):
+        if b in keep:
+            table[b] = chr(b)
+        else:
+            table[b] = chr(256 + extra)
+            extra += 1
+    return table
+
+
+def tokenizer_from_dict(data: dict):
+    """Rebuild a tokenizer saved with ``to_dict``; raise TokenizerError on anything else."""
+    try:
+        if data["kind"] == "char":
+            return CharTokenizer(str(data["chars"]), bool(data.get("byte_fallback", True)))
+        if data["kind"] == "bpe":
+            return BPETokenizer(Tokenizer.from_str(data["json"]))
+    except (KeyError, TypeError, Exception) as exc:   # tokenizers raises plain Exception
+        raise TokenizerError(f"the tokenizer description is damaged: {exc}") from exc
+    raise TokenizerError(f"unknown tokenizer kind {data.get('kind')!r}")
+
+
+def train_tokenizer(kind: str, text: str, vocab_size: int = 512):
+    """One entry point for both kinds (vocab_size only matters for BPE)."""
+    if kind == "char":
+        return CharTokenizer.train(text)
+    if kind == "bpe":
+        return BPETokenizer.train(text, vocab_size)
+    raise TokenizerError(f"unknown tokenizer kind {kind!r}; use 'char' or 'bpe'")

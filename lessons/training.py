@@ -1,0 +1,248 @@
+"""The trainer. It knows nothing of any UI: it reports each logged step to callbacks, and
+whoever listens (a page, a notebook, the CLI, a test) decides what to draw.
+
+``Trainer`` holds everything a run needs (model, tokenizer, data, optimizer, step counter), so
+stopping is just returning from ``train`` and resuming is calling it again.
+``BackgroundTraining`` runs a Trainer in a thread that can be stopped at any step.
+
+Schedule: linear warm-up to ``learning_rate``, then cosine decay to ``min_lr`` at ``max_iters``.
+"""
+from __future__ import annotations
+
+import math
+import threading
+import time
+from dataclasses import replace
+
+import torch
+
+from .config import ModelConfig, TrainConfig
+from .corpus import TokenStream, split_text
+from .model import GPT
+from .tokenization import train_tokenizer
+
+
+class DeviceError(ValueError):
+    """The device asked for is not available on this machine."""
+
+
+def available_devices() -> list[str]:
+    devices = ["cpu"]
+    if torch.cuda.is_available():
+        devices.append("cuda")
+    if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
+        devices.append("mps")
+    return devices
+
+
+def pick_device(requested: str = "auto") -> str:
+    """'auto' takes the fastest available; naming one that is absent is an error."""
+    devices = available_devices()
+    if requested == "auto":
+        return "cuda" if "cuda" in devices else "mps" if "mps" in devices else "cpu"
+    if requested not in ("cpu", "cuda", "mps"):
+        raise DeviceError(f"unknown device {requested!r}; use auto, cpu, cuda or mps")
+    if requested not in devices:
+        raise DeviceError(f"{requested} was asked for but is not available here "
+                          f"(available: {', '.join(devices)})")
+    return requested
+
+
+def learning_rate_at(step: int, cfg: TrainConfig) -> float:
+    """Linear warm-up, then cosine decay from learning_rate down to min_lr.
+
+    >>> cfg = TrainConfig(learning_rate=1.0, min_lr=0.0, warmup_iters=10, max_iters=110)
+    >>> learning_rate_at(4, cfg), learning_rate_at(60, cfg), learning_rate_at(110, cfg)
+    (0.5, 0.5, 0.0)
+    """
+    if step < cfg.warmup_iters:
+        return cfg.learning_rate * (step + 1) / (cfg.warmup_iters + 1)
+    span = max(1, cfg.max_iters - cfg.warmup_iters)
+    progress = min(1.0, (step - cfg.warmup_iters) / span)
+    return cfg.min_lr + 0.5 * (1 + math.cos(math.pi * progress)) * (cfg.learning_rate - cfg.min_lr)
+
+
+def snapshot_steps(cfg: TrainConfig) -> list[int]:
+    """Evenly spaced steps (first 0, last max_iters) at which weights are kept."""
+    n = cfg.snapshot_count
+    if n <= 0:
+        return []
+    if n == 1:
+        return [cfg.max_iters]
+    return sorted({round(i * cfg.max_iters / (n - 1)) for i in range(n)})
+
+
+class Trainer:
+    def __init__(self, model_config: ModelConfig, train_config: TrainConfig, text: str,
+                 tokenizer=None, device: str = "auto", val_fraction: float = 0.1):
+        self.train_config = train_config
+        self.device = pick_device(device)
+        if tokenizer is None:
+            tokenizer = train_tokenizer(train_config.tokenizer, text, train_config.bpe_vocab_size)
+        self.tokenizer = tokenizer
+        self.model_config = replace(model_config, vocab_size=tokenizer.vocab_size)
+        train_text, val_text = split_text(text, val_fraction)
+        self.train_data = TokenStream(tokenizer.encode(train_text), self.model_config.block_size)
+        self.val_data = TokenStream(tokenizer.encode(val_text), self.model_config.block_size)
+
+        torch.manual_seed(train_config.seed)   # same seed -> same initial weights
+        self.model = GPT(self.model_config).to(self.device)
+        self.optimizer = self._make_optimizer()
+        self.batch_generator = torch.Generator().manual_seed(train_config.seed)
+        self.step = 0
+        self.elapsed_s = 0.0                   # wall time spent training, across resumes
+        self.metrics: list[dict] = []
+        self.snapshots: dict[int, dict[str, torch.Tensor]] = {}
+        self.status = "ready"                  # ready | running | stopped | finished | diverged
+        self.message = ""
+
+    def _make_optimizer(self):
+        cfg = self.train_config
+        # weight decay on matrices only; biases, LayerNorm gains and... stay undecayed
+        decay = [p for p in self.model.parameters() if p.dim() >= 2]
+        no_decay = [p for p in self.model.parameters() if p.dim() < 2]
+        groups = [{"params": decay, "weight_decay": cfg.weight_decay},
+                  {"params": no_decay, "weight_decay": 0.0}]
+        fast = {"fused": True} if self.device == "cuda" else {"foreach": True}
+        return torch.optim.AdamW(groups, lr=cfg.learning_rate, betas=(cfg.beta1, cfg.beta2), **fast)
+
+    @torch.no_grad()
+    def validation_loss(self) -> float:
+        """Mean loss over eval_iters validation batches, always the same batches."""
+        self.model.eval()
+        generator = torch.Generator().manual_seed(self.train_config.seed + 1)
+        losses = []
+        for _ in range(self.train_config.eval_iters):
+            x, y = self.val_data.batch(self.train_config.batch_size, generator, self.device)
+            losses.append(self.model(x, y)[1].item())
+        self.model.train()
+        return sum(losses) / len(losses)
+
+    def _keep_snapshot(self):
+        self.snapshots[self.step] = {k: v.detach().to("cpu", copy=True)
+                                     for k, v in self.model.state_dict().items()}
+
+    def train(self, callback=None, stop_event: threading.Event | None = None) -> str:
+        """Run until max_iters, a stop request, or divergence; return the final status.
+
+        ``callback(metrics: dict)`` gets every logged step: step, train_loss, val_loss (on
+        evaluation steps, else None), lr, grad_norm, tokens_per_s, elapsed_s.
+        """
+        cfg = self.train_config
+        keep_at = set(snapshot_steps(cfg))
+        self.status, self.message = "running", ""
+        self.model.train()
+        tokens_per_step = cfg.batch_size * self.model_config.block_size
+        started = time.perf_counter() - self.elapsed_s
+        window_start, window_steps = time.perf_counter(), 0
+        while self.step < cfg.max_iters:
+            if stop_event is not None and stop_event.is_set():
+                self.status, self.message = "stopped", f"stopped at step {self.step}"
+                return self.status
+            if self.step in keep_at:
+                self._keep_snapshot()
+            lr = learning_rate_at(self.step, cfg)
+            for group in self.optimizer.param_groups:
+                group["lr"] = lr
+            x, y = self.train_data.batch(cfg.batch_size, self.batch_generator, self.device)
+            _, loss = self.model(x, y)
+            self.optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            clip = cfg.grad_clip if cfg.grad_clip > 0 else float("inf")
+            grad_norm = torch.nn.utils.clip_grad_norm_(self.model.parameters(), clip).item()
+            loss_value = loss.item()
+            problem = self._divergence(loss_value, grad_norm)
+            if problem:
+                self.status, self.message = "diverged", problem
+                self.elapsed_s = time.perf_counter() - started
+                self._record(loss_value, None, lr, grad_norm, 0.0, callback)
+                return self.status
+            self.optimizer.step()
+            self.step += 1
+            window_steps += 1
+            is_last = self.step == cfg.max_iters
+            evaluate = self.step % cfg.eval_interval == 0 or is_last
+            if self.step % cfg.log_interval == 0 or evaluate:
+                val = self.validation_loss() if evaluate else None
+                now = time.perf_counter()
+                tokens_per_s = window_steps * tokens_per_step / max(now - window_start, 1e-9)
+                self.elapsed_s = now - started
+                self._record(loss_value, val, lr, grad_norm, tokens_per_s, callback)
+                window_start, window_steps = time.perf_counter(), 0
+        if self.step in keep_at:
+            self._keep_snapshot()
+        self.elapsed_s = time.perf_counter() - started
+        self.status, self.message = "finished", f"finished {self.step} steps"
+        return self.status
+
+    def _divergence(self, loss: float, grad_norm: float) -> str:
+        if not math.isfinite(loss):
+            return (f"the loss became {loss} at step {self.step}: the updates grew so large "
+                    "that the numbers overflowed. Lower the learning rate and start again.")
+        if not math.isfinite(grad_norm):
+            return (f"the gradient norm became {grad_norm} at step {self.step}: the weights "
+                    "overflowed. Lower the learning rate and start again.")
+        # A loss far above random guessing (ln vocab) means the weights have been thrown
+        # somewhere useless; better to stop than to burn minutes on it.
+        if self.step > 0 and loss > 4 * math.log(self.model_config.vocab_size) + 10:
+            return (f"the loss exploded to {loss:.1f} at step {self.step} (random guessing "
+                    f"would give {math.log(self.model_config.vocab_size):.2f}). "
+                    "The learning rate is far too high.")
+        return ""
+
+    def _record(self, train_loss, val_loss, lr, grad_norm, tokens_per_s, callback):
+        row = {"step": self.step, "train_loss": train_loss, "val_loss": val_loss, "lr": lr,
+               "grad_norm": grad_norm, "tokens_per_s": tokens_per_s,
+               "elapsed_s": self.elapsed_s}
+        self.metrics.append(row)
+        if callback is not None:
+            callback(row)
+
+    def sample(self, prompt: str = "", max_new_tokens: int = 200, temperature: float = 0.8,
+               top_k: int | None = None, top_p: float | None = None, seed: int = 0) -> str:
+        """Generate text from the current weights (a fixed seed makes it repeatable)."""
+        ids = self.tokenizer.encode(prompt) or [0]
+        idx = torch.tensor([ids], dtype=torch.long, device=self.device)
+        generator = torch.Generator(device=self.device).manual_seed(seed)
+        out = self.model.generate(idx, max_new_tokens, temperature, top_k, top_p, generator)
+        return self.tokenizer.decode(out[0, len(ids) if prompt else 1:].tolist())
+
+
+class BackgroundTraining:
+    """Runs ``trainer.train`` in a daemon thread. ``stop`` asks it to halt after the current
+    step; ``start`` again resumes where it stopped. The thread never touches any UI: the
+    caller reads ``trainer.metrics`` / ``trainer.status`` whenever it likes."""
+
+    def __init__(self, trainer: Trainer, callback=None):
+        self.trainer = trainer
+        self.callback = callback
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.error: str = ""
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def start(self) -> None:
+        if self.running or self.trainer.status in ("finished", "diverged"):
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, daemon=True, name="llm-explorer-train")
+        self._thread.start()
+
+    def _run(self):
+        try:
+            self.trainer.train(self.callback, self._stop)
+        except Exception as exc:   # reported to the UI, never raised into a thread's void
+            self.trainer.status, self.trainer.message = "error", f"{type(exc).__name__}: {exc}"
+            self.error = self.trainer.message
+
+    def stop(self, wait: bool = True, timeout: float = 30.0) -> None:
+        self._stop.set()
+        if wait and self._thread is not None:
+            self._thread.join(timeout)
+
+    def join(self, timeout: float | None = None) -> None:
+        if self._thread is not None:
+            self._thread.join(timeout)

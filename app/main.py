@@ -1,4 +1,8 @@
-"""LLM Explorer: the one navigation list and the sidebar. Run: streamlit run app/main.py"""
+"""LLM Explorer: the one navigation list and the sidebar. Run: streamlit run app/main.py
+
+Pages live in app/views/, not app/pages/: Streamlit treats a folder named pages/ beside the
+main script as its older multipage mode and then skips this file on reruns.
+"""
 from __future__ import annotations
 
 import sys
@@ -15,12 +19,12 @@ from lessons.i18n import LANGUAGES  # noqa: E402
 
 # (file, translation key of its title, icon). A new concept adds one line here.
 PAGES = [
-    ("pages/home.py", "app.home_title", ":material/school:"),
-    ("pages/tokenization.py", "tokenization.title", ":material/text_fields:"),
-    ("pages/embeddings.py", "embeddings.title", ":material/scatter_plot:"),
-    ("pages/attention.py", "attention.title", ":material/grid_on:"),
-    ("pages/training.py", "training.title", ":material/monitoring:"),
-    ("pages/softmax.py", "softmax.title", ":material/functions:"),
+    ("views/home.py", "app.home_title", ":material/school:"),
+    ("views/tokenization.py", "tokenization.title", ":material/text_fields:"),
+    ("views/embeddings.py", "embeddings.title", ":material/scatter_plot:"),
+    ("views/attention.py", "attention.title", ":material/grid_on:"),
+    ("views/training.py", "training.title", ":material/monitoring:"),
+    ("views/softmax.py", "softmax.title", ":material/functions:"),
 ]
 
 

@@ -48,8 +48,10 @@ def sidebar() -> None:
 
 
 def main() -> None:
-    st.set_page_config(page_title="LLM Explorer", page_icon=":material/school:", layout="wide")
-    st.session_state.setdefault(state.LANG_KEY, "en")
+    st.set_page_config(page_title="LLM Explorer", page_icon="🧠", layout="wide")
+    # ?lang=zh in a link opens the app in Chinese (handy for a class's shared link)
+    wanted = st.query_params.get("lang", "en")
+    st.session_state.setdefault(state.LANG_KEY, wanted if wanted in LANGUAGES else "en")
     pages = [st.Page(path, title=state.tr(title), icon=icon, default=(i == 0))
              for i, (path, title, icon) in enumerate(PAGES)]
     navigation = st.navigation(pages)

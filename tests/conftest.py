@@ -38,3 +38,105 @@ def no_stray_training_threads():
     for t in stray:
         t.join(timeout=30)
     assert not [t for t in stray if t.is_alive()], "a training thread outlived its test"
+
+
+# ---- browser tests: a live server on a free localhost port + Debian's Chromium ----------
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = ROOT / "tests" / "artifacts"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def live_app():
+    """`streamlit run app/main.py` on a free port; yields its base URL."""
+    port = _free_port()
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app" / "main.py"),
+         "--server.headless", "true", "--server.port", str(port),
+         "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
+         "--server.fileWatcherType", "none"],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).status == 200:
+                break
+        except OSError:
+            time.sleep(0.5)
+    else:
+        server.kill()
+        pytest.fail("the Streamlit server did not start: " + server.stdout.read().decode()[-2000:])
+    yield url
+    server.terminate()
+    try:
+        server.wait(10)
+    except subprocess.TimeoutExpired:
+        server.kill()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not os.path.exists(CHROMIUM):
+        pytest.skip("Debian's chromium is not installed (make test installs it when root)")
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    with playwright_api.sync_playwright() as p:
+        chromium = p.chromium.launch(
+            executable_path=CHROMIUM, headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run"])
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser):
+    """A fresh browser page (own session) that records console errors in page.errors."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    pg = context.new_page()
+    pg.errors = []
+    pg.on("console", lambda m: m.type == "error" and pg.errors.append(m.text))
+    pg.on("pageerror", lambda e: pg.errors.append(str(e)))
+    pg.on("requestfailed", lambda r: pg.errors.append(f"request failed: {r.url}"))
+    pg.on("response", lambda r: r.status >= 400 and pg.errors.append(f"HTTP {r.status}: {r.url}"))
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    yield pg
+    context.close()
+
+
+def wait_for_app(pg, timeout_ms: int = 60_000) -> None:
+    """Streamlit keeps a websocket open, so never wait for network idle: wait until the
+    page has a title and no element is still running."""
+    pg.wait_for_selector("h1", timeout=timeout_ms)
+    pg.wait_for_function(
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=timeout_ms)
+    pg.wait_for_timeout(500)
+
+
+def page_problems(pg) -> list[str]:
+    """Exception boxes Streamlit draws on the page, plus console errors."""
+    boxes = pg.locator('[data-testid="stException"]').all_inner_texts()
+    return boxes + [e for e in pg.errors if not _benign(e)]
+
+
+def _benign(message: str) -> bool:
+    # Opened at /<page>, Streamlit's frontend first probes /<page>/_stcore/health and
+    # host-config, gets 404, then finds the server root. The console line "Failed to load
+    # resource" repeats a response already recorded with its URL.
+    probe = message.startswith("HTTP 404") and message.endswith(
+        ("/_stcore/health", "/_stcore/host-config"))
+    return probe or message.startswith("Failed to load resource")

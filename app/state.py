@@ -62,3 +62,38 @@ def device_choices() -> list[str]:
 def prose(topic: str, key: str) -> None:
     """Show one section of a lesson's prose as Markdown."""
     st.markdown(tr(f"{topic}.{key}"))
+
+
+class _SessionRuns:
+    """Every RunBook made in one browser session, so they can all be stopped at its end."""
+
+    def __init__(self):
+        self.books = []
+
+    def stop_all(self) -> None:
+        for book in self.books:
+            book.stop_all()
+
+
+@st.cache_resource(scope="session", on_release=_SessionRuns.stop_all, show_spinner=False)
+def _session_runs() -> _SessionRuns:
+    # Streamlit drops session-scoped resources when the tab goes away; on_release then stops
+    # every training thread of that session, so no training outlives its learner.
+    return _SessionRuns()
+
+
+def run_book():
+    """This session's training runs. Kept in session_state (which Streamlit never shares
+    between sessions) and registered with the session-scoped resource above for clean-up."""
+    from lessons.runs import RunBook
+    if "run_book" not in st.session_state:
+        book = RunBook()
+        _session_runs().books.append(book)
+        st.session_state.run_book = book
+    return st.session_state.run_book
+
+
+@st.cache_resource(show_spinner=False)
+def machine_flops_per_second(device_name: str) -> float:
+    from lessons.training import measure_flops_per_second
+    return measure_flops_per_second(device_name)

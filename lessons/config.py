@@ -103,6 +103,13 @@ PRESETS: dict[str, tuple[ModelConfig, TrainConfig]] = {
         TrainConfig(batch_size=8, max_iters=60, learning_rate=3e-3, min_lr=3e-4, warmup_iters=5,
                     eval_interval=20, eval_iters=5, log_interval=10, snapshot_count=3),
     ),
+    # The training page's first suggestion: about a minute on a 2-core laptop CPU.
+    "quick-demo": (
+        ModelConfig(block_size=64, n_layer=2, n_head=4, n_embd=64),
+        TrainConfig(batch_size=16, max_iters=500, learning_rate=3e-3, min_lr=3e-4,
+                    warmup_iters=30, eval_interval=50, eval_iters=10, log_interval=10,
+                    snapshot_count=4),
+    ),
     # The model that ships with the project (see README for its exact command).
     "classroom": (
         ModelConfig(block_size=128, n_layer=3, n_head=4, n_embd=96),

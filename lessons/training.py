@@ -72,6 +72,34 @@ def snapshot_steps(cfg: TrainConfig) -> list[int]:
     return sorted({round(i * cfg.max_iters / (n - 1)) for i in range(n)})
 
 
+def flops_per_step(model_config: ModelConfig, batch_size: int) -> float:
+    """Forward + backward floating-point operations of one training step (PaLM appendix B
+    estimate, as nanoGPT uses): 6 per weight per token, plus attention's T x T products."""
+    C, L, T = model_config.n_embd, model_config.n_layer, model_config.block_size
+    weights = L * 12 * C * C + model_config.vocab_size * C     # blocks + output head
+    per_token = 6 * weights + 12 * L * C * T
+    return per_token * T * batch_size
+
+
+def measure_flops_per_second(device: str = "cpu", steps: int = 3) -> float:
+    """Time a few training steps of a small GPT on random tokens to learn how fast this
+    machine is; used to turn flops_per_step into an estimate of seconds per step."""
+    cfg = ModelConfig(vocab_size=128, block_size=64, n_layer=2, n_head=4, n_embd=128)
+    model = GPT(cfg).to(device)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4)
+    x = torch.randint(128, (12, 64), device=device)
+    for i in range(steps + 1):
+        if i == 1:                        # the first step pays for warm-up; do not count it
+            start = time.perf_counter()
+        loss = model(x, x)[1]
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    if device == "cuda":
+        torch.cuda.synchronize()
+    return steps * flops_per_step(cfg, 12) / (time.perf_counter() - start)
+
+
 class Trainer:
     def __init__(self, model_config: ModelConfig, train_config: TrainConfig, text: str,
                  tokenizer=None, device: str = "auto", val_fraction: float = 0.1):
@@ -211,10 +239,16 @@ class Trainer:
 class BackgroundTraining:
     """Runs ``trainer.train`` in a daemon thread. ``stop`` asks it to halt after the current
     step; ``start`` again resumes where it stopped. The thread never touches any UI: the
-    caller reads ``trainer.metrics`` / ``trainer.status`` whenever it likes."""
+    caller reads ``trainer.metrics`` / ``status`` whenever it likes.
 
-    def __init__(self, trainer: Trainer, callback=None):
-        self.trainer = trainer
+    ``make_trainer`` may be a Trainer or a function returning one; a function is called inside
+    the thread, so slow preparation (tokenizer training, encoding a big text) never blocks the
+    caller. Until it returns, ``trainer`` is None and ``status`` is "preparing".
+    """
+
+    def __init__(self, make_trainer, callback=None):
+        self._make_trainer = None if isinstance(make_trainer, Trainer) else make_trainer
+        self.trainer: Trainer | None = make_trainer if isinstance(make_trainer, Trainer) else None
         self.callback = callback
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -224,8 +258,20 @@ class BackgroundTraining:
     def running(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
 
+    @property
+    def status(self) -> str:
+        if self.error:
+            return "error"
+        if self.trainer is None:
+            return "preparing" if self.running else "ready"
+        return self.trainer.status
+
+    @property
+    def message(self) -> str:
+        return self.error or (self.trainer.message if self.trainer else "")
+
     def start(self) -> None:
-        if self.running or self.trainer.status in ("finished", "diverged"):
+        if self.running or self.status in ("finished", "diverged", "error"):
             return
         self._stop.clear()
         self._thread = threading.Thread(target=self._run, daemon=True, name="llm-explorer-train")
@@ -233,10 +279,13 @@ class BackgroundTraining:
 
     def _run(self):
         try:
+            if self.trainer is None:
+                self.trainer = self._make_trainer()
             self.trainer.train(self.callback, self._stop)
         except Exception as exc:   # reported to the UI, never raised into a thread's void
-            self.trainer.status, self.trainer.message = "error", f"{type(exc).__name__}: {exc}"
-            self.error = self.trainer.message
+            self.error = f"{type(exc).__name__}: {exc}"
+            if self.trainer is not None:
+                self.trainer.status, self.trainer.message = "error", self.error
 
     def stop(self, wait: bool = True, timeout: float = 30.0) -> None:
         self._stop.set()

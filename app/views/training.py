@@ -1,8 +1,248 @@
-"""training: placeholder until its lesson lands."""
+"""Training: set up a run, start it, watch it live, compare runs, keep and share models."""
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+
 import streamlit as st
 
 from app import state
+from lessons.checkpoint import CheckpointError, load_checkpoint
+from lessons.config import PRESETS, ConfigError, ModelConfig, TrainConfig
+from lessons.corpus import CorpusError, check_training_text, decode_user_bytes, embedded_corpus
+from lessons.runs import count_parameters, metrics_csv, perplexity
+from lessons.training import flops_per_step
+from lessons.training_plots import compare_runs, run_dashboard
 
-st.title(state.tr("training.title"))
-st.markdown(state.tr("training.summary"))
-st.info(state.tr("training.coming_soon"))
+tr = state.tr
+PAGE_PRESETS = ["quick-demo", "tiny", "baby", "classroom", "shakespeare-char"]
+LEARNING_RATES = [1e-4, 3e-4, 1e-3, 2e-3, 3e-3, 1e-2, 3e-2, 1e-1, 1.0, 10.0]
+# widget key -> (which config, field)
+FIELDS = {"tr_layers": ("model", "n_layer"), "tr_heads": ("model", "n_head"),
+          "tr_width": ("model", "n_embd"), "tr_block": ("model", "block_size"),
+          "tr_dropout": ("model", "dropout"), "tr_batch": ("train", "batch_size"),
+          "tr_lr": ("train", "learning_rate"), "tr_warmup": ("train", "warmup_iters"),
+          "tr_steps": ("train", "max_iters")}
+
+
+def apply_preset() -> None:
+    """Copy the chosen preset into the widgets (called when the preset box changes)."""
+    model, train = PRESETS[st.session_state.tr_preset]
+    configs = {"model": model, "train": train}
+    for key, (which, name) in FIELDS.items():
+        st.session_state[key] = getattr(configs[which], name)
+    st.session_state.tr_lr = min(LEARNING_RATES, key=lambda v: abs(math.log(v / train.learning_rate)))
+    st.session_state.tr_tokenizer = train.tokenizer
+
+
+def chosen_configs() -> tuple[ModelConfig, TrainConfig]:
+    model, train = PRESETS[st.session_state.tr_preset]
+    values = {which: {n: st.session_state[k] for k, (w, n) in FIELDS.items() if w == which}
+              for which in ("model", "train")}
+    model = replace(model, **values["model"])
+    # keep the preset's schedule shape when the learner changes the length of the run
+    steps = values["train"]["max_iters"]
+    train = replace(train, **values["train"], tokenizer=st.session_state.tr_tokenizer,
+                    bpe_vocab_size=st.session_state.tr_bpe_vocab,
+                    min_lr=values["train"]["learning_rate"] / 10,
+                    eval_interval=max(1, min(train.eval_interval, steps // 4 or 1)))
+    return model, train
+
+
+def training_text() -> tuple[str, str] | None:
+    """(name, text) of the chosen corpus, or None after showing what is wrong."""
+    if st.session_state.tr_corpus == "embedded":
+        return tr("training.corpus_embedded"), check_training_text(embedded_corpus())
+    upload = st.session_state.get("tr_upload")
+    if upload is None:
+        st.info(tr("training.upload_first"))
+        return None
+    try:
+        return upload.name, decode_user_bytes(upload.getvalue())
+    except CorpusError as exc:
+        st.error(tr("training.bad_corpus", reason=str(exc)))
+        return None
+
+
+def setup_form() -> None:
+    st.session_state.setdefault("tr_preset", "quick-demo")
+    if "tr_layers" not in st.session_state:
+        apply_preset()
+    st.selectbox(tr("training.preset"), PAGE_PRESETS, key="tr_preset", on_change=apply_preset,
+                 format_func=lambda p: tr(f"training.preset_{p.replace('-', '_')}"))
+    left, right = st.columns(2)
+    with left:
+        st.radio(tr("training.corpus"), ["embedded", "upload"], key="tr_corpus", horizontal=True,
+                 format_func=lambda c: tr(f"training.corpus_{c}"))
+        if st.session_state.tr_corpus == "upload":
+            st.file_uploader(tr("training.upload_text"), type=["txt"], key="tr_upload")
+        st.radio(tr("training.tokenizer"), ["char", "bpe"], key="tr_tokenizer", horizontal=True,
+                 format_func=lambda k: tr(f"training.tokenizer_{k}"))
+        st.slider(tr("training.bpe_vocab"), 260, 4096, 512, step=4, key="tr_bpe_vocab",
+                  disabled=st.session_state.tr_tokenizer != "bpe")
+        st.slider(tr("training.layers"), 1, 8, key="tr_layers")
+        st.slider(tr("training.heads"), 1, 8, key="tr_heads")
+        st.select_slider(tr("training.width"), [16, 32, 48, 64, 96, 128, 192, 256, 384], key="tr_width")
+    with right:
+        st.select_slider(tr("training.block"), [8, 16, 32, 64, 128, 256], key="tr_block")
+        st.select_slider(tr("training.batch"), [1, 2, 4, 8, 12, 16, 32, 64], key="tr_batch")
+        st.select_slider(tr("training.lr"), LEARNING_RATES, key="tr_lr", help=tr("training.lr_help"))
+        st.number_input(tr("training.warmup"), 0, 5000, step=10, key="tr_warmup")
+        st.number_input(tr("training.steps"), 10, 20000, step=50, key="tr_steps")
+        st.slider(tr("training.dropout"), 0.0, 0.5, step=0.05, key="tr_dropout")
+
+
+def estimate(model: ModelConfig, train: TrainConfig) -> None:
+    vocab = 96 + 256 if train.tokenizer == "char" else train.bpe_vocab_size
+    sized = replace(model, vocab_size=vocab)
+    seconds = flops_per_step(sized, train.batch_size) / state.machine_flops_per_second(state.device())
+    a, b, c = st.columns(3)
+    a.metric(tr("training.parameters"), f"{count_parameters(sized):,}")
+    b.metric(tr("training.time_per_step"), f"{seconds * 1000:.0f} ms")
+    c.metric(tr("training.time_total"), _duration(seconds * train.max_iters))
+
+
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "–"
+    return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.1f} min"
+
+
+def start_run() -> None:
+    try:
+        model, train = chosen_configs()
+    except ConfigError as exc:
+        st.error(tr("training.bad_settings", reason=str(exc)))
+        return
+    estimate(model, train)
+    corpus = training_text()
+    if st.button(tr("training.start"), type="primary", disabled=corpus is None, key="tr_start"):
+        name, text = corpus
+        book = state.run_book()
+        run = book.start(model, train, text, name, device=state.device(),
+                         name=tr("training.run_name", n=len(book.runs) + 1, lr=train.learning_rate))
+        st.session_state.tr_current = run.id
+
+
+@st.fragment(run_every=1.0)
+def live_view() -> None:
+    book = state.run_book()
+    if not book.runs:
+        st.caption(tr("training.no_runs"))
+        return
+    ids = list(book.runs)
+    current = st.session_state.get("tr_current", ids[-1])
+    current = current if current in book.runs else ids[-1]
+    # subtle: option labels must not change while training (a status in the label would),
+    # or Streamlit sees a new widget and forgets the choice
+    run_id = st.selectbox(tr("training.current_run"), ids, index=ids.index(current),
+                          format_func=lambda i: book.runs[i].name)
+    st.session_state.tr_current = run_id
+    run = book.runs[run_id]
+    st.caption(tr("training.status_line", status=tr("training.status_" + run.status)))
+    show_status(run, book)
+    if run.metrics:
+        st.plotly_chart(run_dashboard(run.metrics, state.lang()), key=f"dash_{run_id}")
+    if run.samples:
+        st.markdown(f"**{tr('training.samples')}**")
+        for step, text in reversed(run.samples[-8:]):
+            st.caption(tr("training.sample_at", step=step))
+            st.code(text, language=None, wrap_lines=True)
+    keep_and_share(run, book)
+
+
+def show_status(run, book) -> None:
+    status = run.status
+    if status == "preparing":
+        st.info(tr("training.preparing"))
+        return
+    eta = run.eta_seconds()
+    st.progress(run.progress(), text=tr("training.progress", step=run.step,
+                                        total=run.train_config.max_iters, eta=_duration(eta)))
+    a, b, c, d = st.columns(4)
+    a.metric(tr("training.train_loss"), _fmt(run.latest("train_loss")))
+    b.metric(tr("training.val_loss"), _fmt(run.latest("val_loss")))
+    c.metric(tr("training.perplexity"), _fmt(perplexity(run.latest("val_loss")), 1))
+    d.metric(tr("training.tokens_per_s"), _fmt(run.latest("tokens_per_s"), 0))
+    left, right, _ = st.columns([1, 1, 4])
+    if status == "running" and left.button(tr("training.stop"), key=f"stop_{run.id}"):
+        book.stop(run.id)
+    if status == "stopped" and left.button(tr("training.resume"), key=f"resume_{run.id}"):
+        book.resume(run.id)
+    if status == "diverged":
+        st.error(tr("training.diverged", message=run.message))
+        st.markdown(tr("training.diverged_why"))
+    elif status == "error":
+        st.error(tr("training.failed", message=run.message))
+    elif status == "finished":
+        st.success(tr("training.finished", steps=run.step))
+
+
+def _fmt(value, digits: int = 3) -> str:
+    return "–" if value is None or not math.isfinite(value) else f"{value:,.{digits}f}"
+
+
+def keep_and_share(run, book) -> None:
+    if run.status in ("preparing", "error") or (run.trainer is None and run.uploaded is None):
+        return
+    a, b, c = st.columns(3)
+    if a.button(tr("training.use_model"), key=f"use_{run.id}"):
+        state.use_model(run.name, book.checkpoint(run.id))
+        st.toast(tr("training.now_active", name=run.name))
+    if run.status != "running":   # a file of a model that is still changing would be stale
+        b.download_button(tr("training.download_checkpoint"), book.checkpoint_file(run.id),
+                          file_name=f"llm-explorer-run{run.id}.safetensors",
+                          mime="application/octet-stream", key=f"dl_ckpt_{run.id}")
+    c.download_button(tr("training.download_metrics"), metrics_csv(run.metrics),
+                      file_name=f"llm-explorer-run{run.id}-metrics.csv", mime="text/csv",
+                      key=f"dl_csv_{run.id}")
+
+
+def compare_section() -> None:
+    book = state.run_book()
+    if len(book.runs) < 2:
+        st.caption(tr("training.compare_hint"))
+        return
+    ids = list(book.runs)
+    chosen = st.multiselect(tr("training.compare_runs"), ids, default=ids[-3:], key="tr_compare",
+                            format_func=lambda i: book.runs[i].name)
+    metric = st.radio(tr("training.compare_metric"), ["val_loss", "train_loss"], horizontal=True,
+                      key="tr_compare_metric", format_func=lambda k: tr(f"training.{k}"))
+    runs = {book.runs[i].name: book.runs[i].metrics for i in chosen if i in book.runs}
+    st.plotly_chart(compare_runs(runs, metric, state.lang()))
+    st.dataframe([book.runs[i].settings() for i in chosen if i in book.runs], hide_index=True)
+
+
+def upload_checkpoint() -> None:
+    upload = st.file_uploader(tr("training.upload_checkpoint"), key="tr_ckpt_upload",
+                              help=tr("training.upload_checkpoint_help"))
+    if upload is None:
+        return
+    try:
+        checkpoint = load_checkpoint(upload.getvalue())
+    except CheckpointError as exc:
+        st.error(tr("training.bad_checkpoint", reason=str(exc)))
+        return
+    book = state.run_book()
+    if st.session_state.get("tr_uploaded_id") != upload.file_id:
+        run = book.add_uploaded(checkpoint, upload.name)
+        st.session_state.tr_uploaded_id = upload.file_id
+        st.session_state.tr_current = run.id
+    st.success(tr("training.checkpoint_loaded", name=upload.name,
+                  params=f"{checkpoint.model.num_parameters():,}"))
+
+
+st.title(tr("training.title"))
+state.prose("training", "intro")
+with st.expander(tr("training.lesson_heading")):
+    state.prose("training", "lesson")
+
+st.header(tr("training.setup_heading"))
+setup_form()
+start_run()
+st.header(tr("training.live_heading"))
+live_view()
+st.header(tr("training.compare_heading"))
+compare_section()
+st.header(tr("training.share_heading"))
+upload_checkpoint()

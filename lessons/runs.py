@@ -1,0 +1,203 @@
+"""A notebook of training runs for one learner: start several, stop and resume them, read
+their metrics and samples, compare them, and turn any of them into a checkpoint.
+
+UI-free: the training page keeps one ``RunBook`` per browser session (and stops it when the
+session ends); a notebook or a test can use it directly.
+
+>>> book = RunBook()
+>>> len(book.runs)
+0
+"""
+from __future__ import annotations
+
+import copy
+import csv
+import io
+import itertools
+import math
+import threading
+import time
+from dataclasses import dataclass, field
+
+import torch
+
+from .checkpoint import Checkpoint, checkpoint_bytes
+from .config import ModelConfig, TrainConfig
+from .training import BackgroundTraining, Trainer
+
+METRIC_COLUMNS = ["step", "train_loss", "val_loss", "lr", "grad_norm", "tokens_per_s", "elapsed_s"]
+
+
+@dataclass
+class Run:
+    id: int
+    name: str
+    model_config: ModelConfig
+    train_config: TrainConfig
+    corpus_name: str
+    device: str
+    background: BackgroundTraining | None = None
+    uploaded: Checkpoint | None = None          # a checkpoint loaded from a file, not trained here
+    samples: list[tuple[int, str]] = field(default_factory=list)   # (step, generated text)
+    created: float = field(default_factory=time.time)
+
+    @property
+    def trainer(self) -> Trainer | None:
+        return self.background.trainer if self.background else None
+
+    @property
+    def status(self) -> str:
+        return self.background.status if self.background else "uploaded"
+
+    @property
+    def message(self) -> str:
+        return self.background.message if self.background else ""
+
+    @property
+    def metrics(self) -> list[dict]:
+        if self.uploaded is not None:
+            return self.uploaded.metrics
+        return self.trainer.metrics if self.trainer else []
+
+    @property
+    def step(self) -> int:
+        return self.trainer.step if self.trainer else 0
+
+    def progress(self) -> float:
+        return min(1.0, self.step / self.train_config.max_iters)
+
+    def eta_seconds(self) -> float | None:
+        """Time left at the pace so far (None before the first step)."""
+        trainer = self.trainer
+        if trainer is None or trainer.step == 0:
+            return None
+        per_step = trainer.elapsed_s / trainer.step
+        return per_step * (self.train_config.max_iters - trainer.step)
+
+    def latest(self, key: str):
+        for row in reversed(self.metrics):
+            value = row.get(key)
+            if value is not None:
+                return value
+        return None
+
+    def settings(self) -> dict:
+        """One row for the comparison table."""
+        m, t = self.model_config, self.train_config
+        return {"run": self.name, "corpus": self.corpus_name, "tokenizer": t.tokenizer,
+                "layers": m.n_layer, "heads": m.n_head, "width": m.n_embd,
+                "block": m.block_size, "batch": t.batch_size, "learning_rate": t.learning_rate,
+                "warmup": t.warmup_iters, "steps": t.max_iters, "dropout": m.dropout,
+                "device": self.device, "status": self.status,
+                "val_loss": self.latest("val_loss")}
+
+
+class RunBook:
+    """All runs of one learner. Thread-safe enough for one page plus training threads:
+    runs are only added under a lock, and each run's thread writes only its own trainer."""
+
+    def __init__(self, max_runs: int = 20):
+        self.max_runs = max_runs
+        self.runs: dict[int, Run] = {}
+        self._ids = itertools.count(1)
+        self._lock = threading.Lock()
+
+    def _add(self, run: Run) -> Run:
+        with self._lock:
+            finished = [r for r in self.runs.values() if not (r.background and r.background.running)]
+            while len(self.runs) >= self.max_runs and finished:   # forget the oldest idle run
+                del self.runs[finished.pop(0).id]
+            self.runs[run.id] = run
+        return run
+
+    def start(self, model_config: ModelConfig, train_config: TrainConfig, text: str,
+              corpus_name: str, device: str = "cpu", name: str | None = None,
+              sample_every: int | None = None, sample_prompt: str = "\n",
+              sample_tokens: int = 160) -> Run:
+        """Start a new run in the background (the tokenizer is trained in that thread too)."""
+        run_id = next(self._ids)
+        run = Run(run_id, name or f"run {run_id}", model_config, train_config, corpus_name, device)
+        every = sample_every or train_config.eval_interval
+
+        def make_trainer():
+            return Trainer(model_config, train_config, text, device=device)
+
+        def on_step(row):
+            trainer = run.trainer
+            last = row["step"] == train_config.max_iters
+            if row["step"] % every == 0 or last:
+                text_out = trainer.sample(sample_prompt, sample_tokens, temperature=0.8,
+                                          seed=row["step"])
+                run.samples.append((row["step"], text_out))
+
+        run.background = BackgroundTraining(make_trainer, on_step)
+        self._add(run)
+        run.background.start()
+        return run
+
+    def add_uploaded(self, checkpoint: Checkpoint, name: str) -> Run:
+        run_id = next(self._ids)
+        train_config = checkpoint.train_config or TrainConfig()
+        run = Run(run_id, name, checkpoint.model.config, train_config, "uploaded", "cpu",
+                  uploaded=checkpoint)
+        return self._add(run)
+
+    def stop(self, run_id: int) -> None:
+        run = self.runs.get(run_id)
+        if run and run.background:
+            run.background.stop()
+
+    def resume(self, run_id: int) -> None:
+        run = self.runs.get(run_id)
+        if run and run.background:
+            run.background.start()
+
+    def stop_all(self) -> None:
+        """Called when the learner's session ends: no thread may outlive it."""
+        for run in list(self.runs.values()):
+            if run.background:
+                run.background.stop(wait=True, timeout=30)
+
+    def any_running(self) -> bool:
+        return any(r.background and r.background.running for r in self.runs.values())
+
+    def checkpoint(self, run_id: int) -> Checkpoint:
+        """A frozen copy of the run's current model, safe to use while training continues."""
+        run = self.runs[run_id]
+        if run.uploaded is not None:
+            return run.uploaded
+        trainer = run.trainer
+        if trainer is None:
+            raise ValueError("this run has no model yet")
+        model = copy.deepcopy(trainer.model).to("cpu").eval()
+        return Checkpoint(model, trainer.tokenizer, run.train_config, list(trainer.metrics),
+                          dict(trainer.snapshots))
+
+    def checkpoint_file(self, run_id: int) -> bytes:
+        ckpt = self.checkpoint(run_id)
+        return checkpoint_bytes(ckpt.model, ckpt.tokenizer, train_config=ckpt.train_config,
+                                metrics=ckpt.metrics, snapshots=ckpt.snapshots)
+
+
+def metrics_csv(metrics: list[dict]) -> str:
+    """Metrics as CSV text, one row per logged step (empty cells where not measured)."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=METRIC_COLUMNS, extrasaction="ignore")
+    writer.writeheader()
+    for row in metrics:
+        writer.writerow({k: ("" if row.get(k) is None else row.get(k)) for k in METRIC_COLUMNS})
+    return out.getvalue()
+
+
+def count_parameters(model_config: ModelConfig) -> int:
+    """Parameters of a model with this config, without allocating its weights."""
+    from .model import GPT
+    with torch.device("meta"):
+        return GPT(model_config).num_parameters()
+
+
+def perplexity(loss: float | None) -> float | None:
+    """exp(cross-entropy): how many tokens the model is 'choosing between' on average."""
+    if loss is None or not math.isfinite(loss):
+        return None
+    return math.exp(min(loss, 50.0))

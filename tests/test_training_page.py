@@ -1,0 +1,123 @@
+"""The training page: a tiny run from start to curves and samples, stop, divergence, keep and
+share, and that runs belong to their session and die with it."""
+import time
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from lessons.checkpoint import load_checkpoint
+from lessons.runs import RunBook, metrics_csv
+from lessons.config import preset
+
+MAIN = str(Path(__file__).resolve().parent.parent / "app" / "main.py")
+
+
+@pytest.fixture
+def training_page():
+    at = AppTest.from_file(MAIN, default_timeout=120)
+    at.session_state["lang"] = "en"
+    at.run()
+    at.switch_page("views/training.py").run()
+    assert not at.exception, at.exception
+    yield at
+    # a session that goes away: Streamlit drops its session-scoped resources, whose on_release
+    # stops the training threads (checked by conftest's no_stray_training_threads)
+    st.cache_resource.clear()
+
+
+def wait_until(at, done, timeout=90):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        time.sleep(0.5)
+        at.run()
+        assert not at.exception, at.exception
+        if done(at):
+            return
+    pytest.fail("timed out waiting for the training page")
+
+
+def start(at, preset_name="tiny", **changes):
+    at.selectbox(key="tr_preset").set_value(preset_name).run()
+    for key, value in changes.items():
+        at.session_state[key] = value
+    at.run()
+    at.button(key="tr_start").click().run()
+    assert not at.exception, at.exception
+
+
+def test_tiny_run_shows_curves_and_a_sample(training_page):
+    at = training_page
+    start(at)
+    wait_until(at, lambda a: any(s.value and "Finished" in s.value for s in a.success))
+    assert any("Training loss" == m.label for m in at.metric)
+    assert len(at.get("plotly_chart")) >= 1
+    assert at.code, "a generated sample is shown"
+    labels = [b.label for b in at.get("download_button")]
+    assert "Download checkpoint (.safetensors)" in labels and "Download metrics (CSV)" in labels
+
+
+def test_stop_mid_run_then_resume(training_page):
+    at = training_page
+    start(at, tr_steps=5000)
+    wait_until(at, lambda a: any(b.label == "Stop" for b in a.button))
+    next(b for b in at.button if b.label == "Stop").click().run()
+    wait_until(at, lambda a: any(b.label == "Resume" for b in a.button))
+    assert any("Status: **stopped**" in c.value for c in at.caption)
+    assert any(p.value < 1.0 for p in at.get("progress"))
+
+
+def test_divergence_stops_by_itself_and_explains(training_page):
+    at = training_page
+    start(at, tr_lr=10.0, tr_warmup=0, tr_steps=400)
+    wait_until(at, lambda a: any("stopped by itself" in e.value for e in a.error))
+    assert any("What happened?" in m.value for m in at.markdown)
+
+
+def test_bad_settings_get_a_message_not_a_traceback(training_page):
+    at = training_page
+    at.session_state["tr_heads"] = 3      # 3 heads do not divide width 32
+    at.run()
+    assert not at.exception
+    assert any("multiple of the number of heads" in e.value for e in at.error)
+
+
+def test_checkpoint_download_upload_round_trip(tiny_text):
+    book = RunBook()
+    model_cfg, train_cfg = preset("tiny", max_iters=20)
+    run = book.start(model_cfg, train_cfg, tiny_text, "tiny text", device="cpu")
+    run.background.join(60)
+    data = book.checkpoint_file(run.id)
+    loaded = load_checkpoint(data)
+    assert loaded.metrics == run.metrics
+    assert loaded.tokenizer.encode("the cat") == run.trainer.tokenizer.encode("the cat")
+    again = book.add_uploaded(loaded, "upload.safetensors")
+    assert again.status == "uploaded" and book.checkpoint(again.id) is loaded
+    csv_text = metrics_csv(run.metrics)
+    assert csv_text.splitlines()[0].startswith("step,train_loss,val_loss")
+    assert len(csv_text.splitlines()) == len(run.metrics) + 1
+
+
+def test_two_sessions_do_not_see_each_other(tiny_text):
+    first, second = AppTest.from_file(MAIN, default_timeout=120), AppTest.from_file(MAIN, default_timeout=120)
+    try:
+        for at in (first, second):
+            at.run()
+            at.switch_page("views/training.py").run()
+        start(first)
+        second.run()
+        assert any("No run yet" in c.value for c in second.caption)
+        assert not any("No run yet" in c.value for c in first.caption)
+    finally:
+        st.cache_resource.clear()
+
+
+def test_session_end_stops_training(tiny_text):
+    book = RunBook()
+    model_cfg, train_cfg = preset("tiny", max_iters=100000)
+    run = book.start(model_cfg, train_cfg, tiny_text, "tiny text", device="cpu")
+    while run.step < 3:
+        time.sleep(0.05)
+    book.stop_all()        # what the session's on_release does
+    assert not run.background.running and run.status == "stopped"

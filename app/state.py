@@ -87,10 +87,23 @@ def run_book():
     between sessions) and registered with the session-scoped resource above for clean-up."""
     from lessons.runs import RunBook
     if "run_book" not in st.session_state:
-        book = RunBook()
+        lim = limits()
+        book = RunBook(lim.max_runs_per_session, training_slots(), lim.threads_per_training)
         _session_runs().books.append(book)
         st.session_state.run_book = book
     return st.session_state.run_book
+
+
+def limits():
+    from lessons.limits import current_limits
+    return current_limits()
+
+
+@st.cache_resource(show_spinner=False)
+def training_slots():
+    """One queue for the whole server: at most K trainings run at once across all sessions."""
+    from lessons.limits import TrainingSlots
+    return TrainingSlots(limits().max_concurrent_trainings)
 
 
 @st.cache_resource(show_spinner=False)

@@ -96,8 +96,10 @@ class RunBook:
     """All runs of one learner. Thread-safe enough for one page plus training threads:
     runs are only added under a lock, and each run's thread writes only its own trainer."""
 
-    def __init__(self, max_runs: int = 20):
+    def __init__(self, max_runs: int = 20, slots=None, threads_per_run: int = 0):
         self.max_runs = max_runs
+        self.slots = slots                    # shared limits.TrainingSlots, or None: no queue
+        self.threads_per_run = threads_per_run
         self.runs: dict[int, Run] = {}
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
@@ -130,7 +132,7 @@ class RunBook:
                                           seed=row["step"])
                 run.samples.append((row["step"], text_out))
 
-        run.background = BackgroundTraining(make_trainer, on_step)
+        run.background = BackgroundTraining(make_trainer, on_step, self.slots, self.threads_per_run)
         self._add(run)
         run.background.start()
         return run

@@ -246,12 +246,15 @@ class BackgroundTraining:
     caller. Until it returns, ``trainer`` is None and ``status`` is "preparing".
     """
 
-    def __init__(self, make_trainer, callback=None):
+    def __init__(self, make_trainer, callback=None, slots=None, threads: int = 0):
         self._make_trainer = None if isinstance(make_trainer, Trainer) else make_trainer
         self.trainer: Trainer | None = make_trainer if isinstance(make_trainer, Trainer) else None
         self.callback = callback
+        self.slots = slots            # a limits.TrainingSlots shared by every session, or None
+        self.threads = threads        # torch threads for this training (0: torch's default)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._queued = False
         self.error: str = ""
 
     @property
@@ -262,9 +265,17 @@ class BackgroundTraining:
     def status(self) -> str:
         if self.error:
             return "error"
+        if self._queued:
+            return "queued"
         if self.trainer is None:
-            return "preparing" if self.running else "ready"
+            if self.running:
+                return "preparing"
+            return "stopped" if self._stop.is_set() else "ready"
         return self.trainer.status
+
+    def queue_position(self) -> int | None:
+        """1 = next in line for a training slot; None when not waiting."""
+        return self.slots.position(self) if self.slots is not None and self._queued else None
 
     @property
     def message(self) -> str:
@@ -278,6 +289,16 @@ class BackgroundTraining:
         self._thread.start()
 
     def _run(self):
+        if self.threads:
+            torch.set_num_threads(self.threads)   # applies to this thread only
+        if self.slots is not None:
+            self._queued = True
+            got_slot = self.slots.acquire(self, self._stop)
+            self._queued = False
+            if not got_slot:                      # stopped while waiting in the queue
+                if self.trainer is not None:
+                    self.trainer.status = "stopped"
+                return
         try:
             if self.trainer is None:
                 self.trainer = self._make_trainer()
@@ -286,6 +307,9 @@ class BackgroundTraining:
             self.error = f"{type(exc).__name__}: {exc}"
             if self.trainer is not None:
                 self.trainer.status, self.trainer.message = "error", self.error
+        finally:
+            if self.slots is not None:
+                self.slots.release(self)
 
     def stop(self, wait: bool = True, timeout: float = 30.0) -> None:
         self._stop.set()

@@ -151,3 +151,42 @@ def test_cli_reports_bad_data_without_traceback(tmp_path):
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 2
     assert result.stderr.startswith("error:") and "Traceback" not in result.stderr
+
+
+def test_training_slots_queue_in_order_and_can_be_abandoned():
+    from lessons.limits import TrainingSlots
+    slots = TrainingSlots(1)
+    assert slots.acquire("a")
+    got = {}
+    waiter = threading.Thread(target=lambda: got.setdefault("b", slots.acquire("b")))
+    waiter.start()
+    while slots.position("b") != 1:
+        time.sleep(0.01)
+    cancel = threading.Event()
+    cancel.set()
+    assert slots.acquire("c", cancel) is False and slots.position("c") is None
+    slots.release("a")
+    waiter.join(5)
+    assert got["b"] is True and slots.position("b") == 0 and slots.in_use == 1
+
+
+def test_queued_training_waits_for_a_slot(tiny_text):
+    from lessons.limits import TrainingSlots
+    slots = TrainingSlots(1)
+    slots.acquire("someone else")
+    run = BackgroundTraining(make_trainer(tiny_text, max_iters=20), slots=slots, threads=1)
+    run.start()
+    while run.queue_position() != 1:
+        time.sleep(0.01)
+    assert run.status == "queued" and run.trainer.step == 0
+    slots.release("someone else")
+    run.join(60)
+    assert run.status == "finished" and slots.in_use == 0
+
+
+def test_hosted_limits_from_environment(monkeypatch):
+    from lessons.limits import current_limits
+    monkeypatch.setenv("LLM_EXPLORER_HOSTED", "1")
+    assert current_limits().hosted and current_limits().threads_per_training == 1
+    monkeypatch.delenv("LLM_EXPLORER_HOSTED")
+    assert not current_limits().hosted

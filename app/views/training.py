@@ -58,7 +58,7 @@ def training_text() -> tuple[str, str] | None:
         st.info(tr("training.upload_first"))
         return None
     try:
-        return upload.name, decode_user_bytes(upload.getvalue())
+        return upload.name, decode_user_bytes(upload.getvalue(), state.limits().max_upload_bytes)
     except CorpusError as exc:
         st.error(tr("training.bad_corpus", reason=str(exc)))
         return None
@@ -88,18 +88,24 @@ def setup_form() -> None:
         st.select_slider(tr("training.batch"), [1, 2, 4, 8, 12, 16, 32, 64], key="tr_batch")
         st.select_slider(tr("training.lr"), LEARNING_RATES, key="tr_lr", help=tr("training.lr_help"))
         st.number_input(tr("training.warmup"), 0, 5000, step=10, key="tr_warmup")
-        st.number_input(tr("training.steps"), 10, 20000, step=50, key="tr_steps")
+        st.number_input(tr("training.steps"), 10, state.limits().max_steps, step=50, key="tr_steps")
         st.slider(tr("training.dropout"), 0.0, 0.5, step=0.05, key="tr_dropout")
 
 
-def estimate(model: ModelConfig, train: TrainConfig) -> None:
+def estimate(model: ModelConfig, train: TrainConfig) -> bool:
+    """Show size and time estimates; False if the model is over this server's size cap."""
     vocab = 96 + 256 if train.tokenizer == "char" else train.bpe_vocab_size
     sized = replace(model, vocab_size=vocab)
     seconds = flops_per_step(sized, train.batch_size) / state.machine_flops_per_second(state.device())
+    params = count_parameters(sized)
     a, b, c = st.columns(3)
-    a.metric(tr("training.parameters"), f"{count_parameters(sized):,}")
+    a.metric(tr("training.parameters"), f"{params:,}")
     b.metric(tr("training.time_per_step"), f"{seconds * 1000:.0f} ms")
     c.metric(tr("training.time_total"), _duration(seconds * train.max_iters))
+    cap = state.limits().max_parameters
+    if params > cap:
+        st.error(tr("training.too_big", params=f"{params:,}", cap=f"{cap:,}"))
+    return params <= cap
 
 
 def _duration(seconds: float | None) -> str:
@@ -114,9 +120,10 @@ def start_run() -> None:
     except ConfigError as exc:
         st.error(tr("training.bad_settings", reason=str(exc)))
         return
-    estimate(model, train)
+    fits = estimate(model, train)
     corpus = training_text()
-    if st.button(tr("training.start"), type="primary", disabled=corpus is None, key="tr_start"):
+    if st.button(tr("training.start"), type="primary", disabled=corpus is None or not fits,
+                 key="tr_start"):
         name, text = corpus
         book = state.run_book()
         run = book.start(model, train, text, name, device=state.device(),
@@ -153,6 +160,9 @@ def live_view() -> None:
 
 def show_status(run, book) -> None:
     status = run.status
+    if status == "queued":
+        st.info(tr("training.queued", position=run.background.queue_position() or 1))
+        return
     if status == "preparing":
         st.info(tr("training.preparing"))
         return

@@ -1,0 +1,26 @@
+# LLM Explorer, hosted: CPU-only torch, non-root user, hosted-mode limits on.
+#   docker build -t llm-explorer .
+#   docker run -p 8501:8501 llm-explorer        # then open http://localhost:8501
+FROM python:3.11-slim
+
+ENV PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    LLM_EXPLORER_HOSTED=1
+
+RUN useradd --create-home --uid 1000 explorer
+WORKDIR /home/explorer/app
+
+# CPU-only torch first (the default PyPI build for Linux bundles CUDA, ~10x larger)
+RUN pip install --index-url https://download.pytorch.org/whl/cpu "torch==2.13.0"
+COPY pyproject.toml README.md ./
+COPY lessons ./lessons
+RUN pip install .
+COPY app ./app
+COPY .streamlit ./.streamlit
+
+USER explorer
+EXPOSE 8501
+HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
+  CMD python -c "import urllib.request,sys; sys.exit(urllib.request.urlopen('http://127.0.0.1:8501/_stcore/health', timeout=4).status != 200)"
+CMD ["streamlit", "run", "app/main.py", "--server.port=8501", "--server.address=0.0.0.0"]

@@ -121,3 +121,13 @@ def test_session_end_stops_training(tiny_text):
         time.sleep(0.05)
     book.stop_all()        # what the session's on_release does
     assert not run.background.running and run.status == "stopped"
+
+
+def test_settings_survive_a_visit_to_another_page(training_page):
+    at = training_page
+    at.session_state["tr_layers"] = 3
+    at.run()
+    at.switch_page("views/home.py").run()
+    at.switch_page("views/training.py").run()
+    assert not at.exception
+    assert at.slider(key="tr_layers").value == 3

@@ -64,7 +64,25 @@ def training_text() -> tuple[str, str] | None:
         return None
 
 
+SETTING_KEYS = ["tr_preset", "tr_corpus", "tr_tokenizer", "tr_bpe_vocab", *FIELDS]
+
+
+def remember_settings() -> None:
+    """Streamlit forgets a widget's value when its page is left; keep a copy under another
+    key so the learner's settings are still there when they come back."""
+    for key in SETTING_KEYS:
+        if key in st.session_state:
+            st.session_state["saved_" + key] = st.session_state[key]
+
+
+def restore_settings() -> None:
+    for key in SETTING_KEYS:
+        if key not in st.session_state and "saved_" + key in st.session_state:
+            st.session_state[key] = st.session_state["saved_" + key]
+
+
 def setup_form() -> None:
+    restore_settings()
     st.session_state.setdefault("tr_preset", "quick-demo")
     if "tr_layers" not in st.session_state:
         apply_preset()
@@ -78,7 +96,8 @@ def setup_form() -> None:
             st.file_uploader(tr("training.upload_text"), type=["txt"], key="tr_upload")
         st.radio(tr("training.tokenizer"), ["char", "bpe"], key="tr_tokenizer", horizontal=True,
                  format_func=lambda k: tr(f"training.tokenizer_{k}"))
-        st.slider(tr("training.bpe_vocab"), 260, 4096, 512, step=4, key="tr_bpe_vocab",
+        st.session_state.setdefault("tr_bpe_vocab", 512)
+        st.slider(tr("training.bpe_vocab"), 260, 4096, step=4, key="tr_bpe_vocab",
                   disabled=st.session_state.tr_tokenizer != "bpe")
         st.slider(tr("training.layers"), 1, 8, key="tr_layers")
         st.slider(tr("training.heads"), 1, 8, key="tr_heads")
@@ -90,6 +109,7 @@ def setup_form() -> None:
         st.number_input(tr("training.warmup"), 0, 5000, step=10, key="tr_warmup")
         st.number_input(tr("training.steps"), 10, state.limits().max_steps, step=50, key="tr_steps")
         st.slider(tr("training.dropout"), 0.0, 0.5, step=0.05, key="tr_dropout")
+    remember_settings()
 
 
 def estimate(model: ModelConfig, train: TrainConfig) -> bool:

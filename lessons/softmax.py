@@ -304,3 +304,21 @@ def next_token_figure(tokenizer, result: NextToken, how_many: int = 15,
     highlight = ids.index(result.sampled_id) if result.sampled_id in ids else None
     return probability_bars(labels, top.values, t("softmax.next_token_figure_title", lang),
                             highlight, lang)
+
+
+def loss_curve_figure(metrics: list[dict], text_cross_entropy: float | None = None,
+                      lang: str = "en") -> go.Figure:
+    """The training run's loss curve (from a checkpoint's metrics) with a dashed line at the
+    average cross-entropy the model just scored on the learner's own text."""
+    fig = go.Figure()
+    for key, name in (("train_loss", "loss_curve_train"), ("val_loss", "loss_curve_val")):
+        points = [(m["step"], m[key]) for m in metrics if m.get(key) is not None]
+        if points:
+            fig.add_scatter(x=[s for s, _ in points], y=[v for _, v in points], mode="lines+markers",
+                            name=t(f"softmax.{name}", lang))
+    if text_cross_entropy is not None:
+        fig.add_hline(y=text_cross_entropy, line_dash="dash", line_color="#d62728",
+                      annotation_text=t("softmax.loss_curve_text", lang), annotation_position="top left")
+    fig.update_layout(title=t("softmax.loss_curve_title", lang), xaxis_title=t("softmax.axis_step", lang),
+                      yaxis_title=t("softmax.axis_loss_nats", lang), height=340)
+    return fig

@@ -125,8 +125,8 @@ def worked_numbers() -> list[WorkedNumber]:
         WorkedNumber("ce_bits", "004 §3.3.4", ["0.342"], [ce["bits"]]),
         WorkedNumber("ce_log10", "004 §3.3.4", ["0.342"], [ce["bans"]]),
         WorkedNumber("cat_words", "003 §4.3", ["6"], [len(CAT_SENTENCE.split())], 0),
-        WorkedNumber("transformer_params", "000 code", None, [counts["total"]], 0),
-        WorkedNumber("encoder_params", "000 code", None, [counts["encoder"]], 0),
+        WorkedNumber("transformer_params", "000", None, [counts["total"]], 0),
+        WorkedNumber("encoder_params", "000", None, [counts["encoder"]], 0),
         WorkedNumber("mlp_params", "004 §4.2", None, [mlp_parameter_count()], 0),
     ]
 

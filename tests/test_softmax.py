@@ -190,6 +190,25 @@ def test_next_token_handles_empty_unseen_and_long_prompts(tiny):
     assert sm.token_label(tok, tok.encode("\n")[0]) == "↵"
 
 
+def test_next_token_with_a_bpe_tokenizer(tiny_text):
+    from lessons.config import ModelConfig
+    from lessons.model import GPT
+    from lessons.tokenization import BPETokenizer
+    tok = BPETokenizer.train(tiny_text, vocab_size=300)
+    model = GPT(ModelConfig(vocab_size=tok.vocab_size, block_size=8, n_layer=1, n_head=1, n_embd=8)).eval()
+    for prompt in ("", "the cat sat on the mat and the dog", "猫"):
+        result = sm.next_token(model, tok, prompt, top_p=0.9)
+        assert result.probs.sum().item() == pytest.approx(1.0)
+        assert len(result.context_ids) <= 8
+        assert sm.next_token_figure(tok, result).data[0].x
+
+
+def test_loss_curve_figure_marks_the_text(tiny):
+    fig = sm.loss_curve_figure(tiny.metrics, 2.5)
+    assert [trace.name for trace in fig.data] == ["training loss", "validation loss"]
+    assert fig.layout.shapes[0].y0 == 2.5
+
+
 def test_per_position_cross_entropy_averages_to_the_training_loss(tiny):
     model, tok = tiny.model, tiny.tokenizer
     ids = tok.encode("the dog sat on the log.")

@@ -151,6 +151,9 @@ if result is not None:
         st.markdown(tr("softmax.sequence_result", n=len(per_position), ce=f"{per_position.mean():.3f}",
                        ppl=f"{sm.perplexity(float(per_position.mean())):.1f}",
                        val=f"{val[-1]:.3f}" if val else "–"))
+        if checkpoint.metrics:
+            st.plotly_chart(sm.loss_curve_figure(checkpoint.metrics, float(per_position.mean()),
+                                                 lang=state.lang()), key="softmax_loss_curve")
 
 # ---- 4. the document's worked numbers -------------------------------------------------------
 st.header(tr("softmax.worked_heading"))

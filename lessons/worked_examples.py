@@ -76,8 +76,11 @@ def judge(document: list[str] | None, ours: list[float]) -> str:
 
 
 def matrix_times_vector(matrix, vector) -> list[float]:
-    """W·x with torch. >>> matrix_times_vector([[1, 2], [3, 4]], [1, 0])
-    [1.0, 3.0]"""
+    """W·x with torch; a one-hot x picks one column of W.
+
+    >>> matrix_times_vector([[1, 2], [3, 4]], [1, 0])
+    [1.0, 3.0]
+    """
     return (torch.tensor(matrix, dtype=torch.float64) @ torch.tensor(vector, dtype=torch.float64)).tolist()
 
 

@@ -339,8 +339,20 @@ def test_page_next_token_controls_and_awkward_prompts(tiny):
     assert not at.exception and any("empty" in i.value for i in at.info)
     at.text_area(key="softmax_prompt").set_value("猫🙂" * 50).run()
     assert not at.exception and any("longer than" in i.value for i in at.info)
+    at.text_input(key="softmax_actual").set_value(".").run()      # Markdown-escaped
+    assert not at.exception and "**\\.**" in " ".join(m.value for m in at.markdown)
     at.text_input(key="softmax_actual").set_value("").run()
     assert not at.exception and at.warning
+
+
+def test_page_target_class_survives_fewer_logits(tiny):
+    at = open_page("en", tiny)
+    at.text_input(key="softmax_logits").set_value("1 2 2 3 4").run()
+    at.selectbox(key="softmax_target").set_value(4).run()
+    at.text_input(key="softmax_logits").set_value("1 2").run()
+    assert not at.exception
+    chosen = at.selectbox(key="softmax_target").value
+    assert metric_values(at)[0] == f"{F.softmax(torch.tensor([1.0, 2.0]), 0)[chosen]:.4f}"
 
 
 def test_page_worked_numbers_table_has_verdict_icons():

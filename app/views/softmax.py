@@ -1,6 +1,7 @@
 """Softmax and cross-entropy: a playground, the loss, the model's next token, and the
 document's worked numbers."""
 import inspect
+import re
 
 import pandas as pd
 import streamlit as st
@@ -21,6 +22,11 @@ def parse_logits(text: str) -> list[float]:
     if any(v != v or abs(v) == float("inf") for v in values):
         raise ValueError("finite")
     return values
+
+
+def label(tokenizer, token_id: int) -> str:
+    """A token as Markdown-safe text: a token like '*' or '$' must not start bold or maths."""
+    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~$])", r"\\\1", sm.token_label(tokenizer, token_id))
 
 
 @st.cache_data(show_spinner=False)
@@ -126,12 +132,12 @@ except Exception:              # a damaged or unusual model must not show a trac
     result = None
 if result is not None:
     if result.started_empty:
-        st.info(tr("softmax.empty_prompt", token=sm.token_label(tokenizer, 0)))
+        st.info(tr("softmax.empty_prompt", token=label(tokenizer, 0)))
     if result.cropped:
         st.info(tr("softmax.cropped", block=model.config.block_size))
     st.plotly_chart(sm.next_token_figure(tokenizer, result, lang=state.lang()), key="softmax_next")
     kept = int((result.probs > 0).sum())
-    st.markdown(tr("softmax.sampled", token=sm.token_label(tokenizer, result.sampled_id),
+    st.markdown(tr("softmax.sampled", token=label(tokenizer, result.sampled_id),
                    p=f"{float(result.probs[result.sampled_id]):.3f}", kept=kept,
                    vocab=tokenizer.vocab_size))
 
@@ -143,7 +149,7 @@ if result is not None:
     else:
         p_actual = float(sm.softmax(result.logits)[actual_ids[0]])
         ce_actual = -float(sm.log_softmax(result.logits)[actual_ids[0]])
-        st.markdown(tr("softmax.actual_result", token=sm.token_label(tokenizer, actual_ids[0]),
+        st.markdown(tr("softmax.actual_result", token=label(tokenizer, actual_ids[0]),
                        p=f"{p_actual:.4f}", ce=f"{ce_actual:.3f}"))
         ids = (tokenizer.encode(prompt) or [0]) + actual_ids
         per_position = sm.per_position_cross_entropy(model, ids)

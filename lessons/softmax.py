@@ -1,0 +1,324 @@
+"""Softmax and cross-entropy, written out by hand, plus the figures of the lesson.
+
+The model's last layer gives one score (a *logit*) per token of the vocabulary. Softmax turns
+those scores into probabilities; cross-entropy measures how surprised the model is by the token
+that really came next. Everything here works on plain lists, NumPy arrays or torch tensors and
+returns torch tensors in float64 (so the printed digits are exact enough to compare with a
+hand calculation).
+
+>>> [round(p, 3) for p in softmax([1.0, 2.0, 2.0]).tolist()]
+[0.155, 0.422, 0.422]
+>>> round(cross_entropy([1.0, 2.0, 2.0], 1).item(), 3)     # -ln 0.422
+0.862
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import plotly.graph_objects as go
+import torch
+
+from .i18n import t
+from .model import filter_logits
+
+LOG_BASES = {"nats": math.e, "bits": 2.0, "bans": 10.0}   # ln, log2, log10
+
+
+def as_tensor(values) -> torch.Tensor:
+    """Lists / NumPy arrays / tensors -> a float64 tensor (a tensor keeps its device)."""
+    if isinstance(values, torch.Tensor):
+        return values.to(torch.float64)
+    return torch.as_tensor(values, dtype=torch.float64)
+
+
+# ---- softmax -------------------------------------------------------------------------------
+
+def naive_softmax(logits, dim: int = -1) -> torch.Tensor:
+    """exp(x) / sum(exp(x)), exactly as the formula reads. Overflows: exp(1000) is inf in
+    float64, and inf / inf is nan.
+
+    >>> naive_softmax([1000.0, 0.0]).tolist()
+    [nan, 0.0]
+    """
+    exps = torch.exp(as_tensor(logits))
+    return exps / exps.sum(dim=dim, keepdim=True)
+
+
+def softmax(logits, temperature: float = 1.0, dim: int = -1) -> torch.Tensor:
+    """Probabilities from scores, the stable way: subtract the largest score first.
+
+    softmax(x) == softmax(x - c) for any constant c (the factor exp(-c) cancels above and
+    below the fraction), so taking c = max(x) changes nothing except that every exponent is now
+    <= 0 and exp never overflows. Temperature divides the scores first: T < 1 sharpens, T > 1
+    flattens.
+
+    >>> softmax([1000.0, 0.0]).tolist()
+    [1.0, 0.0]
+    >>> [round(p, 3) for p in softmax([2.0, 1.0, 0.0], temperature=2.0).tolist()]
+    [0.506, 0.307, 0.186]
+    """
+    if temperature <= 0:
+        raise ValueError("temperature must be positive (use argmax for temperature 0)")
+    x = as_tensor(logits) / temperature
+    shifted = x - x.max(dim=dim, keepdim=True).values     # largest entry becomes 0
+    exps = torch.exp(shifted)
+    return exps / exps.sum(dim=dim, keepdim=True)
+
+
+def log_softmax(logits, dim: int = -1) -> torch.Tensor:
+    """log(softmax(x)) without ever forming a probability that could underflow to 0:
+    x - max - log(sum(exp(x - max))).
+
+    >>> log_softmax([0.0, -1000.0]).tolist()     # log(softmax) would give -inf here
+    [0.0, -1000.0]
+    """
+    x = as_tensor(logits)
+    shifted = x - x.max(dim=dim, keepdim=True).values
+    return shifted - torch.log(torch.exp(shifted).sum(dim=dim, keepdim=True))
+
+
+# ---- cross-entropy and its relatives -------------------------------------------------------
+
+def cross_entropy(logits, target) -> torch.Tensor:
+    """Mean of -log softmax(logits)[target] in nats, the loss the model trains on.
+
+    logits (V,) with an int target, or (N, V) with N targets; same as F.cross_entropy.
+
+    >>> round(cross_entropy([[0.0, 0.0], [0.0, 0.0]], [0, 1]).item(), 4)   # ln 2
+    0.6931
+    """
+    logp = log_softmax(logits)
+    if logp.dim() == 1:
+        logp = logp.unsqueeze(0)
+    target = torch.as_tensor(target, dtype=torch.long, device=logp.device).reshape(-1)
+    return -logp[torch.arange(len(target)), target].mean()
+
+
+def cross_entropy_of_probabilities(target_probs, predicted_probs, base: str = "nats") -> torch.Tensor:
+    """-sum_i y_i log(yhat_i) between two probability vectors (a soft or one-hot target).
+
+    >>> round(cross_entropy_of_probabilities([0.0, 1.0], [0.5, 0.5], "bits").item(), 3)
+    1.0
+    """
+    y, y_hat = as_tensor(target_probs), as_tensor(predicted_probs)
+    terms = torch.where(y > 0, y * torch.log(y_hat), torch.zeros_like(y))   # 0 * log 0 = 0
+    return -terms.sum(dim=-1) / math.log(LOG_BASES[base])
+
+
+def entropy(probs, base: str = "nats") -> torch.Tensor:
+    """H(p) = -sum p log p: the cross-entropy of p with itself, the least surprise possible.
+
+    >>> round(entropy([0.25] * 4, "bits").item(), 3)     # 4 equal choices = 2 bits
+    2.0
+    """
+    return cross_entropy_of_probabilities(probs, probs, base)
+
+
+def kl_divergence(target_probs, predicted_probs, base: str = "nats") -> torch.Tensor:
+    """KL(y || yhat) = cross-entropy - entropy: the extra surprise from predicting yhat when
+    the truth is y. Zero only when yhat == y.
+
+    >>> round(kl_divergence([0.5, 0.5], [0.5, 0.5]).item(), 6)
+    0.0
+    """
+    return (cross_entropy_of_probabilities(target_probs, predicted_probs, base)
+            - entropy(target_probs, base))
+
+
+def perplexity(cross_entropy_nats: float) -> float:
+    """exp(cross-entropy): the number of equally likely choices that would surprise a model
+    just as much. A uniform guess over V tokens has perplexity V.
+
+    >>> round(perplexity(math.log(65)), 6)
+    65.0
+    """
+    return math.exp(cross_entropy_nats)
+
+
+def mean_squared_error(target, predicted) -> torch.Tensor:
+    """mean((y - yhat)^2).
+
+    >>> round(mean_squared_error([1.0, 0.0], [0.5, 0.5]).item(), 3)
+    0.25
+    """
+    return ((as_tensor(target) - as_tensor(predicted)) ** 2).mean()
+
+
+def loss_gradients(p_correct, num_classes: int = 3) -> dict[str, torch.Tensor]:
+    """How hard each loss pushes the correct class's logit, for a model that gives the correct
+    class probability p (the wrong classes share the rest equally). Computed with autograd.
+
+    Cross-entropy's gradient on that logit is p - 1: close to -1 when the model is confidently
+    wrong (p near 0), so it learns fast. MSE on the probabilities reaches the logit through the
+    softmax, whose slope carries a factor p: its push fades as p -> 0, so the worse the
+    mistake, the slower it learns.
+
+    Returns {"p": (N,), "cross_entropy": (N,), "mse": (N,)}.
+
+    >>> g = loss_gradients([0.5], num_classes=2)
+    >>> round(g["cross_entropy"].item(), 3), round(g["mse"].item(), 3)
+    (-0.5, -0.25)
+    """
+    p = as_tensor(p_correct).reshape(-1)
+    # logits (N, K): correct class z, others 0, with z chosen so softmax gives exactly p
+    z = torch.log(p * (num_classes - 1) / (1 - p)).detach().requires_grad_(True)
+    logits = torch.stack([z] + [torch.zeros_like(z)] * (num_classes - 1), dim=1)
+    target = torch.zeros(num_classes, dtype=torch.float64)
+    target[0] = 1.0
+    grads = {}
+    for name in ("cross_entropy", "mse"):
+        probs = softmax(logits)
+        if name == "cross_entropy":
+            loss = -log_softmax(logits)[:, 0].sum()
+        else:
+            loss = ((probs - target) ** 2).mean(dim=1).sum()
+        (grad,) = torch.autograd.grad(loss, z)
+        grads[name] = grad.detach()
+    return {"p": p, **grads}
+
+
+# ---- the model's next token ----------------------------------------------------------------
+
+@dataclass
+class NextToken:
+    context_ids: list[int]     # what the model actually read (cropped to block_size)
+    cropped: bool              # True when the prompt was longer than block_size
+    started_empty: bool        # True when the prompt was empty and token 0 stood in
+    logits: torch.Tensor       # (V,) raw scores for the next token
+    probs: torch.Tensor        # (V,) after temperature, top-k and top-p
+    sampled_id: int            # one token drawn from probs
+
+
+@torch.no_grad()
+def next_token(model, tokenizer, prompt: str, temperature: float = 1.0, top_k: int | None = None,
+               top_p: float | None = None, seed: int = 0) -> NextToken:
+    """The model's distribution over the token after ``prompt`` and one sample from it.
+
+    Same steps as ``GPT.generate``: crop to the last block_size tokens, divide by temperature,
+    drop what top-k / top-p would never pick (``filter_logits``), softmax, sample. An empty
+    prompt starts from token 0, as the trainer's sampler does.
+    """
+    ids = tokenizer.encode(prompt)
+    started_empty = not ids
+    ids = ids or [0]
+    block = model.config.block_size
+    context = ids[-block:]
+    device = next(model.parameters()).device
+    idx = torch.tensor([context], dtype=torch.long, device=device)
+    model.eval()
+    logits = model(idx)[0][0, -1].double().cpu()                       # (V,)
+    filtered = filter_logits((logits / temperature).unsqueeze(0), top_k, top_p)[0]
+    probs = softmax(filtered)        # exp(-inf) = 0: filtered tokens get probability 0
+    generator = torch.Generator().manual_seed(seed)
+    sampled = int(torch.multinomial(probs.float(), 1, generator=generator))
+    return NextToken(context, len(ids) > block, started_empty, logits, probs, sampled)
+
+
+@torch.no_grad()
+def per_position_cross_entropy(model, ids: list[int]) -> torch.Tensor:
+    """-log p(token t+1 | tokens <= t) for every position of a sequence: (T-1,) in nats.
+    Its mean is exactly the loss the training curve plots, for this one piece of text."""
+    ids = ids[-(model.config.block_size + 1):]
+    idx = torch.tensor([ids[:-1]], dtype=torch.long, device=next(model.parameters()).device)
+    model.eval()
+    logits = model(idx)[0][0].double().cpu()                            # (T-1, V)
+    logp = log_softmax(logits)
+    return -logp[torch.arange(len(ids) - 1), torch.tensor(ids[1:])]
+
+
+def token_label(tokenizer, token_id: int) -> str:
+    """A readable label: newline and space made visible."""
+    text = tokenizer.id_to_token(token_id) if tokenizer.kind == "char" else \
+        tokenizer.decode([token_id])
+    return text.replace("\n", "↵").replace(" ", "␣") or "∅"
+
+
+# ---- figures -------------------------------------------------------------------------------
+
+def probability_bars(labels, probs, title: str, highlight: int | None = None,
+                     lang: str = "en") -> go.Figure:
+    """Bar chart of probabilities; ``highlight`` colours one bar (the target or the sample)."""
+    probs = as_tensor(probs).tolist()
+    colours = ["#d62728" if i == highlight else "#1f77b4" for i in range(len(probs))]
+    fig = go.Figure(go.Bar(x=[str(label) for label in labels], y=probs, marker_color=colours,
+                           text=[f"{p:.3f}" for p in probs], textposition="outside"))
+    fig.update_layout(title=title, yaxis_title=t("softmax.axis_probability", lang),
+                      yaxis_range=[0, 1.12], height=360, margin=dict(t=50, b=40))
+    fig.update_xaxes(type="category")
+    return fig
+
+
+def temperature_figure(logits, temperatures=(0.25, 0.5, 1.0, 2.0, 5.0), lang: str = "en") -> go.Figure:
+    """One group of bars per temperature: low T piles probability onto the top score."""
+    fig = go.Figure()
+    labels = [f"{i}" for i in range(len(logits))]
+    for temp in temperatures:
+        fig.add_bar(x=labels, y=softmax(logits, temp).tolist(), name=f"T = {temp:g}")
+    fig.update_layout(barmode="group", title=t("softmax.temperature_figure_title", lang),
+                      xaxis_title=t("softmax.axis_class", lang),
+                      yaxis_title=t("softmax.axis_probability", lang), height=360)
+    return fig
+
+
+def surprise_curve(marked_p: float | None = None, lang: str = "en") -> go.Figure:
+    """-log p for p in (0, 1]: small when the model gave the truth a high probability, huge
+    when it gave it almost none."""
+    grid = torch.linspace(0.005, 1.0, 400, dtype=torch.float64)
+    fig = go.Figure(go.Scatter(x=grid.tolist(), y=(-torch.log(grid)).tolist(), mode="lines",
+                               name="−ln p"))
+    fig.add_scatter(x=grid.tolist(), y=(-torch.log2(grid)).tolist(), mode="lines",
+                    name="−log₂ p", line=dict(dash="dot"))
+    if marked_p is not None and 0 < marked_p <= 1:
+        fig.add_scatter(x=[marked_p], y=[-math.log(marked_p)], mode="markers",
+                        marker=dict(size=12, color="#d62728"),
+                        name=t("softmax.curve_marker", lang))
+    fig.update_layout(title=t("softmax.curve_title", lang),
+                      xaxis_title=t("softmax.axis_p_correct", lang),
+                      yaxis_title=t("softmax.axis_loss", lang), height=360)
+    return fig
+
+
+def gradient_figure(num_classes: int = 3, lang: str = "en") -> go.Figure:
+    """Size of the push on the correct logit, CE versus MSE, as p(correct) goes 0 -> 1."""
+    g = loss_gradients(torch.linspace(0.001, 0.999, 300, dtype=torch.float64), num_classes)
+    fig = go.Figure()
+    fig.add_scatter(x=g["p"].tolist(), y=g["cross_entropy"].abs().tolist(), mode="lines",
+                    name=t("softmax.gradient_ce", lang))
+    fig.add_scatter(x=g["p"].tolist(), y=g["mse"].abs().tolist(), mode="lines",
+                    name=t("softmax.gradient_mse", lang))
+    fig.update_layout(title=t("softmax.gradient_title", lang),
+                      xaxis_title=t("softmax.axis_p_correct", lang),
+                      yaxis_title=t("softmax.axis_gradient", lang), height=360)
+    return fig
+
+
+def next_token_figure(tokenizer, result: NextToken, how_many: int = 15,
+                      lang: str = "en") -> go.Figure:
+    """The model's likeliest next tokens; the sampled one in red."""
+    top = torch.topk(result.probs, min(how_many, len(result.probs)))
+    ids = top.indices.tolist()
+    labels = [f"{token_label(tokenizer, i)}" for i in ids]
+    # subtle: two ids can share a label (a char and its byte token); keep bars apart
+    labels = [f"{label} ({i})" if labels.count(label) > 1 else label for label, i in zip(labels, ids)]
+    highlight = ids.index(result.sampled_id) if result.sampled_id in ids else None
+    return probability_bars(labels, top.values, t("softmax.next_token_figure_title", lang),
+                            highlight, lang)
+
+
+def loss_curve_figure(metrics: list[dict], text_cross_entropy: float | None = None,
+                      lang: str = "en") -> go.Figure:
+    """The training run's loss curve (from a checkpoint's metrics) with a dashed line at the
+    average cross-entropy the model just scored on the learner's own text."""
+    fig = go.Figure()
+    for key, name in (("train_loss", "loss_curve_train"), ("val_loss", "loss_curve_val")):
+        points = [(m["step"], m[key]) for m in metrics if m.get(key) is not None]
+        if points:
+            fig.add_scatter(x=[s for s, _ in points], y=[v for _, v in points], mode="lines+markers",
+                            name=t(f"softmax.{name}", lang))
+    if text_cross_entropy is not None:
+        fig.add_hline(y=text_cross_entropy, line_dash="dash", line_color="#d62728",
+                      annotation_text=t("softmax.loss_curve_text", lang), annotation_position="top left")
+    fig.update_layout(title=t("softmax.loss_curve_title", lang), xaxis_title=t("softmax.axis_step", lang),
+                      yaxis_title=t("softmax.axis_loss_nats", lang), height=340)
+    return fig

@@ -28,3 +28,20 @@ def test_language_switch_in_the_sidebar(live_app, page):
     wait_for_app(page)
     assert page.locator("h1").first.inner_text() == "分词"
     assert not page_problems(page), page_problems(page)
+
+
+def test_train_in_the_browser_and_use_the_model(live_app, page):
+    """Start a tiny run, see the live curve appear and the step counter move, then make it
+    the active model for every page."""
+    page.goto(f"{live_app}/training?lang=en")
+    wait_for_app(page)
+    page.locator('[data-testid="stSelectbox"]').filter(has_text="Preset").click()
+    page.get_by_role("option", name="Tiny (seconds; learns little)").click()
+    page.wait_for_timeout(1500)
+    page.get_by_role("button", name="Start training").click()
+    page.wait_for_selector("text=Finished 60 steps.", timeout=120_000)
+    assert page.locator(".js-plotly-plot").count() >= 1
+    page.screenshot(path=str(ARTIFACTS / "training-run-en.png"), full_page=True)
+    page.get_by_role("button", name="Use this model on every page").click()
+    page.wait_for_selector('[data-testid="stSidebar"] >> text=Run 1 (lr 0.003)', timeout=30_000)
+    assert not page_problems(page), page_problems(page)

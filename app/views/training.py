@@ -153,6 +153,8 @@ def start_run() -> None:
 
 @st.fragment(run_every=1.0)
 def live_view() -> None:
+    if "tr_notice" in st.session_state:
+        st.toast(st.session_state.pop("tr_notice"))
     book = state.run_book()
     if not book.runs:
         st.caption(tr("training.no_runs"))
@@ -218,7 +220,8 @@ def keep_and_share(run, book) -> None:
     a, b, c = st.columns(3)
     if a.button(tr("training.use_model"), key=f"use_{run.id}"):
         state.use_model(run.name, book.checkpoint(run.id))
-        st.toast(tr("training.now_active", name=run.name))
+        st.session_state.tr_notice = tr("training.now_active", name=run.name)
+        st.rerun()     # the whole app, so the sidebar shows the new model at once
     if run.status != "running":   # a file of a model that is still changing would be stale
         b.download_button(tr("training.download_checkpoint"), book.checkpoint_file(run.id),
                           file_name=f"llm-explorer-run{run.id}.safetensors",

@@ -291,46 +291,31 @@ def embedding_scatter(coords: torch.Tensor, tokens: list[TokenInfo], lang: str =
                       axis_range: float | None = None) -> go.Figure:
     """Interactive scatter of projected tokens, one colour per class (2-D or 3-D from coords).
 
-    ``coords`` (N, k) and ``tokens`` (N) are aligned. The highlighted token gets a black ring and
-    its neighbours a grey one.
+    ``coords`` (N, k) and ``tokens`` (N) are aligned; ``highlight`` and ``neighbours`` are token
+    ids. The highlighted token gets a black ring and its neighbours a grey one.
     """
     k = coords.shape[1]
     show_text = len(tokens) <= 200         # beyond that, labels pile up: hover still shows them
     fig = go.Figure()
-    ring_ids = ([highlight] if highlight is not None else []) + [i for i in neighbours]
     for kind in TOKEN_CLASSES:
         rows = [n for n, tok in enumerate(tokens) if tok.kind == kind]
-        if not rows:
-            continue
-        labels = [tokens[n].label for n in rows]
-        common = dict(name=t(f"embeddings.class_{kind}", lang), text=labels,
-                      mode="markers+text" if show_text else "markers",
-                      hovertemplate="%{text}<extra>" + t(f"embeddings.class_{kind}", lang)
-                      + "</extra>", textposition="top center")
-        xs = coords[rows]
-        if k >= 3:
-            fig.add_trace(go.Scatter3d(x=xs[:, 0].tolist(), y=xs[:, 1].tolist(),
-                                       z=xs[:, 2].tolist(), marker=dict(
-                                           size=4, color=CLASS_COLOURS[kind]), **common))
-        else:
-            fig.add_trace(go.Scatter(x=xs[:, 0].tolist(), y=xs[:, 1].tolist(), marker=dict(
-                size=8, color=CLASS_COLOURS[kind], opacity=0.8), **common))
-    position = {tok.id: n for n, tok in enumerate(tokens)}
-    for rank, token_id in enumerate(ring_ids):
-        if token_id not in position:
-            continue
-        p = coords[position[token_id]]
-        ring = dict(symbol="circle-open", size=(18 if rank == 0 else 13) if k < 3 else 9,
-                    color="black" if rank == 0 else "#666666", line=dict(width=2))
-        name = t("embeddings.picked" if rank == 0 else "embeddings.neighbour", lang)
-        common = dict(mode="markers", marker=ring, name=name, showlegend=rank <= 1,
-                      legendgroup=name, hovertext=tokens[position[token_id]].label,
-                      hoverinfo="text")
-        if k >= 3:
-            fig.add_trace(go.Scatter3d(x=[float(p[0])], y=[float(p[1])], z=[float(p[2])], **common))
-        else:
-            fig.add_trace(go.Scatter(x=[float(p[0])], y=[float(p[1])], **common))
-    names = [t("embeddings.axis_pc", lang, n=i + 1,
+        if rows:
+            name = t(f"embeddings.class_{kind}", lang)
+            _add_points(fig, coords[rows], name=name, text=[tokens[n].label for n in rows],
+                        mode="markers+text" if show_text else "markers", textposition="top center",
+                        hovertemplate="%{text}<extra>" + name + "</extra>",
+                        marker=dict(size=8 if k < 3 else 4, color=CLASS_COLOURS[kind], opacity=0.8))
+    row_of = {tok.id: n for n, tok in enumerate(tokens)}
+    rings = [(highlight, "picked", "black", 18)] if highlight in row_of else []
+    rings += [(i, "neighbour", "#666666", 13) for i in neighbours if i in row_of]
+    for n, (token_id, role, colour, size) in enumerate(rings):
+        first_of_role = all(r[1] != role for r in rings[:n])
+        _add_points(fig, coords[[row_of[token_id]]], name=t(f"embeddings.{role}", lang),
+                    legendgroup=role, showlegend=first_of_role, mode="markers",
+                    hovertext=tokens[row_of[token_id]].label, hoverinfo="text",
+                    marker=dict(symbol="circle-open", size=size if k < 3 else 9, color=colour,
+                                line=dict(width=2)))
+    names = [t("embeddings.axis_pc" if k < 3 else "embeddings.axis_pc_short", lang, n=i + 1,
                share=f"{100 * float(explained[i]):.0f}" if explained is not None else "?")
              for i in range(k)]
     fig.update_layout(title=title or t("embeddings.scatter_title", lang), height=620,
@@ -346,6 +331,12 @@ def embedding_scatter(coords: torch.Tensor, tokens: list[TokenInfo], lang: str =
             fig.update_xaxes(range=[-axis_range, axis_range])
             fig.update_yaxes(range=[-axis_range, axis_range])
     return fig
+
+
+def _add_points(fig: go.Figure, points: torch.Tensor, **style) -> None:
+    """One scatter trace from (n, 2) or (n, 3) coordinates."""
+    xyz = dict(zip("xyz", points.T.tolist()))
+    fig.add_trace(go.Scatter3d(**xyz, **style) if points.shape[1] >= 3 else go.Scatter(**xyz, **style))
 
 
 def cosine_heatmap(vectors: torch.Tensor, ids: list[int], tokens: list[TokenInfo],

@@ -10,7 +10,7 @@ import torch.nn.functional as F
 from streamlit.testing.v1 import AppTest
 
 from lessons import embeddings as E
-from lessons.checkpoint import load_checkpoint, load_shipped_model
+from lessons.checkpoint import checkpoint_bytes, load_checkpoint, load_shipped_model
 from lessons.tokenization import BPETokenizer, CharTokenizer
 from tests.conftest import ARTIFACTS, page_problems, wait_for_app
 
@@ -172,7 +172,11 @@ def test_scatter_and_heatmap_figures():
     p2, p3 = E.pca_project(vectors, 2), E.pca_project(vectors, 3)
     fig = E.embedding_scatter(p2.coords, tokens, "zh", p2.explained, highlight=0, neighbours=[2])
     names = [trace.name for trace in fig.data]
-    assert names[:3] == ["字母", "数字", "标点 / 符号"] and "选中的词元" in names
+    assert names == ["字母", "数字", "标点 / 符号", "选中的词元", "邻居"]
+    assert fig.data[4].x == (float(p2.coords[2, 0]),)       # the ring sits on token 2
+    no_pick = E.embedding_scatter(p2.coords, tokens, "en", neighbours=[1, 3])
+    assert [tr.name for tr in no_pick.data[3:]] == ["neighbour", "neighbour"]
+    assert [tr.showlegend for tr in no_pick.data[3:]] == [True, False]
     assert list(fig.data[0].text) == ["a", "b"]
     assert fig.data[0].x == tuple(p2.coords[:2, 0].tolist())
     assert E.embedding_scatter(p3.coords, tokens, "en").data[0].type == "scatter3d"
@@ -286,6 +290,22 @@ def test_page_survives_a_model_switch(tiny_checkpoint_bytes):
     assert at.session_state["embeddings_token"] in visible
     assert set(at.session_state["embeddings_compare"]) <= set(visible)
     assert at.session_state["embeddings_step"] in tiny.snapshots
+
+
+def test_page_with_a_bpe_model(tiny_text):
+    from lessons.config import preset
+    from lessons.training import Trainer
+    model_cfg, train_cfg = preset("tiny", max_iters=4, tokenizer="bpe", bpe_vocab_size=300,
+                                  snapshot_count=2)
+    trainer = Trainer(model_cfg, train_cfg, tiny_text, device="cpu")
+    trainer.train()
+    checkpoint = load_checkpoint(checkpoint_bytes(trainer.model, trainer.tokenizer, train_cfg,
+                                                  trainer.metrics, trainer.snapshots))
+    at = open_page("en", checkpoint)
+    assert not at.exception, [e.value for e in at.exception]
+    visible = E.visible_ids(E.token_table(checkpoint.tokenizer))
+    assert at.selectbox(key="embeddings_token").value in visible
+    assert len(at.select_slider(key="embeddings_step").options) == 2
 
 
 @pytest.mark.browser

@@ -1,8 +1,139 @@
-"""embeddings: placeholder until its lesson lands."""
+"""Embeddings: the document's W · x example, the active model's token table (PCA, neighbours,
+cosine heatmap), its position table, and the table forming across training snapshots."""
+import inspect
+
 import streamlit as st
 
 from app import state
+from lessons import embeddings as E
 
-st.title(state.tr("embeddings.title"))
-st.markdown(state.tr("embeddings.summary"))
-st.info(state.tr("embeddings.coming_soon"))
+T = "embeddings"
+tr = lambda key, **values: state.tr(f"{T}.{key}", **values)   # noqa: E731
+
+
+def show_code(*functions):
+    with st.expander(tr("show_code")):
+        for fn in functions:
+            st.code(inspect.getsource(fn), language="python")
+
+
+st.title(tr("title"))
+st.markdown(tr("intro"))
+
+# ---- 1. the document's worked example ----------------------------------------------------------
+st.header(tr("worked_heading"))
+st.markdown(tr("worked_intro"))
+example = E.document_worked_example()
+st.latex(r"W = " + E.latex_matrix(E.DOCUMENT_MATRIX) + r",\quad x = "
+         + E.latex_vector(E.DOCUMENT_ONE_HOT))
+st.markdown(tr("worked_steps"))
+st.latex(r"W \cdot x = " + E.latex_steps(E.DOCUMENT_MATRIX, E.DOCUMENT_ONE_HOT))
+left, right = st.columns(2)
+left.markdown(f"**{tr('document_value')}**")
+left.latex(E.latex_vector(example.document))
+right.markdown(f"**{tr('our_value')}**")
+right.latex(E.latex_vector(example.ours))
+if example.verdict == "slip":
+    entry = example.wrong_entries[0]
+    st.warning(tr("verdict_slip", entry=entry + 1, distance=f"{example.distance:g}",
+                  difference=abs(example.document[entry] - example.ours[entry])))
+else:
+    st.success(tr("verdict_matches"))
+
+st.subheader(tr("lookup_heading"))
+st.markdown(tr("lookup_intro"))
+index = st.radio(tr("lookup_index"), [0, 1, 2], horizontal=True, key="embeddings_lookup_index")
+demo = E.embedding_lookup_demo(index)
+for column, name in zip(st.columns(3), ("one_hot", "matmul", "embedding")):
+    column.markdown(f"**{tr('lookup_' + name)}**")
+    column.latex(E.latex_vector([round(v) for v in demo[name]]))
+(st.success if demo["same"] else st.error)(
+    tr("lookup_same", index=index) if demo["same"] else tr("lookup_differs"))
+show_code(E.embedding_lookup_demo)
+
+# ---- 2. the active model's token table --------------------------------------------------------
+checkpoint = state.active_checkpoint()
+model = checkpoint.model
+tokens = E.token_table(checkpoint.tokenizer)
+table = model.token_embedding.weight.detach()          # (V, C)
+st.header(tr("table_heading"))
+st.markdown(tr("table_intro", vocab=len(tokens), width=table.shape[1]))
+
+c1, c2 = st.columns(2)
+dims = c1.radio(tr("dims"), [2, 3], horizontal=True, key="embeddings_dims",
+                format_func=lambda d: f"{d}-D")
+show_bytes = c2.checkbox(tr("show_bytes"), value=False, key="embeddings_show_bytes",
+                         help=tr("show_bytes_help"))
+ids = E.visible_ids(tokens, show_bytes)
+shown = [tokens[i] for i in ids]
+label = {tok.id: tok.label for tok in tokens}
+
+preferred = next((tok.id for tok in shown if tok.label == "e"), ids[0] if ids else None)
+c1, c2 = st.columns([2, 1])
+picked = c1.selectbox(tr("pick_token"), ids, index=ids.index(preferred) if ids else None,
+                      format_func=label.get, key="embeddings_token")
+k = c2.slider(tr("neighbour_count"), 3, 20, 8, key="embeddings_k")
+neighbours = E.nearest_neighbours(table, picked, k, ids) if picked is not None else []
+
+try:
+    projection = E.pca_project(table[ids], dims)
+    st.plotly_chart(E.embedding_scatter(projection.coords, shown, state.lang(),
+                                        projection.explained, picked,
+                                        [i for i, _ in neighbours]), key="embeddings_scatter")
+except ValueError as exc:
+    st.warning(tr("projection_failed", error=str(exc)))
+
+if picked is not None:
+    st.subheader(tr("neighbours_heading", token=label[picked]))
+    st.markdown(tr("neighbours_intro", width=table.shape[1]))
+    st.dataframe({tr("col_token"): [label[i] for i, _ in neighbours],
+                  tr("col_cosine"): [round(s, 3) for _, s in neighbours]}, hide_index=True,
+                 width=420)
+
+wanted = ["a", "e", "i", "o", "u", "A", "E", "1", "2", "3", ".", ",", "␣", "⏎"]
+by_label = {tok.label: tok.id for tok in shown}
+compare = st.multiselect(tr("compare_tokens"), ids, format_func=label.get, key="embeddings_compare",
+                         default=[by_label[w] for w in wanted if w in by_label] or ids[:8])
+if len(compare) >= 2:
+    st.plotly_chart(E.cosine_heatmap(table, compare, tokens, state.lang()), key="embeddings_heatmap")
+else:
+    st.info(tr("compare_help"))
+show_code(E.pca_project, E.nearest_neighbours)
+
+# ---- 3. position embeddings ----------------------------------------------------------------------
+st.header(tr("position_heading"))
+positions = model.position_embedding.weight.detach()   # (T, C)
+st.markdown(tr("position_intro", block=positions.shape[0]))
+left, right = st.columns(2)
+left.plotly_chart(E.position_heatmap(positions, state.lang()), key="embeddings_positions")
+right.plotly_chart(E.position_similarity_heatmap(positions, state.lang()),
+                   key="embeddings_position_similarity")
+by_distance = E.position_similarity_by_distance(positions)
+if by_distance:
+    st.markdown(tr("position_notice", near=f"{by_distance[0]:.2f}", far=f"{by_distance[-1]:.2f}",
+                   far_distance=len(by_distance)))
+
+# ---- 4. the table forming over training ----------------------------------------------------------
+st.header(tr("timeline_heading"))
+snapshots = E.snapshot_token_tables(checkpoint)
+if not snapshots or len(ids) < 3:
+    st.info(tr("timeline_none"))
+else:
+    st.markdown(tr("timeline_intro"))
+    steps = list(snapshots)
+    c1, c2 = st.columns([3, 1])
+    step_names = {s: tr("timeline_step_value", step=s) for s in steps}   # fixed at this run's language
+    step = c1.select_slider(tr("timeline_step"), steps, value=steps[0], key="embeddings_step",
+                            format_func=step_names.get)
+    fixed = c2.checkbox(tr("fixed_axes"), value=False, key="embeddings_fixed_axes",
+                        help=tr("fixed_axes_help"))
+    frames = E.timeline_projections(snapshots, ids)
+    reach = max(float(f.coords.abs().max()) for f in frames.values()) * 1.1 if fixed else None
+    st.plotly_chart(E.embedding_scatter(
+        frames[step].coords, shown, state.lang(), frames[step].explained, picked,
+        title=tr("timeline_title", step=step, last=steps[-1]), axis_range=reach),
+        key="embeddings_timeline")
+    rows = snapshots[step][ids]
+    st.caption(tr("timeline_caption", step=step, length=f"{float(rows.norm(dim=1).mean()):.3f}",
+                  separation=f"{E.class_separation(rows, [tok.kind for tok in shown]):.3f}"))
+    show_code(E.timeline_projections)

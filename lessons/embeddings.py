@@ -1,0 +1,428 @@
+"""Embeddings: how a token id becomes a vector, and how the table of vectors organises itself.
+
+Four pieces, each a pure function the page and the notebook share:
+
+1. The source document's worked example (section 3.3.1): an embedding is ``W · x`` with ``x`` a
+   one-hot vector, which is the same as picking one column of ``W`` -- and ``torch.nn.Embedding``
+   is that pick, stored row-wise. The document prints a value no lookup can produce.
+2. The trained model's token table: a PCA projection, a simple class for every token, nearest
+   neighbours and a cosine-similarity heatmap.
+3. The learned position vectors and how similar positions are to each other.
+4. A timeline: the same projection at every weight snapshot kept while training.
+
+>>> example = document_worked_example()
+>>> example.document, example.ours, example.verdict
+((0, 1, 1), (0, 1, 0), 'slip')
+
+Shapes: V = vocabulary size, C = embedding width (n_embd), T = block size, k = 2 or 3 axes.
+"""
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+
+import plotly.graph_objects as go
+import torch
+import torch.nn.functional as F
+
+from .i18n import t
+from .tokenization import BYTE_TOKENS, END_OF_TEXT
+
+# ---- 1. the document's worked example --------------------------------------------------------
+
+DOCUMENT_MATRIX = ((0, 1, 0),
+                   (1, 0, 1),
+                   (0, 1, 0))
+DOCUMENT_ONE_HOT = (1, 0, 0)    # "hello" has index 1, counted from 1: a 1 in the first place
+DOCUMENT_PRINTED = (0, 1, 1)    # what the document says W · x is
+
+
+@dataclass(frozen=True)
+class WorkedValue:
+    """One number (here a vector) of the source document: its value, ours, and a verdict."""
+    name: str
+    document: tuple
+    ours: tuple
+    verdict: str                # "matches" or "slip"
+    row_products: tuple         # ours, entry by entry: (row of W, the products, their sum)
+    wrong_entries: tuple        # 0-based positions where the document differs from ours
+    distance: float             # Euclidean distance between the two vectors
+    is_a_column: bool           # could the printed vector come from any lookup at all?
+
+
+def matrix_times_vector(matrix, vector) -> list[tuple[tuple, tuple, float]]:
+    """W · x written out one entry at a time: entry i is row i of W dotted with x.
+
+    >>> matrix_times_vector(((1, 2), (3, 4)), (1, 0))
+    [((1, 2), (1, 0), 1), ((3, 4), (3, 0), 3)]
+    """
+    steps = []
+    for row in matrix:
+        products = tuple(a * b for a, b in zip(row, vector))
+        steps.append((tuple(row), products, sum(products)))
+    return steps
+
+
+def document_worked_example() -> WorkedValue:
+    """Recompute the document's embed_1 = W · x and compare it with what it prints.
+
+    x = (1, 0, 0) picks the first column of W, (0, 1, 0). The document prints (0, 1, 1): the third
+    entry is row 3 of W, (0, 1, 0), dotted with x, which is 0, not 1. W's columns are (0, 1, 0),
+    (1, 0, 1), (0, 1, 0) and W is symmetric, so its rows are the same three vectors: (0, 1, 1)
+    cannot come from picking a column or a row under either way of counting the index.
+    """
+    steps = matrix_times_vector(DOCUMENT_MATRIX, DOCUMENT_ONE_HOT)
+    ours = tuple(total for _, _, total in steps)
+    wrong = tuple(i for i, (a, b) in enumerate(zip(DOCUMENT_PRINTED, ours)) if a != b)
+    columns = {tuple(row[j] for row in DOCUMENT_MATRIX) for j in range(len(DOCUMENT_MATRIX[0]))}
+    rows = {tuple(row) for row in DOCUMENT_MATRIX}
+    distance = sum((a - b) ** 2 for a, b in zip(DOCUMENT_PRINTED, ours)) ** 0.5
+    return WorkedValue("embed_1 = W · x (section 3.3.1)", DOCUMENT_PRINTED, ours,
+                       "matches" if not wrong else "slip", tuple(steps), wrong, distance,
+                       DOCUMENT_PRINTED in columns | rows)
+
+
+def embedding_lookup_demo(index: int, matrix=DOCUMENT_MATRIX) -> dict:
+    """Three ways to get token ``index``'s vector (index counted from 0, as Python does).
+
+    W · one_hot(index) picks column ``index`` of W. ``nn.Embedding`` keeps one *row* per token,
+    so it holds W transposed; its forward pass is plain indexing, no multiplication.
+
+    >>> demo = embedding_lookup_demo(0)
+    >>> demo["matmul"], demo["embedding"], demo["same"]
+    ([0.0, 1.0, 0.0], [0.0, 1.0, 0.0], True)
+    """
+    W = torch.tensor(matrix, dtype=torch.float32)               # (C, V): one column per token
+    one_hot = F.one_hot(torch.tensor(index), W.shape[1]).float()  # (V,)
+    matmul = W @ one_hot                                          # (C,)
+    table = torch.nn.Embedding(W.shape[1], W.shape[0])
+    with torch.no_grad():
+        table.weight.copy_(W.T)                                   # (V, C): row i = column i of W
+    looked_up = table(torch.tensor([index]))[0].detach()          # (C,)
+    return {"one_hot": one_hot.tolist(), "matmul": matmul.tolist(),
+            "column": W[:, index].tolist(), "embedding": looked_up.tolist(),
+            "same": bool(torch.equal(matmul, looked_up))}
+
+
+def latex_vector(values) -> str:
+    return r"\begin{bmatrix}" + r" \\ ".join(_num(v) for v in values) + r"\end{bmatrix}"
+
+
+def latex_matrix(rows) -> str:
+    return r"\begin{bmatrix}" + r" \\ ".join(" & ".join(_num(v) for v in r) for r in rows) \
+        + r"\end{bmatrix}"
+
+
+def latex_steps(matrix, vector) -> str:
+    """'W · x = [0·1 + 1·0 + 0·0, ...] = [...]' as LaTeX, for st.latex or a notebook."""
+    steps = matrix_times_vector(matrix, vector)
+    sums = [" + ".join(rf"{_num(a)}\cdot{_num(b)}" for a, b in zip(row, vector))
+            for row, _, _ in steps]
+    return (latex_matrix(matrix) + r"\cdot" + latex_vector(vector) + "="
+            + r"\begin{bmatrix}" + r" \\ ".join(sums) + r"\end{bmatrix}" + "="
+            + latex_vector([total for _, _, total in steps]))
+
+
+def _num(v) -> str:
+    return f"{v:g}" if isinstance(v, float) else str(v)
+
+
+# ---- 2. the trained model's token table ---------------------------------------------------------
+
+TOKEN_CLASSES = ("letter", "digit", "punctuation", "whitespace", "cjk", "byte", "other")
+CLASS_COLOURS = {"letter": "#1f77b4", "digit": "#d62728", "punctuation": "#2ca02c",
+                 "whitespace": "#9467bd", "cjk": "#ff7f0e", "byte": "#bbbbbb", "other": "#8c564b"}
+VISIBLE_SPACE = {" ": "␣", "\n": "⏎", "\t": "⇥", "\r": "␍"}
+
+
+@dataclass(frozen=True)
+class TokenInfo:
+    id: int
+    label: str     # readable and unique: spaces shown as ␣, newlines as ⏎
+    kind: str      # one of TOKEN_CLASSES
+
+
+def _is_cjk(ch: str) -> bool:
+    code = ord(ch)
+    return (0x4E00 <= code <= 0x9FFF or 0x3400 <= code <= 0x4DBF or 0x3000 <= code <= 0x303F
+            or 0xFF00 <= code <= 0xFFEF or 0x20000 <= code <= 0x2FA1F)
+
+
+def token_class(text: str, is_byte: bool = False) -> str:
+    """A simple class for a token's text, used only to colour the scatter.
+
+    >>> [token_class(s) for s in ["e", " the", "7", ",", "\\n", "猫", "x2"]]
+    ['letter', 'letter', 'digit', 'punctuation', 'whitespace', 'cjk', 'other']
+    """
+    if is_byte:
+        return "byte"
+    if not text:
+        return "other"
+    if text.isspace():
+        return "whitespace"
+    if any(_is_cjk(c) for c in text):
+        return "cjk"
+    core = text.strip()     # subtle: BPE tokens often carry a leading space (" the")
+    if core.isalpha():
+        return "letter"
+    if core.isdigit():
+        return "digit"
+    if all(unicodedata.category(c)[0] in "PS" for c in core):   # P: punctuation, S: symbols
+        return "punctuation"
+    return "other"
+
+
+def token_table(tokenizer) -> list[TokenInfo]:
+    """Every token id with a readable label and its class, for either tokenizer kind.
+
+    Byte tokens -- a char tokenizer's 256 ``<0xNN>`` fallbacks, or a BPE token that is only part
+    of a UTF-8 character -- get the class "byte": they are rarely or never seen in training.
+    """
+    infos, seen = [], set()
+    byte_offset = getattr(tokenizer, "byte_offset", None)
+    for i in range(tokenizer.vocab_size):
+        if byte_offset is not None:                                  # CharTokenizer
+            is_byte = i >= byte_offset
+            text = tokenizer.id_to_token(i)
+        else:                                                        # BPETokenizer
+            text = tokenizer.decode([i])
+            is_byte = "\ufffd" in text
+            if is_byte and hasattr(tokenizer, "token_bytes"):
+                text = "".join(BYTE_TOKENS[b] for b in tokenizer.token_bytes(i))
+        kind = "other" if text == END_OF_TEXT else token_class(text, is_byte)
+        label = "".join(VISIBLE_SPACE.get(c, c) for c in text)
+        if label in seen:                 # plotly merges equal category names: keep them apart
+            label = f"{label}#{i}"
+        seen.add(label)
+        infos.append(TokenInfo(i, label, kind))
+    return infos
+
+
+def visible_ids(tokens: list[TokenInfo], show_bytes: bool = False) -> list[int]:
+    return [tok.id for tok in tokens if show_bytes or tok.kind != "byte"]
+
+
+@dataclass(frozen=True)
+class Projection:
+    coords: torch.Tensor      # (N, k) each vector's coordinates along the axes
+    axes: torch.Tensor        # (k, C) unit-length principal directions, largest variance first
+    mean: torch.Tensor        # (C,) the mean vector that was subtracted
+    explained: torch.Tensor   # (k,) share of the total variance along each axis
+
+
+def pca_project(vectors: torch.Tensor, n_components: int = 2) -> Projection:
+    """Principal component analysis by SVD of the centred matrix: (N, C) -> (N, k).
+
+    Centre the rows, factor X - mean = U S Vh; the first k rows of Vh are the directions of
+    largest spread, and the coordinates are (X - mean) @ Vh[:k].T. An axis and its negative are
+    equally good, so each axis is flipped to make its largest loading positive (a fixed choice,
+    so the picture does not mirror itself between runs).
+
+    >>> p = pca_project(torch.tensor([[0., 0.], [2., 0.], [4., 0.]]), n_components=1)
+    >>> p.coords.flatten().tolist(), p.explained.tolist()
+    ([-2.0, 0.0, 2.0], [1.0])
+    """
+    if vectors.dim() != 2 or vectors.shape[0] < 2:
+        raise ValueError("PCA needs a matrix with at least two rows")
+    if not 1 <= n_components <= min(vectors.shape):
+        raise ValueError(f"cannot take {n_components} axes from a {tuple(vectors.shape)} matrix")
+    X = vectors.detach().double()                            # (N, C); float64 for a stable SVD
+    mean = X.mean(dim=0)
+    centred = X - mean
+    _, S, Vh = torch.linalg.svd(centred, full_matrices=False)   # S (r,), Vh (r, C)
+    axes = Vh[:n_components]
+    biggest = axes.abs().argmax(dim=1)
+    signs = torch.sign(axes[torch.arange(n_components), biggest])
+    axes = axes * signs[:, None]
+    variance = S ** 2
+    explained = variance[:n_components] / variance.sum().clamp_min(1e-30)
+    return Projection((centred @ axes.T).float(), axes.float(), mean.float(), explained.float())
+
+
+def cosine_similarity_matrix(vectors: torch.Tensor) -> torch.Tensor:
+    """(N, C) -> (N, N): entry (i, j) is cos(angle between vector i and vector j)."""
+    unit = F.normalize(vectors.float(), dim=1)
+    return unit @ unit.T
+
+
+def nearest_neighbours(vectors: torch.Tensor, index: int, k: int = 10,
+                       candidates: list[int] | None = None) -> list[tuple[int, float]]:
+    """The k rows most similar to row ``index`` by cosine, best first, never ``index`` itself.
+
+    ``candidates`` restricts the search (e.g. to the tokens on screen).
+
+    >>> table = torch.tensor([[1., 0.], [0.9, 0.1], [0., 1.], [-1., 0.]])
+    >>> [i for i, _ in nearest_neighbours(table, 0, k=3)]
+    [1, 2, 3]
+    """
+    unit = F.normalize(vectors.float(), dim=1)               # (V, C)
+    similarity = unit @ unit[index]                          # (V,)
+    pool = torch.tensor([c for c in (candidates if candidates is not None
+                                     else range(len(vectors))) if c != index], dtype=torch.long)
+    if len(pool) == 0:
+        return []
+    best = torch.topk(similarity[pool], min(k, len(pool)))
+    return [(int(pool[i]), float(v)) for v, i in zip(best.values, best.indices)]
+
+
+def class_separation(vectors: torch.Tensor, kinds: list[str]) -> float:
+    """Mean cosine between tokens of the same class minus mean cosine across classes.
+
+    Near 0: the classes are mixed together (random vectors). Larger: same-class tokens point the
+    same way, i.e. clusters have formed. A class with a single token has no same-class pair.
+
+    >>> round(class_separation(torch.tensor([[1., 0.], [1., .1], [0., 1.], [.1, 1.]]), "aabb"), 2)
+    0.9
+    """
+    sim = cosine_similarity_matrix(vectors)
+    codes = {kind: n for n, kind in enumerate(dict.fromkeys(kinds))}
+    code = torch.tensor([codes[kind] for kind in kinds])     # (N,) one integer per class
+    same = code[:, None] == code[None, :]                      # (N, N)
+    off_diagonal = ~torch.eye(len(code), dtype=torch.bool)
+    within, across = sim[same & off_diagonal], sim[~same]
+    if len(within) == 0 or len(across) == 0:
+        return 0.0
+    return float(within.mean() - across.mean())
+
+
+def embedding_scatter(coords: torch.Tensor, tokens: list[TokenInfo], lang: str = "en",
+                      explained: torch.Tensor | None = None, highlight: int | None = None,
+                      neighbours=(), title: str | None = None,
+                      axis_range: float | None = None) -> go.Figure:
+    """Interactive scatter of projected tokens, one colour per class (2-D or 3-D from coords).
+
+    ``coords`` (N, k) and ``tokens`` (N) are aligned; ``highlight`` and ``neighbours`` are token
+    ids. The highlighted token gets a black ring and its neighbours a grey one.
+    """
+    k = coords.shape[1]
+    show_text = len(tokens) <= 200         # beyond that, labels pile up: hover still shows them
+    fig = go.Figure()
+    for kind in TOKEN_CLASSES:
+        rows = [n for n, tok in enumerate(tokens) if tok.kind == kind]
+        if rows:
+            name = t(f"embeddings.class_{kind}", lang)
+            _add_points(fig, coords[rows], name=name, text=[tokens[n].label for n in rows],
+                        mode="markers+text" if show_text else "markers", textposition="top center",
+                        hovertemplate="%{text}<extra>" + name + "</extra>",
+                        marker=dict(size=8 if k < 3 else 4, color=CLASS_COLOURS[kind], opacity=0.8))
+    row_of = {tok.id: n for n, tok in enumerate(tokens)}
+    rings = [(highlight, "picked", "black", 18)] if highlight in row_of else []
+    rings += [(i, "neighbour", "#666666", 13) for i in neighbours if i in row_of]
+    for n, (token_id, role, colour, size) in enumerate(rings):
+        first_of_role = all(r[1] != role for r in rings[:n])
+        _add_points(fig, coords[[row_of[token_id]]], name=t(f"embeddings.{role}", lang),
+                    legendgroup=role, showlegend=first_of_role, mode="markers",
+                    hovertext=tokens[row_of[token_id]].label, hoverinfo="text",
+                    marker=dict(symbol="circle-open", size=size if k < 3 else 9, color=colour,
+                                line=dict(width=2)))
+    names = [t("embeddings.axis_pc" if k < 3 else "embeddings.axis_pc_short", lang, n=i + 1,
+               share=f"{100 * float(explained[i]):.0f}" if explained is not None else "?")
+             for i in range(k)]
+    fig.update_layout(title=title or t("embeddings.scatter_title", lang), height=620,
+                      legend_title_text=t("embeddings.legend", lang),
+                      margin=dict(l=10, r=10, t=50, b=10))
+    if k >= 3:
+        fig.update_layout(scene=dict(xaxis_title=names[0], yaxis_title=names[1],
+                                     zaxis_title=names[2]))
+    else:
+        fig.update_xaxes(title=names[0], zeroline=False)
+        fig.update_yaxes(title=names[1], zeroline=False)
+        if axis_range is not None:
+            fig.update_xaxes(range=[-axis_range, axis_range])
+            fig.update_yaxes(range=[-axis_range, axis_range])
+    return fig
+
+
+def _add_points(fig: go.Figure, points: torch.Tensor, **style) -> None:
+    """One scatter trace from (n, 2) or (n, 3) coordinates."""
+    xyz = dict(zip("xyz", points.T.tolist()))
+    fig.add_trace(go.Scatter3d(**xyz, **style) if points.shape[1] >= 3 else go.Scatter(**xyz, **style))
+
+
+def cosine_heatmap(vectors: torch.Tensor, ids: list[int], tokens: list[TokenInfo],
+                   lang: str = "en") -> go.Figure:
+    """Cosine similarity between the chosen tokens' vectors, with the values written in."""
+    sim = cosine_similarity_matrix(vectors[ids])              # (n, n)
+    labels = [tokens[i].label for i in ids]
+    fig = go.Figure(go.Heatmap(z=sim.tolist(), x=labels, y=labels, zmin=-1, zmax=1,
+                               colorscale="RdBu_r", texttemplate="%{z:.2f}" if len(ids) <= 16 else None,
+                               colorbar=dict(title=t("embeddings.cosine", lang))))
+    fig.update_layout(title=t("embeddings.heatmap_title", lang), height=520,
+                      margin=dict(l=10, r=10, t=50, b=10))
+    fig.update_yaxes(autorange="reversed", type="category")
+    fig.update_xaxes(type="category")
+    return fig
+
+
+# ---- 3. position embeddings -----------------------------------------------------------------------
+
+def position_heatmap(position_weight: torch.Tensor, lang: str = "en") -> go.Figure:
+    """The learned position table (T, C) itself: one row per position, one column per dimension."""
+    fig = go.Figure(go.Heatmap(z=position_weight.float().tolist(), colorscale="RdBu_r", zmid=0,
+                               colorbar=dict(title=t("embeddings.value", lang))))
+    fig.update_layout(title=t("embeddings.position_table_title", lang), height=480,
+                      xaxis_title=t("embeddings.dimension", lang),
+                      yaxis_title=t("embeddings.position", lang), margin=dict(l=10, r=10, t=50, b=10))
+    fig.update_yaxes(autorange="reversed")
+    return fig
+
+
+def position_similarity_heatmap(position_weight: torch.Tensor, lang: str = "en") -> go.Figure:
+    """Cosine similarity between every pair of positions: (T, C) -> a (T, T) heatmap."""
+    sim = cosine_similarity_matrix(position_weight)
+    fig = go.Figure(go.Heatmap(z=sim.tolist(), zmin=-1, zmax=1, colorscale="RdBu_r",
+                               colorbar=dict(title=t("embeddings.cosine", lang))))
+    fig.update_layout(title=t("embeddings.position_similarity_title", lang), height=480,
+                      xaxis_title=t("embeddings.position", lang),
+                      yaxis_title=t("embeddings.position", lang), margin=dict(l=10, r=10, t=50, b=10))
+    fig.update_yaxes(autorange="reversed")
+    return fig
+
+
+def position_similarity_by_distance(position_weight: torch.Tensor) -> list[float]:
+    """Mean cosine between positions d apart, for d = 1 .. T-1 (entry d-1).
+
+    A learned position table usually makes near positions more alike than far ones; this
+    number shows whether the model in hand has learned that.
+
+    >>> position_similarity_by_distance(torch.tensor([[1., 0.], [1., 0.], [0., 1.]]))
+    [0.5, 0.0]
+    """
+    sim = cosine_similarity_matrix(position_weight)
+    return [float(torch.diagonal(sim, offset=d).mean()) for d in range(1, sim.shape[0])]
+
+
+# ---- 4. watching the table form -------------------------------------------------------------------
+
+def snapshot_token_tables(checkpoint) -> dict[int, torch.Tensor]:
+    """{training step: token embedding table (V, C) at that step} from a checkpoint's snapshots."""
+    return {step: weights["token_embedding.weight"].float()
+            for step, weights in sorted(checkpoint.snapshots.items())
+            if "token_embedding.weight" in weights}
+
+
+def timeline_projections(tables: dict[int, torch.Tensor], ids: list[int],
+                         n_components: int = 2) -> dict[int, Projection]:
+    """Project every snapshot's rows ``ids`` onto the *last* snapshot's PCA axes.
+
+    Alignment: each snapshot is centred on its own mean, then projected onto the principal axes
+    of the final table. With a fixed pair of axes a cluster stays where it ends up instead of
+    flipping or rotating from frame to frame, so the learner sees it gather. (Fitting PCA to each
+    snapshot separately would reorder and mirror the axes at will.)
+
+    Returns {step: Projection}; every frame has the final axes, its own mean, and in
+    ``explained`` the share of *that* snapshot's variance lying along each final axis (small at
+    step 0, where those directions do not mean anything yet).
+    """
+    if not tables:
+        raise ValueError("this checkpoint has no snapshots")
+    axes = pca_project(tables[max(tables)][ids], n_components).axes.double()   # (k, C)
+    frames = {}
+    for step, table in sorted(tables.items()):
+        rows = table[ids].double()                         # (N, C)
+        mean = rows.mean(dim=0)
+        coords = (rows - mean) @ axes.T                    # (N, k)
+        total = ((rows - mean) ** 2).sum().clamp_min(1e-30)
+        explained = (coords ** 2).sum(dim=0) / total
+        frames[step] = Projection(coords.float(), axes.float(), mean.float(), explained.float())
+    return frames

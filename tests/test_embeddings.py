@@ -1,0 +1,329 @@
+"""Embeddings lesson: the document's W · x, PCA vs NumPy, neighbours vs brute force, the page."""
+import doctest
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from streamlit.testing.v1 import AppTest
+
+from lessons import embeddings as E
+from lessons.checkpoint import checkpoint_bytes, load_checkpoint, load_shipped_model
+from lessons.tokenization import BPETokenizer, CharTokenizer
+from tests.conftest import ARTIFACTS, page_problems, wait_for_app
+
+MAIN = str(Path(__file__).resolve().parent.parent / "app" / "main.py")
+
+
+def test_docstring_examples_hold():
+    assert doctest.testmod(E, optionflags=doctest.ELLIPSIS).failed == 0
+
+
+# ---- 1. the document's worked example ---------------------------------------------------------
+
+def test_document_example_value_and_verdict():
+    W = np.array([[0, 1, 0], [1, 0, 1], [0, 1, 0]])       # retyped from section 3.3.1
+    x = np.array([1, 0, 0])
+    example = E.document_worked_example()
+    assert example.ours == tuple(W @ x) == (0, 1, 0)
+    assert example.document == (0, 1, 1)
+    assert example.verdict == "slip"
+    assert example.wrong_entries == (2,)                  # only the third entry is wrong ...
+    assert example.distance == 1.0                        # ... and by exactly 1
+    # no column and no row of W is the printed vector, so no lookup could produce it
+    assert not any((W[:, j] == example.document).all() or (W[j] == example.document).all()
+                   for j in range(3))
+    assert example.is_a_column is False
+    assert [total for _, _, total in example.row_products] == [0, 1, 0]
+
+
+@pytest.mark.parametrize("index", [0, 1, 2])
+def test_lookup_is_picking_a_column_and_nn_embedding_does_it(index):
+    W = torch.tensor(E.DOCUMENT_MATRIX, dtype=torch.float32)
+    demo = E.embedding_lookup_demo(index)
+    assert demo["one_hot"] == [1.0 if j == index else 0.0 for j in range(3)]
+    assert demo["matmul"] == W[:, index].tolist() == demo["column"]
+    assert demo["embedding"] == F.embedding(torch.tensor(index), W.T).tolist()
+    assert demo["same"] is True
+
+
+def test_zero_based_index_one_gives_the_middle_column():
+    assert E.embedding_lookup_demo(1)["matmul"] == [1.0, 0.0, 1.0]
+
+
+def test_latex_steps_spell_out_each_row():
+    latex = E.latex_steps(E.DOCUMENT_MATRIX, E.DOCUMENT_ONE_HOT)
+    assert r"1\cdot1 + 0\cdot0 + 1\cdot0" in latex            # the middle row
+    assert latex.endswith(r"\begin{bmatrix}0 \\ 1 \\ 0\end{bmatrix}")
+
+
+# ---- 2. projection, neighbours, classes ----------------------------------------------------------
+
+def numpy_pca(X: np.ndarray, k: int):
+    centred = X - X.mean(axis=0)
+    _, S, Vt = np.linalg.svd(centred, full_matrices=False)
+    return centred @ Vt[:k].T, (S ** 2 / (S ** 2).sum())[:k]
+
+
+@pytest.mark.parametrize("k", [2, 3])
+def test_pca_agrees_with_numpy_svd_up_to_sign(k):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 12)) * np.linspace(3, 0.2, 12) + 5.0   # a few dominant directions
+    expected, expected_share = numpy_pca(X, k)
+    got = E.pca_project(torch.tensor(X, dtype=torch.float32), k)
+    coords = got.coords.numpy()
+    for j in range(k):
+        sign = np.sign(coords[:, j] @ expected[:, j])
+        assert sign != 0
+        np.testing.assert_allclose(coords[:, j], sign * expected[:, j], atol=1e-4)
+    np.testing.assert_allclose(got.explained.numpy(), expected_share, rtol=1e-5)
+    # and the variances are the eigenvalues of the covariance matrix, largest first
+    eigen = np.sort(np.linalg.eigvalsh(np.cov(X.T, bias=True)))[::-1][:k]
+    np.testing.assert_allclose(coords.var(axis=0), eigen, rtol=1e-4)
+    # the fixed sign: each axis's biggest loading is positive
+    axes = got.axes.numpy()
+    assert all(axes[j, np.abs(axes[j]).argmax()] > 0 for j in range(k))
+
+
+def test_pca_refuses_what_it_cannot_do():
+    with pytest.raises(ValueError):
+        E.pca_project(torch.zeros(1, 4))
+    with pytest.raises(ValueError):
+        E.pca_project(torch.randn(5, 2), n_components=3)
+
+
+def brute_force_neighbours(vectors, index, k, candidates):
+    def cos(a, b):
+        return sum(x * y for x, y in zip(a, b)) / math.sqrt(sum(x * x for x in a) * sum(y * y for y in b))
+    rows = vectors.tolist()
+    scored = [(j, cos(rows[index], rows[j])) for j in candidates if j != index]
+    return sorted(scored, key=lambda p: -p[1])[:k]
+
+
+@pytest.mark.parametrize("index", [0, 7, 39])
+def test_nearest_neighbours_agree_with_brute_force(index):
+    torch.manual_seed(1)
+    vectors = torch.randn(40, 6)
+    for candidates in (list(range(40)), list(range(0, 40, 3))):
+        got = E.nearest_neighbours(vectors, index, 5, candidates)
+        expected = brute_force_neighbours(vectors, index, 5, candidates)
+        assert [i for i, _ in got] == [i for i, _ in expected]
+        assert np.allclose([s for _, s in got], [s for _, s in expected], atol=1e-5)
+        assert index not in [i for i, _ in got]
+
+
+def test_cosine_matrix_is_torch_cosine_similarity():
+    torch.manual_seed(2)
+    v = torch.randn(9, 5)
+    expected = F.cosine_similarity(v[:, None, :], v[None, :, :], dim=-1)
+    assert torch.allclose(E.cosine_similarity_matrix(v), expected, atol=1e-6)
+
+
+def test_class_separation_is_near_zero_for_noise_and_large_for_clusters():
+    torch.manual_seed(3)
+    kinds = ["letter"] * 20 + ["digit"] * 20
+    noise = torch.randn(40, 64)
+    centres = torch.randn(2, 64) * 3
+    clustered = centres.repeat_interleave(20, dim=0) + torch.randn(40, 64) * 0.3
+    assert abs(E.class_separation(noise, kinds)) < 0.05
+    assert E.class_separation(clustered, kinds) > 0.5
+
+
+def test_token_classes():
+    cases = {"e": "letter", "Q": "letter", " the": "letter", "ß": "letter", "7": "digit",
+             "42": "digit", ".": "punctuation", "+": "punctuation", "“": "punctuation",
+             " ": "whitespace", "\n": "whitespace", "猫": "cjk", "。": "cjk", "x2": "other"}
+    assert {text: E.token_class(text) for text in cases} == cases
+    assert E.token_class("a", is_byte=True) == "byte"
+
+
+def test_char_token_table_marks_the_256_byte_tokens(tiny_text):
+    tok = CharTokenizer.train(tiny_text)
+    table = E.token_table(tok)
+    assert [t.id for t in table] == list(range(tok.vocab_size))
+    assert sum(t.kind == "byte" for t in table) == 256
+    assert len({t.label for t in table}) == len(table)
+    labels = {t.label: t.kind for t in table}
+    assert labels["␣"] == labels["⏎"] == "whitespace" and labels["猫"] == "cjk"
+    assert labels["<0xE4>"] == "byte"
+    assert len(E.visible_ids(table)) == tok.vocab_size - 256
+    assert len(E.visible_ids(table, show_bytes=True)) == tok.vocab_size
+
+
+def test_bpe_token_table_uses_the_tokenizers_own_decoding(tiny_text):
+    tok = BPETokenizer.train(tiny_text, vocab_size=300)
+    table = E.token_table(tok)
+    assert len(table) == tok.vocab_size and len({t.label for t in table}) == len(table)
+    # a byte >= 0x80 alone is half a character: "byte"; an ASCII letter is a letter
+    lone = {t.label: t.kind for t in table}
+    assert lone["<0xE4>"] == "byte" and lone["a"] == "letter"
+    cat = tok.encode(" cat")
+    if len(cat) == 1:
+        assert table[cat[0]].label == "␣cat" and table[cat[0]].kind == "letter"
+
+
+def test_scatter_and_heatmap_figures():
+    torch.manual_seed(4)
+    tokens = [E.TokenInfo(0, "a", "letter"), E.TokenInfo(1, "b", "letter"),
+              E.TokenInfo(2, "1", "digit"), E.TokenInfo(3, ".", "punctuation")]
+    vectors = torch.randn(4, 8)
+    p2, p3 = E.pca_project(vectors, 2), E.pca_project(vectors, 3)
+    fig = E.embedding_scatter(p2.coords, tokens, "zh", p2.explained, highlight=0, neighbours=[2])
+    names = [trace.name for trace in fig.data]
+    assert names == ["字母", "数字", "标点 / 符号", "选中的词元", "邻居"]
+    assert fig.data[4].x == (float(p2.coords[2, 0]),)       # the ring sits on token 2
+    no_pick = E.embedding_scatter(p2.coords, tokens, "en", neighbours=[1, 3])
+    assert [tr.name for tr in no_pick.data[3:]] == ["neighbour", "neighbour"]
+    assert [tr.showlegend for tr in no_pick.data[3:]] == [True, False]
+    assert list(fig.data[0].text) == ["a", "b"]
+    assert fig.data[0].x == tuple(p2.coords[:2, 0].tolist())
+    assert E.embedding_scatter(p3.coords, tokens, "en").data[0].type == "scatter3d"
+    heat = E.cosine_heatmap(vectors, [0, 2, 3], tokens, "en")
+    assert np.allclose(heat.data[0].z, E.cosine_similarity_matrix(vectors[[0, 2, 3]]).numpy())
+    assert list(heat.data[0].x) == ["a", "1", "."]
+
+
+# ---- 3. positions, 4. timeline ---------------------------------------------------------------------
+
+def test_position_similarity_by_distance_is_the_mean_of_each_diagonal():
+    torch.manual_seed(5)
+    pos = torch.randn(7, 4)
+    sim = F.cosine_similarity(pos[:, None], pos[None, :], dim=-1).numpy()
+    expected = [np.mean([sim[i, i + d] for i in range(7 - d)]) for d in range(1, 7)]
+    assert np.allclose(E.position_similarity_by_distance(pos), expected, atol=1e-6)
+    fig = E.position_similarity_heatmap(pos, "en")
+    assert np.allclose(fig.data[0].z, sim, atol=1e-6)
+    assert np.allclose(E.position_heatmap(pos).data[0].z, pos.numpy())
+
+
+def test_timeline_uses_the_last_snapshots_axes():
+    torch.manual_seed(6)
+    final = torch.randn(30, 8) * torch.linspace(2, 0.1, 8)
+    tables = {0: torch.randn(30, 8) * 0.02, 50: 0.5 * final + 3.0, 100: final}
+    ids = list(range(0, 30, 2))
+    frames = E.timeline_projections(tables, ids)
+    own = E.pca_project(final[ids], 2)
+    assert torch.allclose(frames[100].coords, own.coords, atol=1e-5)
+    assert torch.allclose(frames[100].explained, own.explained, atol=1e-5)
+    assert all(torch.equal(f.axes, own.axes) for f in frames.values())
+    # a shifted, shrunken copy of the final table lands on the same picture, half the size
+    assert torch.allclose(frames[50].coords, 0.5 * frames[100].coords, atol=1e-5)
+    assert torch.allclose(frames[50].explained, own.explained, atol=1e-5)
+    assert set(frames) == {0, 50, 100} and frames[0].coords.shape == (15, 2)
+    # random step-0 vectors put only a small share of their variance on the final axes
+    assert float(frames[0].explained.sum()) < float(own.explained.sum())
+    with pytest.raises(ValueError):
+        E.timeline_projections({}, ids)
+
+
+def test_snapshot_tables_from_a_trained_checkpoint(tiny_checkpoint_bytes):
+    checkpoint = load_checkpoint(tiny_checkpoint_bytes)
+    tables = E.snapshot_token_tables(checkpoint)
+    assert list(tables) == sorted(checkpoint.snapshots) and len(tables) >= 2
+    last = max(tables)
+    assert torch.allclose(tables[last], checkpoint.model.token_embedding.weight, atol=1e-2)
+    first = min(tables)
+    rebuilt = checkpoint.snapshot_model(first).token_embedding.weight
+    assert torch.allclose(tables[first], rebuilt)
+
+
+# ---- the page --------------------------------------------------------------------------------------
+
+def open_page(lang, checkpoint=None):
+    at = AppTest.from_file(MAIN, default_timeout=120)
+    at.session_state["lang"] = lang
+    if checkpoint is not None:
+        at.session_state["active_model"] = ("tiny", checkpoint)
+    at.run()
+    return at.switch_page("views/embeddings.py").run()
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_page_pick_a_token_and_move_the_timeline(lang, tiny_checkpoint_bytes):
+    checkpoint = load_checkpoint(tiny_checkpoint_bytes)
+    at = open_page(lang, checkpoint)
+    assert not at.exception, [e.value for e in at.exception]
+    tokens = E.token_table(checkpoint.tokenizer)
+    cat = next(t.id for t in tokens if t.label == "c")
+    at.selectbox(key="embeddings_token").set_value(cat)
+    at.slider(key="embeddings_k").set_value(4)
+    steps = at.select_slider(key="embeddings_step")
+    assert len(steps.options) == len(checkpoint.snapshots)
+    last = max(checkpoint.snapshots)
+    steps.set_value(last).run()
+    assert not at.exception, [e.value for e in at.exception]
+    table = at.dataframe[0].value
+    expected = brute_force_neighbours(checkpoint.model.token_embedding.weight.detach(), cat, 4,
+                                      E.visible_ids(tokens))
+    assert list(table.iloc[:, 0]) == [tokens[i].label for i, _ in expected]
+    step_word = "step" if lang == "en" else "步"
+    assert any(f"{last}" in c.value and step_word in c.value.lower() for c in at.caption), \
+        [c.value for c in at.caption]
+    # the other widgets: 3-D, byte tokens, fixed axes, fewer compared tokens, another lookup id
+    at.radio(key="embeddings_dims").set_value(3)
+    at.checkbox(key="embeddings_show_bytes").check()
+    at.checkbox(key="embeddings_fixed_axes").check()
+    at.multiselect(key="embeddings_compare").set_value([cat])
+    at.radio(key="embeddings_lookup_index").set_value(2).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.info, "one compared token asks for a second"
+    assert any("2" in s.value for s in at.success)
+
+
+def test_page_survives_a_model_switch(tiny_checkpoint_bytes):
+    at = open_page("en")                            # the shipped model
+    assert not at.exception, [e.value for e in at.exception]
+    shipped = E.visible_ids(E.token_table(load_shipped_model().tokenizer))
+    tiny = load_checkpoint(tiny_checkpoint_bytes)
+    shipped_id = shipped[-1]                            # a token id the tiny model does not show
+    assert shipped_id not in E.visible_ids(E.token_table(tiny.tokenizer))
+    at.selectbox(key="embeddings_token").set_value(shipped_id)   # Streamlit must drop these
+    at.multiselect(key="embeddings_compare").set_value([shipped_id, shipped[0]])
+    at.select_slider(key="embeddings_step").set_value(max(load_shipped_model().snapshots)).run()
+    assert at.session_state["embeddings_token"] == shipped_id
+    at.session_state["active_model"] = ("tiny", tiny)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    visible = E.visible_ids(E.token_table(tiny.tokenizer))
+    assert at.session_state["embeddings_token"] in visible
+    assert set(at.session_state["embeddings_compare"]) <= set(visible)
+    assert at.session_state["embeddings_step"] in tiny.snapshots
+
+
+def test_page_with_a_bpe_model(tiny_text):
+    from lessons.config import preset
+    from lessons.training import Trainer
+    model_cfg, train_cfg = preset("tiny", max_iters=4, tokenizer="bpe", bpe_vocab_size=300,
+                                  snapshot_count=2)
+    trainer = Trainer(model_cfg, train_cfg, tiny_text, device="cpu")
+    trainer.train()
+    checkpoint = load_checkpoint(checkpoint_bytes(trainer.model, trainer.tokenizer, train_cfg,
+                                                  trainer.metrics, trainer.snapshots))
+    at = open_page("en", checkpoint)
+    assert not at.exception, [e.value for e in at.exception]
+    visible = E.visible_ids(E.token_table(checkpoint.tokenizer))
+    assert at.selectbox(key="embeddings_token").value in visible
+    assert len(at.select_slider(key="embeddings_step").options) == 2
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_page_in_a_real_browser(live_app, page, lang):
+    page.goto(f"{live_app}/embeddings?lang={lang}")
+    wait_for_app(page)
+    timeline = page.locator('[data-testid="stSlider"]').last
+    timeline.locator('input[type="range"]').wait_for(state="attached", timeout=60_000)
+    timeline.scroll_into_view_if_needed()
+    timeline.locator('input[type="range"]').focus()
+    page.keyboard.press("End")                      # the timeline's last step
+    last = max(load_shipped_model().snapshots)
+    caption = f"Step {last}:" if lang == "en" else f"第 {last} 步："
+    page.wait_for_function(         # the page reran with the new step
+        f"() => [...document.querySelectorAll('[data-testid=stCaptionContainer]')]"
+        f".some(e => e.innerText.startsWith('{caption}'))", timeout=60_000)
+    wait_for_app(page)
+    assert page.locator(".js-plotly-plot").count() >= 5
+    page.screenshot(path=str(ARTIFACTS / f"embeddings-{lang}.png"), full_page=True)
+    assert not page_problems(page), page_problems(page)

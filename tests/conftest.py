@@ -140,3 +140,15 @@ def _benign(message: str) -> bool:
     probe = message.startswith("HTTP 404") and message.endswith(
         ("/_stcore/health", "/_stcore/host-config"))
     return probe or message.startswith("Failed to load resource")
+
+
+def full_screenshot(pg, path) -> None:
+    """Streamlit scrolls inside its own container, so full_page=True shows only one screen:
+    grow the viewport to the content's height for the picture, then put it back."""
+    size = pg.viewport_size
+    height = pg.evaluate("""() => Math.max(...[...document.querySelectorAll('*')]
+        .filter(e => e.scrollHeight > e.clientHeight + 10).map(e => e.scrollHeight), 800)""")
+    pg.set_viewport_size({"width": size["width"], "height": min(int(height) + 100, 12000)})
+    pg.wait_for_timeout(800)
+    pg.screenshot(path=str(path))
+    pg.set_viewport_size(size)

@@ -3,7 +3,7 @@ page and no console error. Screenshots land in tests/artifacts/."""
 import pytest
 
 from app.main import PAGES
-from tests.conftest import ARTIFACTS, page_problems, wait_for_app
+from tests.conftest import ARTIFACTS, full_screenshot, page_problems, wait_for_app
 
 pytestmark = pytest.mark.browser
 
@@ -14,7 +14,7 @@ def test_every_page_opens(live_app, page, lang):
         slug = path.split("/")[-1][:-3]
         page.goto(f"{live_app}/{'' if slug == 'home' else slug}?lang={lang}")
         wait_for_app(page)
-        page.screenshot(path=str(ARTIFACTS / f"{slug}-{lang}.png"), full_page=True)
+        full_screenshot(page, ARTIFACTS / f"{slug}-{lang}.png")
         assert not page_problems(page), (slug, lang, page_problems(page))
 
 
@@ -41,7 +41,7 @@ def test_train_in_the_browser_and_use_the_model(live_app, page):
     page.get_by_role("button", name="Start training").click()
     page.wait_for_selector("text=Finished 60 steps.", timeout=120_000)
     assert page.locator(".js-plotly-plot").count() >= 1
-    page.screenshot(path=str(ARTIFACTS / "training-run-en.png"), full_page=True)
+    full_screenshot(page, ARTIFACTS / "training-run-en.png")
     page.get_by_role("button", name="Use this model on every page").click()
     page.wait_for_selector('[data-testid="stSidebar"] >> text=Run 1 (lr 0.003)', timeout=30_000)
     assert not page_problems(page), page_problems(page)

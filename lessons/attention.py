@@ -31,15 +31,16 @@ from .i18n import t
 
 DOCUMENT_WORDS = ["The", "cat", "sat", "on", "the", "mat"]
 # Three hand-made features per word: [thing, action, glue-word]. "The" and "the" are the same
-# word, so they get the same vector (and therefore tie in every dot product).
+# word, so they get the same vector (and therefore tie in every dot product). All six have
+# length ~2: with equal lengths each word's best match is itself (see diagonal_is_row_max).
 WORD_FEATURES = ["thing", "action", "glue"]
 DEFAULT_WORD_VECTORS = [
     [0.2, 0.0, 2.0],   # The
     [2.0, 0.2, 0.0],   # cat
     [0.2, 2.0, 0.0],   # sat
-    [0.0, 0.6, 1.6],   # on
+    [0.0, 0.6, 1.9],   # on
     [0.2, 0.0, 2.0],   # the
-    [1.8, 0.0, 0.2],   # mat
+    [1.9, 0.0, 0.6],   # mat
 ]
 # A hand-made query map for the "why Q/K" demo: with keys = the word vectors themselves,
 # q = x @ W_q turns "action" into a search for "thing", "glue" into a search for "action" and
@@ -295,8 +296,8 @@ def attention_heatmap(weights, query_tokens, key_tokens, lang: str = "en",
     fig.update_xaxes(title=t("attention.axis_key", lang), side="top", **_axis_ticks(key_tokens))
     fig.update_yaxes(title=t("attention.axis_query", lang), autorange="reversed",
                      **_axis_ticks(query_tokens))
-    fig.update_layout(title=title, height=max(320, 28 * len(query_tokens) + 160),
-                      margin=dict(t=110))
+    fig.update_layout(title=dict(text=title, y=0.99, yanchor="top"), margin=dict(t=120),
+                      height=max(340, 28 * len(query_tokens) + 180))
     return fig
 
 
@@ -315,7 +316,8 @@ def matrix_figure(matrix, row_labels, col_labels=None, title: str = "",
         customdata=[[[_label(r), _label(c)] for c in cols] for r in row_labels]))
     fig.update_xaxes(side="top", **_axis_ticks(cols))
     fig.update_yaxes(autorange="reversed", **_axis_ticks(row_labels))
-    fig.update_layout(title=title, height=max(260, 26 * m.shape[0] + 140), margin=dict(t=100))
+    fig.update_layout(title=dict(text=title, y=0.99, yanchor="top"), margin=dict(t=100),
+                      height=max(280, 26 * m.shape[0] + 160))
     return fig
 
 
@@ -355,8 +357,8 @@ def head_summary_figure(rows: list[dict], lang: str = "en") -> go.Figure:
             text=[t("attention.head_name", lang, layer=r["layer"], head=r["head"]) for r in chosen],
             name=t(f"attention.pattern_{pattern}", lang)))
     fig.update_layout(title=t("attention.summary_chart_title", lang), height=420,
-                      xaxis_title=t("attention.col_distance", lang),
-                      yaxis_title=t("attention.col_entropy", lang))
+                      xaxis=dict(title=t("attention.col_distance", lang), rangemode="tozero"),
+                      yaxis=dict(title=t("attention.col_entropy", lang), rangemode="tozero"))
     return fig
 
 
@@ -385,11 +387,41 @@ def training_entropy_figure(timeline, lang: str = "en") -> go.Figure:
         return fig
     steps = [step for step, _ in timeline]
     per_step = [head_summaries(attn) for _, attn in timeline]
+    T = timeline[0][1].shape[-1]
+    uniform = sum(math.log2(i + 1) for i in range(1, T)) / max(T - 1, 1)   # no preference
+    fig.add_trace(go.Scatter(x=[steps[0], steps[-1]], y=[uniform, uniform], mode="lines",
+                             line=dict(dash="dash", color="gray"),
+                             name=t("attention.uniform_reference", lang)))
     for n, row in enumerate(per_step[0]):
         fig.add_trace(go.Scatter(
             x=steps, y=[rows[n]["entropy"] for rows in per_step], mode="lines+markers",
             name=t("attention.head_name", lang, layer=row["layer"], head=row["head"])))
     fig.update_layout(title=t("attention.timeline_entropy_title", lang), height=380,
                       xaxis_title=t("attention.timeline_step", lang),
-                      yaxis_title=t("attention.col_entropy", lang))
+                      yaxis=dict(title=t("attention.col_entropy", lang), rangemode="tozero"))
+    return fig
+
+
+def training_slider_figure(timeline, tokens, lang: str = "en") -> go.Figure:
+    """The attention grid at every snapshot in one figure, with a plotly slider to move through
+    the training steps (works in a notebook with no widgets installed)."""
+    if not timeline:
+        return go.Figure()
+    L, H = timeline[0][1].shape[:2]
+    fig = attention_grid_figure(timeline[0][1], tokens, lang)
+    per_step = len(fig.data)
+    for _, attn in timeline[1:]:
+        extra = attention_grid_figure(attn, tokens, lang)
+        for n, trace in enumerate(extra.data):
+            fig.add_trace(trace.update(visible=False), row=n // H + 1, col=n % H + 1)
+    slider_steps = []
+    for s, (step, _) in enumerate(timeline):
+        visible = [s * per_step <= n < (s + 1) * per_step for n in range(len(fig.data))]
+        slider_steps.append(dict(method="update", label=str(step), args=[
+            {"visible": visible}, {"title": t("attention.timeline_grid_title", lang, step=step)}]))
+    fig.update_layout(title=t("attention.timeline_grid_title", lang, step=timeline[0][0]),
+                      sliders=[dict(active=0, steps=slider_steps, pad=dict(t=40),
+                                    currentvalue=dict(prefix=t("attention.timeline_slider", lang)
+                                                      + ": "))])
+    fig.update_layout(height=fig.layout.height + 80)
     return fig

@@ -108,7 +108,8 @@ def _page(view: str, params: dict, controls: str) -> str:
     script = _library(view).replace("PYTHON_PARAMS", safe_json(params))
     return f"""<!DOCTYPE html>
 <html><head><meta charset="utf-8"><title>bertviz</title>
-<style>body{{margin:8px;background:white;font-family:'Helvetica Neue',Helvetica,Arial,sans-serif}}</style>
+<style>body{{margin:8px 8px 40px;background:white;font-family:'Helvetica Neue',Helvetica,Arial,sans-serif}}
+#vis svg{{overflow:visible}}</style>
 </head><body>
 <div id="{params['root_div_id']}">
 <span style="user-select:none">{controls}</span>
@@ -158,7 +159,7 @@ def _check(attn: list, tokens: list[str]) -> None:
 
 def head_view_height(n_tokens: int) -> int:
     """Pixels the head view needs (bertviz: 22.5 px a token, plus its controls)."""
-    return int(n_tokens * 22.5 + 100)
+    return int(n_tokens * 22.5 + 130)
 
 
 def model_view_height(n_tokens: int, n_layers: int, n_heads: int) -> int:

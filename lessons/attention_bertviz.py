@@ -147,7 +147,7 @@ def model_view_html(attention, tokens: list[str]) -> str:
               "default_filter": "0", "display_mode": "light",
               "root_div_id": f"bertviz-{uuid.uuid4().hex}",
               "include_layers": list(range(len(attn))), "include_heads": list(range(len(attn[0]))),
-              "total_heads": len(attn[0])}
+              "total_heads": _thumbnail_columns(len(attn[0]))}
     return _page("model_view", params, "")
 
 
@@ -162,9 +162,15 @@ def head_view_height(n_tokens: int) -> int:
     return int(n_tokens * 22.5 + 130)
 
 
+def _thumbnail_columns(n_heads: int) -> int:
+    # bertviz sizes each thumbnail as if the row held total_heads of them; a small model's 1-4
+    # heads would each get a thumbnail hundreds of pixels tall, so size them as for 6 or more
+    return max(n_heads, 6)
+
+
 def model_view_height(n_tokens: int, n_layers: int, n_heads: int) -> int:
     """Pixels the model view needs (bertviz: a thumbnail row per layer)."""
-    box = 7 * (12 / n_heads)
+    box = 7 * (12 / _thumbnail_columns(n_heads))
     detail = n_tokens * 18 + 2 * 15 + 25
     return int(max(n_layers * (n_tokens * box + 10) + 38, detail) + 40)
 
@@ -172,5 +178,6 @@ def model_view_height(n_tokens: int, n_layers: int, n_heads: int) -> int:
 def iframe_html(page: str, height: int) -> str:
     """The page inside an <iframe srcdoc=...>, for a notebook cell (JupyterLab runs the
     scripts in their own document, so nothing leaks into the notebook's page)."""
-    return (f'<iframe srcdoc="{html.escape(page, quote=True)}" '
-            f'style="width:100%;height:{int(height)}px;border:0"></iframe>')
+    # the <div> keeps IPython's HTML() from suggesting its IFrame (which wants a URL)
+    return (f'<div><iframe srcdoc="{html.escape(page, quote=True)}" '
+            f'style="width:100%;height:{int(height)}px;border:0"></iframe></div>')

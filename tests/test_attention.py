@@ -274,6 +274,9 @@ def test_page_handles_odd_text_without_tracebacks(two_layer):
     at.text_input(key="attention_text").set_value(EVIL + "猫" * 80).run()
     assert not at.exception, [e.value for e in at.exception]
     assert at.warning, "a long text says it was cut"
+    pages = [frame.proto.srcdoc for frame in at.get("iframe")]
+    assert len(pages) == 2 and all("window.requirejs" in p for p in pages)   # inlined
+    assert not any(re.search(r"https?://", p) for p in pages)
     assert at.text_input(key="attention_text").value.startswith(EVIL)
     at.text_input(key="attention_text").set_value("").run()
     assert not at.exception and at.info
@@ -293,5 +296,18 @@ def test_page_in_chromium_with_bertviz_visible(live_app, page, lang):
     page.locator("iframe").first.scroll_into_view_if_needed()
     page.wait_for_timeout(500)
     page.screenshot(path=str(ARTIFACTS / f"attention-bertviz-{lang}.png"))
+    page.get_by_role("tab", name="Model view" if lang == "en" else "模型视图").click()
+    model_frame = page.frame_locator("iframe").nth(1)
+    model_frame.locator("svg").first.wait_for(state="visible", timeout=30_000)   # tab now shown
+    assert model_frame.locator("svg line").count() > 0
+    page.wait_for_timeout(500)
+    page.screenshot(path=str(ARTIFACTS / f"attention-bertviz-model-{lang}.png"))
     page.screenshot(path=str(ARTIFACTS / f"attention-{lang}.png"), full_page=True)
     assert not page_problems(page), page_problems(page)
+
+
+def test_docstring_examples():
+    import doctest
+    for module in (A, bv):
+        result = doctest.testmod(module, extraglobs={"torch": torch})
+        assert result.attempted > 0 and result.failed == 0, module.__name__

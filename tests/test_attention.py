@@ -263,6 +263,9 @@ def test_page_with_a_layer_and_head_picked(two_layer):
     diffs = re.search(r"at most (\S+),.*at most (\S+)\.", captions, re.S)
     assert diffs and float(diffs.group(1)) < 1e-5 and float(diffs.group(2)) < 1e-5
     at.checkbox(key="attention_causal").set_value(False).run()
+    unmasked = " ".join(c.value for c in at.caption)
+    sdpa = re.search(r"at most (\S+?)\.\s", unmasked)
+    assert sdpa and float(sdpa.group(1)) < 1e-5 and "nan" not in unmasked
     at.checkbox(key="attention_use_query").set_value(True).run()
     at.select_slider(key="attention_timeline_step").set_value(0).run()
     assert not at.exception, [e.value for e in at.exception]

@@ -102,9 +102,12 @@ for tab, (key, matrix, values) in zip(st.tabs([tr(k) for k, _, _ in shown]), sho
                      key=f"attention_{key}")
 q, k, v = (m[None, None] for m in (steps.q, steps.k, steps.v))
 sdpa = F.scaled_dot_product_attention(q, k, v, is_causal=causal)[0, 0]
-inspect_diff = (steps.weights - attn[layer, head]).abs().max().item() if causal else float("nan")
-st.caption(tr("steps_check", inspect_diff=f"{inspect_diff:.1e}",
-              sdpa_diff=f"{(sdpa - steps.output).abs().max().item():.1e}"))
+sdpa_diff = f"{(sdpa - steps.output).abs().max().item():.1e}"
+if causal:   # the model itself always masks, so only then can the weights be compared
+    inspect_diff = (steps.weights - attn[layer, head]).abs().max().item()
+    st.caption(tr("steps_check", inspect_diff=f"{inspect_diff:.1e}", sdpa_diff=sdpa_diff))
+else:
+    st.caption(tr("steps_check_no_mask", sdpa_diff=sdpa_diff))
 with st.expander(tr("show_code")):
     st.code(inspect.getsource(A.attention_steps_from_qkv), language="python")
 

@@ -1,8 +1,164 @@
-"""attention: placeholder until its lesson lands."""
+"""Self-attention: the document's simple form -> scaled dot-product step by step -> the trained
+model's heads -> bertviz -> attention forming during training."""
+import inspect
+
+import pandas as pd
 import streamlit as st
+import torch
+import torch.nn.functional as F
 
 from app import state
+from lessons import attention as A
+from lessons import attention_bertviz as bv
 
-st.title(state.tr("attention.title"))
-st.markdown(state.tr("attention.summary"))
-st.info(state.tr("attention.coming_soon"))
+T_ = "attention"
+tr = lambda key, **kw: state.tr(f"{T_}.{key}", **kw)   # noqa: E731
+lang = state.lang()
+
+
+@st.cache_data(show_spinner=False)
+def scaling_experiment(seed: int):
+    return A.scaling_experiment(seed=seed)
+
+
+st.title(tr("title"))
+st.markdown(tr("intro"))
+
+# ---- 1. the document's simple attention ----------------------------------------------------
+st.header(tr("doc_heading"))
+st.markdown(tr("doc_intro"))
+features = A.WORD_FEATURES     # stable column names; the labels are translated
+defaults = pd.DataFrame(A.DEFAULT_WORD_VECTORS, columns=features, index=A.DOCUMENT_WORDS)
+labels = {f: st.column_config.NumberColumn(tr(f"doc_feature_{f}"), step=0.1, format="%.2f")
+          for f in features}
+edited = st.data_editor(defaults, key="attention_vectors", width="stretch",
+                        column_config={"_index": st.column_config.TextColumn(tr("doc_word")),
+                                       **labels})
+vectors = pd.DataFrame(edited, columns=features).apply(pd.to_numeric, errors="coerce")
+if vectors.isna().any().any():
+    st.warning(tr("doc_bad_vectors"))
+    vectors = vectors.fillna(defaults)
+use_query = st.checkbox(tr("doc_use_query"), key="attention_use_query")
+x = torch.tensor(vectors.to_numpy(), dtype=torch.float32)
+weights, y = A.simple_attention(x, A.DEMO_QUERY_MAP if use_query else None)
+left, right = st.columns([3, 2])
+left.plotly_chart(A.attention_heatmap(weights, A.DOCUMENT_WORDS, A.DOCUMENT_WORDS, lang,
+                                      tr("doc_weights_title")), key="attention_doc_heatmap")
+right.markdown(f"**{tr('doc_output_title')}**")
+right.dataframe(pd.DataFrame(y.numpy(), columns=[tr(f"doc_feature_{f}") for f in features],
+                             index=A.DOCUMENT_WORDS).round(3))
+on_diagonal = A.diagonal_is_row_max(weights)
+right.info(tr("doc_self_max", count=sum(on_diagonal), total=len(on_diagonal)))
+st.markdown(tr("doc_notice"))
+st.markdown(tr("doc_qk_explain"))
+
+# ---- 2. the document's W_a . h_t example ---------------------------------------------------
+st.header(tr("wa_heading"))
+ex = A.document_attention_example()
+fmt = lambda v: "[" + ", ".join(f"{n:g}" if isinstance(n, float) else fmt(n) for n in v) + "]"  # noqa: E731
+st.markdown(tr("wa_body", w_a=fmt(ex["w_a"]), h_t=fmt(ex["h_t"]), scores=fmt(ex["scores_ours"]),
+               scores_document=fmt(ex["scores_document"]),
+               ours="[" + ", ".join(f"{p:.6f}" for p in ex["ours"]) + "]",
+               document=fmt(ex["document"])))
+(st.success if ex["verdict"] != "wrong" else st.error)(tr("wa_verdict"))
+
+# ---- 3. scaled dot-product attention on the learner's text -------------------------------
+st.header(tr("steps_heading"))
+st.markdown(tr("steps_intro"))
+checkpoint = state.active_checkpoint()
+model, config = checkpoint.model, checkpoint.model.config
+text = st.text_input(tr("text_label"), value="The cat sat on the mat.", key="attention_text",
+                     help=tr("text_help"))
+max_tokens = min(config.block_size, 48)
+try:
+    ids, tokens, cut = A.tokens_for(checkpoint.tokenizer, text, max_tokens)
+    attn = A.attention_maps(model, ids) if ids else None
+except Exception as exc:   # a damaged upload must not show a traceback
+    st.error(tr("model_error", error=exc))
+    st.stop()
+if not ids:
+    st.info(tr("text_empty"))
+    st.stop()
+if cut:
+    st.warning(tr("text_cut", shown=max_tokens, total=len(checkpoint.tokenizer.encode(text))))
+
+c1, c2, c3 = st.columns(3)
+layer = c1.selectbox(tr("layer_label"), range(config.n_layer), key="attention_layer")
+head = c2.selectbox(tr("head_label"), range(config.n_head), key="attention_head")
+causal = c3.checkbox(tr("causal_label"), value=True, key="attention_causal")
+inputs = A.head_inputs(model, ids, layer, head)
+steps = A.attention_steps(inputs.x, inputs.w_q, inputs.w_k, inputs.w_v,
+                          inputs.b_q, inputs.b_k, inputs.b_v, causal=causal)
+hs = config.head_size
+shown = [("step_x", inputs.x, dict(width=config.n_embd)), ("step_q", steps.q, dict(hs=hs)),
+         ("step_k", steps.k, {}), ("step_v", steps.v, {}), ("step_scores", steps.scores, {}),
+         ("step_scaled", steps.scaled, dict(hs=hs, sqrt=hs ** 0.5)),
+         ("step_masked", steps.masked, {}), ("step_weights", steps.weights, {}),
+         ("step_output", steps.output, {})]
+for tab, (key, matrix, values) in zip(st.tabs([tr(k) for k, _, _ in shown]), shown):
+    square = matrix.shape[1] == len(tokens)
+    tab.markdown(tr(f"{key}_text", **values))
+    tab.plotly_chart(A.matrix_figure(matrix, tokens, tokens if square else None, tr(key), lang),
+                     key=f"attention_{key}")
+q, k, v = (m[None, None] for m in (steps.q, steps.k, steps.v))
+sdpa = F.scaled_dot_product_attention(q, k, v, is_causal=causal)[0, 0]
+sdpa_diff = f"{(sdpa - steps.output).abs().max().item():.1e}"
+if causal:   # the model itself always masks, so only then can the weights be compared
+    inspect_diff = (steps.weights - attn[layer, head]).abs().max().item()
+    st.caption(tr("steps_check", inspect_diff=f"{inspect_diff:.1e}", sdpa_diff=sdpa_diff))
+else:
+    st.caption(tr("steps_check_no_mask", sdpa_diff=sdpa_diff))
+with st.expander(tr("show_code")):
+    st.code(inspect.getsource(A.attention_steps_from_qkv), language="python")
+
+st.subheader(tr("scaling_heading"))
+st.markdown(tr("scaling_body"))
+st.plotly_chart(A.scaling_figure(scaling_experiment(0), lang), key="attention_scaling")
+
+# ---- 4. every layer and head -----------------------------------------------------------------
+st.header(tr("heads_heading"))
+st.markdown(tr("heads_intro", layers=config.n_layer, heads=config.n_head))
+st.plotly_chart(A.attention_grid_figure(attn, tokens, lang, tr("grid_title")), key="attention_grid")
+st.subheader(tr("detail_heading"))
+st.plotly_chart(A.attention_heatmap(attn[layer, head], tokens, tokens, lang,
+                                    tr("detail_title", layer=layer, head=head)),
+                key="attention_detail")
+st.subheader(tr("summary_heading"))
+st.markdown(tr("summary_intro"))
+rows = A.head_summaries(attn)
+columns = ["layer", "head", "distance", "entropy", "previous", "first", "self", "pattern"]
+table = pd.DataFrame([{tr(f"col_{c}"): (tr(f"pattern_{r[c]}") if c == "pattern" else r[c])
+                       for c in columns} for r in rows])
+st.dataframe(table.round(3), hide_index=True)
+st.plotly_chart(A.head_summary_figure(rows, lang), key="attention_summary_chart")
+
+# ---- 5. bertviz ---------------------------------------------------------------------------------
+st.header(tr("bertviz_heading"))
+st.markdown(tr("bertviz_intro"))
+head_tab, model_tab = st.tabs([tr("bertviz_head_tab"), tr("bertviz_model_tab")])
+try:
+    head_page = bv.head_view_html(attn, tokens, layer=layer, layer_label=tr("bertviz_layer"))
+    model_page = bv.model_view_html(attn, tokens)
+except (OSError, RuntimeError, ValueError) as exc:
+    st.error(tr("bertviz_failed", error=exc))
+else:
+    with head_tab:
+        st.iframe(head_page, height=min(bv.head_view_height(len(tokens)), 1200))
+    with model_tab:
+        st.iframe(model_page, height=min(bv.model_view_height(len(tokens), config.n_layer,
+                                                              config.n_head), 1600))
+
+# ---- 6. attention forming during training ------------------------------------------------------
+st.header(tr("timeline_heading"))
+st.markdown(tr("timeline_intro"))
+timeline = A.attention_through_training(checkpoint, ids) if checkpoint.snapshots else []
+if not timeline:
+    st.info(tr("timeline_none"))
+else:
+    steps_kept = [s for s, _ in timeline]
+    step = st.select_slider(tr("timeline_slider"), options=steps_kept, value=steps_kept[-1],
+                            key="attention_timeline_step")
+    st.plotly_chart(A.attention_grid_figure(dict(timeline)[step], tokens, lang,
+                                            tr("timeline_grid_title", step=step)),
+                    key="attention_timeline_grid")
+    st.plotly_chart(A.training_entropy_figure(timeline, lang), key="attention_timeline_entropy")

@@ -1,0 +1,427 @@
+"""Self-attention, from the source document's simplest form up to the trained model's heads.
+
+Read top to bottom:
+1. the document's simple attention: alpha = softmax(x_i . x_j), y_i = sum_j alpha_ij x_j;
+2. the document's W_a . h_t example (004, section 3.3.3), reproduced;
+3. scaled dot-product attention written out step by step, and why we divide by sqrt(d_k);
+4. the trained model's attention: every layer and head, per-head summaries, and the same
+   maps at the weight snapshots kept during training.
+
+Every function returns numbers or a plotly figure; nothing here draws on screen.
+Shapes: T = tokens, C = model width, L = layers, H = heads, hs = head size (d_k).
+
+>>> weights, y = simple_attention(torch.tensor([[1.0, 0.0], [0.0, 1.0]]))
+>>> [round(w, 3) for w in weights[0].tolist()]     # e / (e + 1) on itself
+[0.731, 0.269]
+"""
+from __future__ import annotations
+
+import html
+import math
+from dataclasses import dataclass
+
+import plotly.graph_objects as go
+import torch
+import torch.nn.functional as F
+from plotly.subplots import make_subplots
+
+from .i18n import t
+
+# ---- 1. the document's simple attention ---------------------------------------------------
+
+DOCUMENT_WORDS = ["The", "cat", "sat", "on", "the", "mat"]
+# Three hand-made features per word: [thing, action, glue-word]. "The" and "the" are the same
+# word, so they get the same vector (and therefore tie in every dot product). All six have
+# length ~2: with equal lengths each word's best match is itself (see diagonal_is_row_max).
+WORD_FEATURES = ["thing", "action", "glue"]
+DEFAULT_WORD_VECTORS = [
+    [0.2, 0.0, 2.0],   # The
+    [2.0, 0.2, 0.0],   # cat
+    [0.2, 2.0, 0.0],   # sat
+    [0.0, 0.6, 1.9],   # on
+    [0.2, 0.0, 2.0],   # the
+    [1.9, 0.0, 0.6],   # mat
+]
+# A hand-made query map for the "why Q/K" demo: with keys = the word vectors themselves,
+# q = x @ W_q turns "action" into a search for "thing", "glue" into a search for "action" and
+# "thing" into a search for "glue": verbs look for nouns, little words look for verbs.
+DEMO_QUERY_MAP = [
+    [0.0, 0.0, 1.0],   # thing  -> looks for glue words
+    [1.0, 0.0, 0.0],   # action -> looks for things
+    [0.0, 1.0, 0.0],   # glue   -> looks for actions
+]
+
+
+def simple_attention(x: torch.Tensor, w_query: torch.Tensor | None = None):
+    """The document's attention: scores x_i . x_j, softmax over j, then y_i = sum_j a_ij x_j.
+
+    x (T, d) -> weights (T, T) with rows summing to 1, y (T, d). No mask: every word sees every
+    word, as in the document. With ``w_query`` (d, d) the scores become (x_i W_q) . x_j, the
+    smallest step towards separate queries and keys.
+
+    >>> w, y = simple_attention(torch.tensor([[2.0, 0.0], [0.0, 1.0]]))
+    >>> round(w[0, 0].item(), 4), round(w[1, 1].item(), 4)   # e^4/(e^4+1), e/(e+1)
+    (0.982, 0.7311)
+    """
+    x = torch.as_tensor(x, dtype=torch.float32)
+    queries = x if w_query is None else x @ torch.as_tensor(w_query, dtype=torch.float32)
+    scores = queries @ x.T                       # (T, T): score[i, j] = q_i . x_j
+    weights = F.softmax(scores, dim=-1)
+    return weights, weights @ x                   # (T, T), (T, d)
+
+
+def diagonal_is_row_max(weights: torch.Tensor) -> list[bool]:
+    """For each row, does the word give itself the largest weight (ties count)?
+
+    Without projections this is true whenever the vectors have similar lengths, because
+    x_i . x_j <= |x_i| |x_j| (Cauchy-Schwarz): the best match for x_i is x_i itself.
+    """
+    return [bool(weights[i, i] >= weights[i].max() - 1e-6) for i in range(weights.shape[0])]
+
+
+# ---- 2. the document's W_a . h_t example (004, section 3.3.3) ----------------------------
+
+def document_attention_example() -> dict:
+    """softmax(W_a . h_t) with the document's numbers; its printed value, ours, and a verdict.
+
+    >>> ex = document_attention_example()
+    >>> ex["scores_ours"], ex["verdict"]
+    ([1.0, 1.0, 1.0], 'right to rounding')
+    """
+    w_a = torch.tensor([[0.0, 1.0, 0.0], [1.0, 0.0, 1.0], [0.0, 1.0, 0.0]])
+    h_t = torch.tensor([0.0, 1.0, 1.0])
+    scores = w_a @ h_t                            # (3,)
+    ours = F.softmax(scores, dim=0)
+    printed_scores, printed = [1.0, 1.0, 1.0], [0.33, 0.33, 0.33]
+    same_scores = scores.tolist() == printed_scores
+    if same_scores and [round(p, 2) for p in ours.tolist()] == printed:
+        verdict = "right" if ours.tolist() == printed else "right to rounding"
+    else:
+        verdict = "wrong"
+    return {"what": "softmax(W_a · h_t), 004 §3.3.3", "w_a": w_a.tolist(), "h_t": h_t.tolist(),
+            "scores_document": printed_scores, "scores_ours": scores.tolist(),
+            "document": printed, "ours": ours.tolist(), "verdict": verdict}
+
+
+# ---- 3. scaled dot-product attention, one step at a time ---------------------------------
+
+@dataclass
+class AttentionSteps:
+    """Every intermediate matrix of one head's attention, for one sequence."""
+    q: torch.Tensor          # (T, hs) queries  = X W_q (+ b_q)
+    k: torch.Tensor          # (T, hs) keys     = X W_k (+ b_k)
+    v: torch.Tensor          # (T, hs) values   = X W_v (+ b_v)
+    scores: torch.Tensor     # (T, T)  Q K^T
+    scaled: torch.Tensor     # (T, T)  Q K^T / sqrt(hs)
+    masked: torch.Tensor     # (T, T)  the same with -inf above the diagonal (if causal)
+    weights: torch.Tensor    # (T, T)  softmax of each row
+    output: torch.Tensor     # (T, hs) weights @ V
+
+
+def attention_steps(x, w_q, w_k, w_v, b_q=None, b_k=None, b_v=None,
+                    causal: bool = True) -> AttentionSteps:
+    """One head of scaled dot-product attention with every step kept.
+
+    x (T, C), w_* (C, hs), b_* (hs,) or None.
+
+    >>> s = attention_steps(torch.eye(2), torch.eye(2), torch.eye(2), torch.eye(2))
+    >>> s.weights.tolist()[0]    # the first token can only look at itself
+    [1.0, 0.0]
+    """
+    def project(w, b):
+        out = x @ w
+        return out if b is None else out + b
+    q, k, v = project(w_q, b_q), project(w_k, b_k), project(w_v, b_v)
+    return attention_steps_from_qkv(q, k, v, causal)
+
+
+def attention_steps_from_qkv(q, k, v, causal: bool = True) -> AttentionSteps:
+    T, hs = q.shape
+    scores = q @ k.T                                    # (T, T)
+    scaled = scores / math.sqrt(hs)
+    masked = scaled
+    if causal:   # position i may not look at j > i: those scores become -inf, weight 0
+        future = torch.triu(torch.ones(T, T, dtype=torch.bool), diagonal=1)
+        masked = scaled.masked_fill(future, float("-inf"))
+    weights = F.softmax(masked, dim=-1)
+    return AttentionSteps(q, k, v, scores, scaled, masked, weights, weights @ v)
+
+
+@dataclass
+class HeadInputs:
+    """What one head of the trained model starts from: its input and its weight slices."""
+    x: torch.Tensor                  # (T, C) the block's input after its LayerNorm
+    w_q: torch.Tensor                # (C, hs)
+    w_k: torch.Tensor
+    w_v: torch.Tensor
+    b_q: torch.Tensor | None         # (hs,) or None when the model has no biases
+    b_k: torch.Tensor | None
+    b_v: torch.Tensor | None
+
+
+@torch.no_grad()
+def head_inputs(model, ids, layer: int, head: int) -> HeadInputs:
+    """Pull out head ``head`` of block ``layer``: X (after LayerNorm) and its W_q, W_k, W_v.
+
+    The model's qkv Linear holds all heads: weight (3C, C) = [queries; keys; values], each part
+    split into heads of hs rows. x @ weight.T is how nn.Linear applies it, so W = rows.T.
+    """
+    block = model.blocks[layer]
+    hidden = model.inspect(torch.as_tensor(ids)).hidden_states[layer]   # (T, C) input to block
+    x = block.ln_attn(hidden)
+    C, hs = model.config.n_embd, model.config.head_size
+    weight, bias = block.attn.qkv.weight, block.attn.qkv.bias
+    rows = [slice(part * C + head * hs, part * C + (head + 1) * hs) for part in range(3)]
+    ws = [weight[r].T.clone() for r in rows]                               # 3 x (C, hs)
+    bs = [bias[r].clone() if bias is not None else None for r in rows]
+    return HeadInputs(x, *ws, *bs)
+
+
+def scaling_experiment(d_values=(1, 2, 4, 8, 16, 32, 64, 128, 256, 512), n_keys: int = 16,
+                       n_trials: int = 400, seed: int = 0) -> dict:
+    """Why divide by sqrt(d_k): q and k with independent unit-variance entries.
+
+    For each d_k: the variance of q . k (grows like d_k) and of q . k / sqrt(d_k) (stays ~1),
+    and the mean largest softmax weight over n_keys keys with and without the scaling
+    (near 1 means the softmax has saturated: almost one-hot, gradients almost zero).
+    """
+    gen = torch.Generator().manual_seed(seed)
+    out = {"d_k": [], "var_raw": [], "var_scaled": [], "max_raw": [], "max_scaled": []}
+    for d in d_values:
+        q = torch.randn(n_trials, 1, d, generator=gen)
+        k = torch.randn(n_trials, n_keys, d, generator=gen)
+        raw = (q * k).sum(-1)                          # (n_trials, n_keys)
+        scaled = raw / math.sqrt(d)
+        out["d_k"].append(d)
+        out["var_raw"].append(raw.var().item())
+        out["var_scaled"].append(scaled.var().item())
+        out["max_raw"].append(F.softmax(raw, -1).max(-1).values.mean().item())
+        out["max_scaled"].append(F.softmax(scaled, -1).max(-1).values.mean().item())
+    return out
+
+
+# ---- 4. the trained model's attention ----------------------------------------------------
+
+def readable_token(text: str) -> str:
+    """Make spaces and line breaks visible: ' ' -> '␣', '\\n' -> '↵'."""
+    return text.replace(" ", "␣").replace("\n", "↵").replace("\t", "⇥")
+
+
+def tokens_for(tokenizer, text: str, max_tokens: int):
+    """(ids, readable labels, was_cut) for at most max_tokens tokens of text."""
+    spans = tokenizer.token_spans(text)
+    cut = len(spans) > max_tokens
+    spans = spans[:max_tokens]
+    return [s.id for s in spans], [readable_token(s.text) for s in spans], cut
+
+
+@torch.no_grad()
+def attention_maps(model, ids) -> torch.Tensor:
+    """All attention weights of the model for one sequence: (L, H, T, T)."""
+    return torch.stack(model.inspect(torch.as_tensor(ids)).attention)
+
+
+def head_summaries(attn: torch.Tensor) -> list[dict]:
+    """One row per (layer, head) of attn (L, H, T, T), averaged over query rows 1..T-1
+    (row 0 can only look at itself, so it says nothing about the head):
+
+    - distance: mean of sum_j w_ij (i - j), how far back the head looks, in tokens;
+    - entropy: mean of -sum_j w_ij log2 w_ij in bits (0 = one key; log2(i+1) = uniform);
+    - previous / first / self: mean weight on token i-1, on token 0, on token i;
+    - pattern: whichever of those three holds more than half the weight, else "spread".
+
+    >>> prev = torch.tensor([[[[1., 0, 0], [1, 0, 0], [0, 1, 0]]]])   # looks one back
+    >>> row = head_summaries(prev)[0]
+    >>> row["distance"], row["entropy"], row["pattern"]
+    (1.0, 0.0, 'previous')
+    """
+    L, H, T, _ = attn.shape
+    i = torch.arange(T)
+    offsets = (i[:, None] - i[None, :]).clamp(min=0).float()      # (T, T): i - j, 0 above diag
+    rows = slice(1, T) if T > 1 else slice(0, T)
+    out = []
+    for layer in range(L):
+        for head in range(H):
+            w = attn[layer, head].float()
+            plogp = torch.where(w > 0, w * torch.log2(w.clamp_min(1e-12)), torch.zeros_like(w))
+            shares = {
+                "previous": w[i[1:], i[1:] - 1].mean().item() if T > 1 else 0.0,
+                "first": w[rows, 0].mean().item(),
+                "self": w[i, i][rows].mean().item(),
+            }
+            best = max(shares, key=shares.get)
+            out.append({"layer": layer, "head": head,
+                        "distance": (w * offsets).sum(-1)[rows].mean().item(),
+                        "entropy": (-plogp.sum(-1))[rows].mean().item(),
+                        **shares, "pattern": best if shares[best] > 0.5 else "spread"})
+    return out
+
+
+def attention_through_training(checkpoint, ids) -> list[tuple[int, torch.Tensor]]:
+    """[(step, attention (L, H, T, T))] for every weight snapshot kept in the checkpoint."""
+    return [(step, attention_maps(checkpoint.snapshot_model(step), ids))
+            for step in sorted(checkpoint.snapshots)]
+
+
+# ---- figures ------------------------------------------------------------------------------
+
+def _label(token: str) -> str:
+    # subtle: plotly reads a small set of HTML tags in labels; escaping shows them as text
+    return html.escape(token, quote=False)
+
+
+def _axis_ticks(tokens, show: bool = True) -> dict:
+    # numeric positions + ticktext: a categorical axis would merge repeated tokens ("t", "t")
+    return dict(tickmode="array", tickvals=list(range(len(tokens))),
+                ticktext=[_label(s) for s in tokens], showticklabels=show)
+
+
+def _hover(query_tokens, key_tokens):
+    return [[[_label(q), _label(k)] for k in key_tokens] for q in query_tokens]
+
+
+def attention_heatmap(weights, query_tokens, key_tokens, lang: str = "en",
+                      title: str = "", show_values: bool | None = None) -> go.Figure:
+    """A (T_q, T_k) weight matrix as a heatmap, hover = query token, key token, weight."""
+    weights = torch.as_tensor(weights).float()
+    if show_values is None:
+        show_values = weights.shape[0] <= 12
+    fig = go.Figure(go.Heatmap(
+        z=weights.tolist(), zmin=0, zmax=1, colorscale="Blues",
+        customdata=_hover(query_tokens, key_tokens),
+        hovertemplate=t("attention.hover", lang) + "<extra></extra>",
+        text=[[f"{v:.2f}" for v in row] for row in weights.tolist()] if show_values else None,
+        texttemplate="%{text}" if show_values else None,
+        colorbar=dict(title=t("attention.weight", lang))))
+    fig.update_xaxes(title=t("attention.axis_key", lang), side="top", **_axis_ticks(key_tokens))
+    fig.update_yaxes(title=t("attention.axis_query", lang), autorange="reversed",
+                     **_axis_ticks(query_tokens))
+    fig.update_layout(title=dict(text=title, y=0.99, yanchor="top"), margin=dict(t=120),
+                      height=max(340, 28 * len(query_tokens) + 180))
+    return fig
+
+
+def matrix_figure(matrix, row_labels, col_labels=None, title: str = "",
+                  lang: str = "en") -> go.Figure:
+    """Any small matrix (Q, K, V, scores ...) as a heatmap with its numbers; -inf shows as
+    blank with the text '-inf', so the causal mask is visible."""
+    m = torch.as_tensor(matrix).float()
+    finite = torch.where(torch.isinf(m), torch.full_like(m, float("nan")), m)
+    cols = col_labels if col_labels is not None else [str(j) for j in range(m.shape[1])]
+    text = [["−∞" if math.isinf(v) else f"{v:.2f}" for v in row] for row in m.tolist()]
+    fig = go.Figure(go.Heatmap(
+        z=finite.tolist(), colorscale="RdBu", zmid=0, text=text,
+        texttemplate="%{text}" if m.numel() <= 400 else None,
+        hovertemplate=t("attention.hover_matrix", lang) + "<extra></extra>",
+        customdata=[[[_label(r), _label(c)] for c in cols] for r in row_labels]))
+    fig.update_xaxes(side="top", **_axis_ticks(cols))
+    fig.update_yaxes(autorange="reversed", **_axis_ticks(row_labels))
+    fig.update_layout(title=dict(text=title, y=0.99, yanchor="top"), margin=dict(t=100),
+                      height=max(280, 26 * m.shape[0] + 160))
+    return fig
+
+
+def attention_grid_figure(attn: torch.Tensor, tokens, lang: str = "en",
+                          title: str = "") -> go.Figure:
+    """Every layer (rows) and head (columns) of attn (L, H, T, T) as small heatmaps."""
+    L, H, T, _ = attn.shape
+    names = [t("attention.head_name", lang, layer=l, head=h) for l in range(L) for h in range(H)]
+    fig = make_subplots(rows=L, cols=H, subplot_titles=names, horizontal_spacing=0.03,
+                        vertical_spacing=0.08 if L > 1 else 0.0)
+    hover = _hover(tokens, tokens)
+    for l in range(L):
+        for h in range(H):
+            fig.add_trace(go.Heatmap(
+                z=attn[l, h].tolist(), coloraxis="coloraxis", customdata=hover,
+                hovertemplate=t("attention.hover", lang) + f"<extra>{names[l * H + h]}</extra>"),
+                row=l + 1, col=h + 1)
+    few = T <= 16
+    fig.update_xaxes(**_axis_ticks(tokens, few), tickangle=0)
+    fig.update_yaxes(autorange="reversed", **_axis_ticks(tokens, few and H <= 4))
+    fig.update_layout(title=title, coloraxis=dict(colorscale="Blues", cmin=0, cmax=1,
+                                                  colorbar=dict(title=t("attention.weight", lang))),
+                      height=max(300, 260 * L + 80), margin=dict(t=80))
+    return fig
+
+
+def head_summary_figure(rows: list[dict], lang: str = "en") -> go.Figure:
+    """Each head as a point: how far back it looks (x) against how spread out it is (y)."""
+    fig = go.Figure()
+    for pattern in ("previous", "first", "self", "spread"):
+        chosen = [r for r in rows if r["pattern"] == pattern]
+        if not chosen:
+            continue
+        fig.add_trace(go.Scatter(
+            x=[r["distance"] for r in chosen], y=[r["entropy"] for r in chosen],
+            mode="markers+text", marker=dict(size=14), textposition="top center",
+            text=[t("attention.head_name", lang, layer=r["layer"], head=r["head"]) for r in chosen],
+            name=t(f"attention.pattern_{pattern}", lang)))
+    fig.update_layout(title=t("attention.summary_chart_title", lang), height=420,
+                      xaxis=dict(title=t("attention.col_distance", lang), rangemode="tozero"),
+                      yaxis=dict(title=t("attention.col_entropy", lang), rangemode="tozero"))
+    return fig
+
+
+def scaling_figure(experiment: dict, lang: str = "en") -> go.Figure:
+    """Two panels against d_k (log axis): score variance, and the largest softmax weight."""
+    fig = make_subplots(rows=1, cols=2, subplot_titles=[t("attention.scaling_variance", lang),
+                                                        t("attention.scaling_saturation", lang)])
+    d = experiment["d_k"]
+    raw, scaled = t("attention.scaling_raw", lang), t("attention.scaling_scaled", lang)
+    for col, (a, b) in enumerate([("var_raw", "var_scaled"), ("max_raw", "max_scaled")], start=1):
+        fig.add_trace(go.Scatter(x=d, y=experiment[a], name=raw, mode="lines+markers",
+                                 line=dict(color="#d62728"), showlegend=col == 1), row=1, col=col)
+        fig.add_trace(go.Scatter(x=d, y=experiment[b], name=scaled, mode="lines+markers",
+                                 line=dict(color="#1f77b4"), showlegend=col == 1), row=1, col=col)
+    fig.update_xaxes(type="log", title=t("attention.scaling_dk", lang))
+    fig.update_yaxes(type="log", row=1, col=1)
+    fig.update_yaxes(range=[0, 1.05], row=1, col=2)
+    fig.update_layout(height=400)
+    return fig
+
+
+def training_entropy_figure(timeline, lang: str = "en") -> go.Figure:
+    """Each head's mean entropy at every snapshot: heads that specialise drop towards 0 bits."""
+    fig = go.Figure()
+    if not timeline:
+        return fig
+    steps = [step for step, _ in timeline]
+    per_step = [head_summaries(attn) for _, attn in timeline]
+    T = timeline[0][1].shape[-1]
+    uniform = sum(math.log2(i + 1) for i in range(1, T)) / max(T - 1, 1)   # no preference
+    fig.add_trace(go.Scatter(x=[steps[0], steps[-1]], y=[uniform, uniform], mode="lines",
+                             line=dict(dash="dash", color="gray"),
+                             name=t("attention.uniform_reference", lang)))
+    for n, row in enumerate(per_step[0]):
+        fig.add_trace(go.Scatter(
+            x=steps, y=[rows[n]["entropy"] for rows in per_step], mode="lines+markers",
+            name=t("attention.head_name", lang, layer=row["layer"], head=row["head"])))
+    fig.update_layout(title=t("attention.timeline_entropy_title", lang), height=380,
+                      xaxis_title=t("attention.timeline_step", lang),
+                      yaxis=dict(title=t("attention.col_entropy", lang), rangemode="tozero"))
+    return fig
+
+
+def training_slider_figure(timeline, tokens, lang: str = "en") -> go.Figure:
+    """The attention grid at every snapshot in one figure, with a plotly slider to move through
+    the training steps (works in a notebook with no widgets installed)."""
+    if not timeline:
+        return go.Figure()
+    L, H = timeline[0][1].shape[:2]
+    fig = attention_grid_figure(timeline[0][1], tokens, lang)
+    per_step = len(fig.data)
+    for _, attn in timeline[1:]:
+        extra = attention_grid_figure(attn, tokens, lang)
+        for n, trace in enumerate(extra.data):
+            fig.add_trace(trace.update(visible=False), row=n // H + 1, col=n % H + 1)
+    slider_steps = []
+    for s, (step, _) in enumerate(timeline):
+        visible = [s * per_step <= n < (s + 1) * per_step for n in range(len(fig.data))]
+        slider_steps.append(dict(method="update", label=str(step), args=[
+            {"visible": visible}, {"title": t("attention.timeline_grid_title", lang, step=step)}]))
+    fig.update_layout(title=t("attention.timeline_grid_title", lang, step=timeline[0][0]),
+                      sliders=[dict(active=0, steps=slider_steps, pad=dict(t=40),
+                                    currentvalue=dict(prefix=t("attention.timeline_slider", lang)
+                                                      + ": "))])
+    fig.update_layout(height=fig.layout.height + 80)
+    return fig

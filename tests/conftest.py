@@ -146,8 +146,9 @@ def full_screenshot(pg, path) -> None:
     """Streamlit scrolls inside its own container, so full_page=True shows only one screen:
     grow the viewport to the content's height for the picture, then put it back."""
     size = pg.viewport_size
-    height = pg.evaluate("""() => Math.max(...[...document.querySelectorAll('*')]
-        .filter(e => e.scrollHeight > e.clientHeight + 10).map(e => e.scrollHeight), 800)""")
+    height = pg.evaluate("""() => Math.max(800, ...['stMain', 'stAppViewContainer', 'stMainBlockContainer']
+        .map(id => document.querySelector(`[data-testid="${id}"]`))
+        .filter(Boolean).map(e => e.scrollHeight))""")
     pg.set_viewport_size({"width": size["width"], "height": min(int(height) + 100, 12000)})
     pg.wait_for_timeout(800)
     pg.screenshot(path=str(path))

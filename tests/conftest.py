@@ -153,3 +153,18 @@ def full_screenshot(pg, path) -> None:
     pg.wait_for_timeout(800)
     pg.screenshot(path=str(path))
     pg.set_viewport_size(size)
+
+
+MAIN_SCRIPT = str(ROOT / "app" / "main.py")
+
+
+def open_view(view: str, lang: str = "en", checkpoint=None):
+    """AppTest of the app opened on app/views/<view>.py, in a language, optionally with a
+    given Checkpoint as the session's active model."""
+    from streamlit.testing.v1 import AppTest
+    at = AppTest.from_file(MAIN_SCRIPT, default_timeout=120)
+    at.session_state["lang"] = lang
+    if checkpoint is not None:
+        at.session_state["active_model"] = ("test model", checkpoint)
+    at.run()
+    return at.switch_page(f"views/{view}.py").run()

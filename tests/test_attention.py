@@ -15,6 +15,7 @@ import torch.nn.functional as F
 from lessons import attention as A
 from lessons import attention_bertviz as bv
 from lessons.checkpoint import load_checkpoint
+from tests.conftest import open_view
 
 ROOT = Path(__file__).resolve().parent.parent
 MAIN = str(ROOT / "app" / "main.py")
@@ -242,13 +243,7 @@ def test_bertviz_draws_in_chromium_with_the_network_cut(browser):
 # ---- the page ----------------------------------------------------------------------------------
 
 def open_page(lang="en", checkpoint=None):
-    from streamlit.testing.v1 import AppTest
-    at = AppTest.from_file(MAIN, default_timeout=120)
-    at.session_state["lang"] = lang
-    if checkpoint is not None:
-        at.session_state["active_model"] = ("test model", checkpoint)
-    at.run()
-    return at.switch_page("views/attention.py").run()
+    return open_view("attention", lang, checkpoint)
 
 
 def test_page_with_a_layer_and_head_picked(two_layer):

@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 from lessons import embeddings as E
 from lessons.checkpoint import checkpoint_bytes, load_checkpoint, load_shipped_model
 from lessons.tokenization import BPETokenizer, CharTokenizer
-from tests.conftest import ARTIFACTS, page_problems, wait_for_app
+from tests.conftest import ARTIFACTS, open_view, page_problems, wait_for_app
 
 MAIN = str(Path(__file__).resolve().parent.parent / "app" / "main.py")
 
@@ -232,12 +232,7 @@ def test_snapshot_tables_from_a_trained_checkpoint(tiny_checkpoint_bytes):
 # ---- the page --------------------------------------------------------------------------------------
 
 def open_page(lang, checkpoint=None):
-    at = AppTest.from_file(MAIN, default_timeout=120)
-    at.session_state["lang"] = lang
-    if checkpoint is not None:
-        at.session_state["active_model"] = ("tiny", checkpoint)
-    at.run()
-    return at.switch_page("views/embeddings.py").run()
+    return open_view("embeddings", lang, checkpoint)
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])

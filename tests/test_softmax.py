@@ -13,6 +13,7 @@ from streamlit.testing.v1 import AppTest
 from lessons import softmax as sm
 from lessons import worked_examples as wx
 from lessons.checkpoint import load_checkpoint
+from tests.conftest import open_view
 
 MAIN = str(Path(__file__).resolve().parent.parent / "app" / "main.py")
 
@@ -290,12 +291,7 @@ def test_worked_numbers_table_is_complete(lang):
 # ---- the page ---------------------------------------------------------------------------------
 
 def open_page(lang="en", checkpoint=None):
-    at = AppTest.from_file(MAIN, default_timeout=120)
-    at.session_state["lang"] = lang
-    if checkpoint is not None:
-        at.session_state["active_model"] = ("tiny", checkpoint)
-    at.run()
-    return at.switch_page("views/softmax.py").run()
+    return open_view("softmax", lang, checkpoint)
 
 
 def metric_values(at):

@@ -22,6 +22,7 @@ import json
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass
+from functools import lru_cache
 
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
 
@@ -145,7 +146,7 @@ class BPETokenizer:
 
     def token_bytes(self, token_id: int) -> bytes:
         """The raw bytes a token stands for (ByteLevel maps each byte to a printable char)."""
-        byte_of = {c: b for b, c in _bytes_to_unicode().items()}
+        byte_of = _unicode_to_bytes()
         token = self.tokenizer.id_to_token(token_id)
         if token == END_OF_TEXT:
             return token.encode()
@@ -161,6 +162,11 @@ class BPETokenizer:
 
     def to_dict(self) -> dict:
         return {"kind": self.kind, "json": self.tokenizer.to_str()}
+
+
+@lru_cache(maxsize=1)
+def _unicode_to_bytes() -> dict[str, int]:
+    return {c: b for b, c in _bytes_to_unicode().items()}
 
 
 def _bytes_to_unicode() -> dict[int, str]:

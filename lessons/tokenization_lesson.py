@@ -72,10 +72,12 @@ class TokenView:
 def token_views(tokenizer, text: str, spans=None) -> list[TokenView]:
     """Every token of text with its id, label, bytes, character span and kind.
     spans: TokenSpans already computed for text (e.g. by replay_merges); default: encode."""
-    views = []
+    views, bpe_bytes = [], {}     # bpe_bytes: id -> bytes, looked up once per distinct id
     for span in tokenizer.token_spans(text) if spans is None else spans:
         if isinstance(tokenizer, BPETokenizer):
-            raw = tokenizer.token_bytes(span.id)
+            if span.id not in bpe_bytes:
+                bpe_bytes[span.id] = tokenizer.token_bytes(span.id)
+            raw = bpe_bytes[span.id]
             special = tokenizer.id_to_token(span.id) == END_OF_TEXT
         elif isinstance(tokenizer, CharTokenizer):
             special = False

@@ -55,10 +55,11 @@ your_text_box, compare_box = st.container(), st.container()
 st.header(tr("section_train"))
 st.markdown(tr("train_intro"))
 builtin = embedded_corpus()
-source_choice = st.radio(tr("source_label"), ["embedded", "upload"], key="tok_source",
-                         horizontal=True, format_func=lambda s: tr(
-                             "source_embedded", kb=len(builtin.encode()) // 1000)
-                         if s == "embedded" else tr("source_upload"))
+# labels computed now: format_func must not look up the language later (AppTest calls it)
+source_labels = {"embedded": tr("source_embedded", kb=len(builtin.encode()) // 1000),
+                 "upload": tr("source_upload")}
+source_choice = st.radio(tr("source_label"), list(source_labels), key="tok_source",
+                         horizontal=True, format_func=source_labels.get)
 source, corpus = "embedded", builtin
 if source_choice == "upload":
     upload = st.file_uploader(tr("upload_label"), type=["txt", "md", "csv", "py"], key="tok_upload")
@@ -94,9 +95,10 @@ with your_text_box:
     st.session_state.setdefault("tok_text", lesson.DEFAULT_TEXT)
     typed = st.text_area(tr("text_label"), key="tok_text", height=110, help=tr("text_help"))
     active = state.active_checkpoint().tokenizer
-    which = st.radio(tr("tokenizer_choice"), ["bpe", "active"], key="tok_which", horizontal=True,
-                     format_func=lambda w: tr("tokenizer_bpe", vocab=bpe.vocab_size) if w == "bpe"
-                     else tr("tokenizer_active", kind=active.kind, vocab=active.vocab_size))
+    tokenizer_labels = {"bpe": tr("tokenizer_bpe"),
+                        "active": tr("tokenizer_active", kind=active.kind, vocab=active.vocab_size)}
+    which = st.radio(tr("tokenizer_choice"), list(tokenizer_labels), key="tok_which",
+                     horizontal=True, format_func=tokenizer_labels.get)
     shown_tokenizer = bpe if which == "bpe" else active
     text, was_cut = lesson.cap_text(typed)
     if was_cut:

@@ -213,7 +213,8 @@ def compression_figure(curve: list[dict], lang: str = "en", others: dict | None 
         fig.add_trace(go.Scatter(x=[size], y=[per_char], mode="markers+text", text=[name],
                                  textposition="top center", name=name, marker={"size": 12}))
     fig.update_layout(title=t("tokenization.chart_title", lang), height=420,
-                      xaxis={"title": t("tokenization.chart_x", lang), "type": "log"},
+                      xaxis={"title": t("tokenization.chart_x", lang), "type": "log",
+                             "tickvals": [250, 500, 1000, 2000, 5000, 10_000, 20_000, 50_000]},
                       yaxis={"title": t("tokenization.chart_y", lang), "rangemode": "tozero"},
                       legend={"orientation": "h", "y": -0.25})
     return fig

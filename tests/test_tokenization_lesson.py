@@ -147,6 +147,14 @@ def test_merge_table_and_compression_curve(bpe, tiny_text):
     assert len(fig.data) == 2 and fig.layout.xaxis.type == "log"
 
 
+def test_a_text_too_small_to_learn_any_merge():
+    bpe = BPETokenizer.train("abcdef", vocab_size=300)     # no pair occurs twice
+    assert bpe.merges() == [] and merge_counts(bpe, "abcdef") == []
+    assert lesson.merge_table(bpe, []) == []
+    assert [p["merges"] for p in lesson.compression_curve(bpe, "abc")] == [0]
+    assert [s.text for s in replay_merges(bpe, "abc", 5)] == ["a", "b", "c"]
+
+
 # ---- the page --------------------------------------------------------------------------------
 def open_page(lang="en"):
     at = AppTest.from_file(MAIN, default_timeout=120)
@@ -171,7 +179,7 @@ def test_page_moves_the_merge_slider_and_vocabulary():
     assert not at.exception
     # 300 tokens = 257 + 43 merges: the slider's range shrank and its value stayed inside
     assert at.slider(key="tok_merge").max == 43 and at.slider(key="tok_merge").value == 3
-    assert any("✅" in c.value for c in at.caption)
+    assert any("✓" in c.value for c in at.caption)
 
 
 def test_page_bad_input_never_raises_and_keeps_the_text():
@@ -188,6 +196,13 @@ def test_page_bad_input_never_raises_and_keeps_the_text():
         assert "<script>" not in htmls(at)
 
 
+def test_page_upload_choice_without_a_file_falls_back_to_the_builtin_text():
+    at = open_page()
+    at.radio(key="tok_source").set_value("upload").run()
+    assert not at.exception
+    assert any("No file yet" in i.value for i in at.info)
+
+
 def test_page_active_model_tokenizer():
     at = open_page()
     at.radio(key="tok_which").set_value("active").run()
@@ -200,6 +215,17 @@ def test_page_active_model_tokenizer():
 
 
 # ---- the browser -----------------------------------------------------------------------------
+def whole_page_screenshot(pg, path) -> None:
+    """Streamlit scrolls inside its own container: make the viewport as tall as the content."""
+    size = pg.viewport_size
+    height = pg.evaluate("""() => Math.max(...[...document.querySelectorAll('*')]
+        .filter(e => e.scrollHeight > e.clientHeight + 10).map(e => e.scrollHeight), 800)""")
+    pg.set_viewport_size({"width": size["width"], "height": min(int(height) + 100, 12000)})
+    pg.wait_for_timeout(800)
+    pg.screenshot(path=str(path))
+    pg.set_viewport_size(size)
+
+
 @pytest.mark.browser
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_page_in_a_real_browser(live_app, page, lang):
@@ -215,5 +241,5 @@ def test_page_in_a_real_browser(live_app, page, lang):
     slider.focus()
     slider.press("End")
     wait_for_app(page)
-    page.screenshot(path=str(ARTIFACTS / f"tokenization-page-{lang}.png"), full_page=True)
+    whole_page_screenshot(page, ARTIFACTS / f"tokenization-page-{lang}.png")
     assert not page_problems(page), page_problems(page)

@@ -130,7 +130,7 @@ with compare_box:
         if text:
             ok = lesson.round_trips(tok, text)
             st.markdown(tr("compare_row", name=tr(name), vocab=f"{tok.vocab_size:,}",
-                           tokens=f"{len(tok.encode(text)):,}", check="✅" if ok else "❌"))
+                           tokens=f"{len(tok.encode(text)):,}", check="✓" if ok else "✗"))
             chips(tok, text)
     st.session_state.setdefault("tok_unseen", tr("unseen_default"))
     unseen = st.text_input(tr("unseen_label"), key="tok_unseen", max_chars=200)
@@ -155,7 +155,7 @@ if sample:
     st.html(lesson.chips_html(lesson.token_views(bpe, sample, replayed), sample, state.lang(), newest))
     st.caption(tr("replay_step", k=k, total=n_merges, tokens=len(replayed)))
     final = replay_merges(bpe, sample, n_merges) == bpe.token_spans(sample)
-    st.caption(tr("replay_matches", check="✅" if final else "❌"))
+    st.caption(tr("replay_matches", check="✓" if final else "✗"))
 if k:
     row = table[k - 1]
     st.markdown(tr("replay_latest", k=k, pair=row["pair"], token=row["new_token"], id=row["id"],

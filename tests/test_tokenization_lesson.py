@@ -1,0 +1,245 @@
+"""The tokenisation lesson: views against `tokenizers`' own encoding, the merge replay and merge
+counts against a naive recount, the chips' escaping, the page (AppTest) and the browser."""
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+from tokenizers import Tokenizer, pre_tokenizers
+
+from lessons import tokenization_lesson as lesson
+from lessons.tokenization import (BPETokenizer, CharTokenizer, WordTokenizer,
+                                  bpe_with_first_merges, merge_counts, replay_merges)
+
+MAIN = str(Path(__file__).resolve().parent.parent / "app" / "main.py")
+TRICKY = ["", "The cat sat on the mat.", "大语言模型如何工作？", "emoji 👩🏽‍💻 and 🇨🇳 flags",
+          "mixed שלום мир 你好\tTabs\nnewlines", "\x00 control \x07 chars\x7f",
+          "a<|endoftext|>b", "<script>alert(1)</script>", "aaaaaaa  \n\n  end"]
+
+
+@pytest.fixture(scope="module")
+def bpe(tiny_text):
+    return BPETokenizer.train(tiny_text, vocab_size=300)
+
+
+def test_views_agree_with_tokenizers_own_encoding(bpe):
+    reference = Tokenizer.from_str(bpe.tokenizer.to_str())
+    for text in TRICKY[1:]:
+        enc = reference.encode(text)
+        views = lesson.token_views(bpe, text)
+        assert [v.id for v in views] == enc.ids
+        assert [(v.start, v.end) for v in views] == list(enc.offsets)
+        # the bytes of all tokens, joined, are the text's UTF-8 bytes
+        assert b"".join(v.raw for v in views) == text.encode("utf-8")
+
+
+@pytest.mark.parametrize("text", TRICKY)
+def test_replay_at_last_merge_equals_trained_tokenizer(bpe, text):
+    assert replay_merges(bpe, text, len(bpe.merges())) == bpe.token_spans(text)
+
+
+def test_replay_at_every_step_equals_tokenizer_cut_to_that_many_merges(bpe):
+    text = "the cat sat on the log. 猫坐在垫子上。 a dog"
+    for k in range(0, len(bpe.merges()) + 1, 3):
+        assert replay_merges(bpe, text, k) == bpe_with_first_merges(bpe, k).token_spans(text)
+    # no merges: one token per byte; every merge can only shorten the sequence
+    lengths = [len(replay_merges(bpe, text, k)) for k in range(len(bpe.merges()) + 1)]
+    assert lengths[0] == len(text.encode("utf-8"))
+    assert all(a >= b for a, b in zip(lengths, lengths[1:]))
+
+
+def test_merge_counts_hand_checked():
+    text = "ab ab ab abc"
+    bpe = BPETokenizer.train(text, vocab_size=258)
+    # words: 'ab', 'Ġab' x2, 'Ġabc': the pair (a, b) occurs 4 times
+    assert bpe.merges() == [("a", "b")] and merge_counts(bpe, text) == [4]
+
+
+def test_each_merge_was_the_most_frequent_pair(bpe, tiny_text):
+    """Recount every pair naively at each step: the learned pair has the top count."""
+    split = pre_tokenizers.ByteLevel(add_prefix_space=False).pre_tokenize_str(tiny_text)
+    words = Counter(tuple(piece) for piece, _ in split)
+    counts = merge_counts(bpe, tiny_text)
+    for (left, right), count in zip(bpe.merges(), counts):
+        pairs = Counter()
+        for word, freq in words.items():
+            for pair in zip(word, word[1:]):
+                pairs[pair] += freq
+        assert pairs[(left, right)] == count == max(pairs.values())
+        merged = Counter()
+        for word, freq in words.items():
+            out, i = [], 0
+            while i < len(word):
+                if word[i:i + 2] == (left, right):
+                    out.append(left + right)
+                    i += 2
+                else:
+                    out.append(word[i])
+                    i += 1
+            merged[tuple(out)] += freq
+        words = merged
+
+
+def test_word_tokenizer_loses_unknown_words_and_spaces():
+    tok = WordTokenizer.train("the cat and the dog")
+    assert tok.words[:2] == ["<unk>", "the"] and tok.vocab_size == 5
+    assert tok.encode("the cow") == [1, 0]
+    assert tok.decode(tok.encode("the  cat\n")) == "the cat"
+    assert not lesson.round_trips(tok, "the  cat")
+    assert [(s.start, s.end) for s in tok.token_spans(" the  cow")] == [(1, 4), (6, 9)]
+
+
+def test_chinese_character_is_grouped_from_its_bytes(bpe):
+    views = lesson.token_views(bpe, "a 鲸")       # '鲸' (E9 B2 B8) never occurs in tiny_text
+    groups = lesson.group_by_character(views)
+    assert [len(g) for g in groups][-1] == 3
+    assert [v.label for v in groups[-1]] == ["<0xE9>", "<0xB2>", "<0xB8>"]
+    assert all(v.kind == "byte" for v in groups[-1])
+    assert lesson.characters_split_into_bytes(views) == 1
+    html = lesson.chips_html(views, "a 鲸", "en")
+    assert "鲸: one character, 3 byte tokens" in html
+    assert "bytes E9 ·" in html and "bytes B8 ·" in html
+
+
+def test_labels_make_invisible_characters_visible():
+    assert lesson.visible("a b\n\t") == "a␣b↵⇥"
+    assert lesson.visible("\x00\x07") == "␀␇"
+    assert lesson.visible("\u200d\u202e") == "⟨U+200D⟩⟨U+202E⟩"
+    assert lesson.bytes_label(b"\xe5\xa4") == "<0xE5><0xA4>"
+    assert lesson.bytes_label("ok 大".encode()) == "ok␣大"
+
+
+def test_chips_escape_the_users_text(bpe):
+    text = '<script>alert("x")</script><img src=x onerror=1>'
+    page = lesson.chips_html(lesson.token_views(bpe, text), text, "zh")
+    assert "<script" not in page and "<img" not in page
+    assert "&lt;" in page and "编号" in page   # the hover text is translated
+
+
+def test_chip_limit_and_display_cap(bpe):
+    text = "x" * 50
+    page = lesson.chips_html(lesson.token_views(CharTokenizer.train("x"), text), text, limit=7)
+    assert page.count("title=") == 7
+    assert lesson.cap_text("abcdef", 4) == ("abcd", True) and lesson.cap_text("ab", 4) == ("ab", False)
+
+
+def test_stats_hand_checked():
+    tok = CharTokenizer.train("hi there")
+    assert lesson.text_stats(tok, "hi 你") == {"characters": 4, "bytes": 6, "tokens": 6,
+                                               "chars_per_token": 0.67}
+    assert lesson.text_stats(tok, "")["tokens"] == 0
+
+
+def test_merge_table_and_compression_curve(bpe, tiny_text):
+    counts = merge_counts(bpe, tiny_text)
+    table = lesson.merge_table(bpe, counts)
+    assert len(table) == len(bpe.merges())
+    first = table[0]
+    assert first["id"] == 257 and first["step"] == 1 and first["count"] == counts[0]
+    assert bpe.tokenizer.id_to_token(first["id"]) == "".join(bpe.merges()[0])
+    curve = lesson.compression_curve(bpe, tiny_text[:500], points=5)
+    assert curve[0]["merges"] == 0 and curve[-1]["merges"] == len(bpe.merges())
+    # no merges: one token per byte; with all merges: what the full tokenizer gives
+    assert curve[0]["tokens"] == len(tiny_text[:500].encode())
+    assert curve[-1]["tokens"] == len(bpe.encode(tiny_text[:500]))
+    assert all(a["tokens"] >= b["tokens"] for a, b in zip(curve, curve[1:]))
+    fig = lesson.compression_figure(curve, "zh", {"按字符": (300, 1.0)})
+    assert len(fig.data) == 2 and fig.layout.xaxis.type == "log"
+
+
+def test_a_text_too_small_to_learn_any_merge():
+    bpe = BPETokenizer.train("abcdef", vocab_size=300)     # no pair occurs twice
+    assert bpe.merges() == [] and merge_counts(bpe, "abcdef") == []
+    assert lesson.merge_table(bpe, []) == []
+    assert [p["merges"] for p in lesson.compression_curve(bpe, "abc")] == [0]
+    assert [s.text for s in replay_merges(bpe, "abc", 5)] == ["a", "b", "c"]
+
+
+# ---- the page --------------------------------------------------------------------------------
+def open_page(lang="en"):
+    at = AppTest.from_file(MAIN, default_timeout=120)
+    at.session_state["lang"] = lang
+    at.run()
+    return at.switch_page("views/tokenization.py").run()
+
+
+def htmls(at):
+    return " ".join(str(e.proto) for e in at.get("html"))
+
+
+def test_page_moves_the_merge_slider_and_vocabulary():
+    at = open_page()
+    assert not at.exception, [e.value for e in at.exception]
+    at.slider(key="tok_merge").set_value(0).run()
+    assert any("0 of 743 merges" in c.value for c in at.caption)
+    assert any("No merge yet" in m.value for m in at.markdown)
+    at.slider(key="tok_merge").set_value(3).run()
+    assert any("Merge 3:" in m.value for m in at.markdown)
+    at.select_slider(key="tok_vocab").set_value(300).run()
+    assert not at.exception
+    # 300 tokens = 257 + 43 merges: the slider's range shrank and its value stayed inside
+    assert at.slider(key="tok_merge").max == 43 and at.slider(key="tok_merge").value == 3
+    assert any("✓" in c.value for c in at.caption)
+
+
+def test_page_bad_input_never_raises_and_keeps_the_text():
+    at = open_page("zh")
+    for text in ["", "x" * 1_000_000, "\x00\x01 NUL \u202e RTL שלום", "👩🏽‍💻👍🏿🇨🇳",
+                 "<script>alert(1)</script>"]:
+        at.text_area(key="tok_text").set_value(text).run()
+        assert not at.exception, [e.value for e in at.exception]
+        assert at.text_area(key="tok_text").value == text
+        if not text:
+            assert at.info
+        if len(text) > lesson.DISPLAY_CHAR_LIMIT:
+            assert any("20,000" in w.value for w in at.warning)
+        assert "<script>" not in htmls(at)
+
+
+def test_page_upload_choice_without_a_file_falls_back_to_the_builtin_text():
+    at = open_page()
+    at.radio(key="tok_source").set_value("upload").run()
+    assert not at.exception
+    assert any("No file yet" in i.value for i in at.info)
+
+
+def test_page_active_model_tokenizer():
+    at = open_page()
+    at.radio(key="tok_which").set_value("active").run()
+    assert not at.exception
+    # the shipped model's tokenizer is character-level and never saw Chinese: 47 English
+    # characters + 10 Chinese ones = 57 characters, 47 + 30 = 77 bytes, 47 + 30 byte tokens
+    assert [m.value for m in at.metric][:3] == ["57", "77", "77"]
+    at.select_slider(key="tok_vocab").set_value(500).run()
+    assert at.radio(key="tok_which").value == "active"
+
+
+# ---- the browser -----------------------------------------------------------------------------
+def whole_page_screenshot(pg, path) -> None:
+    """Streamlit scrolls inside its own container: make the viewport as tall as the content."""
+    size = pg.viewport_size
+    height = pg.evaluate("""() => Math.max(...[...document.querySelectorAll('*')]
+        .filter(e => e.scrollHeight > e.clientHeight + 10).map(e => e.scrollHeight), 800)""")
+    pg.set_viewport_size({"width": size["width"], "height": min(int(height) + 100, 12000)})
+    pg.wait_for_timeout(800)
+    pg.screenshot(path=str(path))
+    pg.set_viewport_size(size)
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_page_in_a_real_browser(live_app, page, lang):
+    from tests.conftest import ARTIFACTS, page_problems, wait_for_app
+    page.goto(f"{live_app}/tokenization?lang={lang}")
+    wait_for_app(page)
+    box = page.locator("textarea").first
+    box.fill("Hello <b>world</b> 大模型 👩🏽‍💻 שלום")
+    box.press("Control+Enter")
+    wait_for_app(page)
+    page.wait_for_selector("text=<b>world</b>", timeout=30_000)   # escaped, shown as text
+    slider = page.get_by_role("slider").last
+    slider.focus()
+    slider.press("End")
+    wait_for_app(page)
+    whole_page_screenshot(page, ARTIFACTS / f"tokenization-page-{lang}.png")
+    assert not page_problems(page), page_problems(page)

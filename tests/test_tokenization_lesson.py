@@ -9,6 +9,7 @@ from tokenizers import Tokenizer, pre_tokenizers
 
 from lessons import tokenization_lesson as lesson
 from lessons.tokenization import (BPETokenizer, CharTokenizer, WordTokenizer,
+from tests.conftest import open_view
                                   bpe_with_first_merges, merge_counts, replay_merges)
 
 MAIN = str(Path(__file__).resolve().parent.parent / "app" / "main.py")
@@ -157,10 +158,7 @@ def test_a_text_too_small_to_learn_any_merge():
 
 # ---- the page --------------------------------------------------------------------------------
 def open_page(lang="en"):
-    at = AppTest.from_file(MAIN, default_timeout=120)
-    at.session_state["lang"] = lang
-    at.run()
-    return at.switch_page("views/tokenization.py").run()
+    return open_view("tokenization", lang)
 
 
 def htmls(at):
@@ -215,21 +213,10 @@ def test_page_active_model_tokenizer():
 
 
 # ---- the browser -----------------------------------------------------------------------------
-def whole_page_screenshot(pg, path) -> None:
-    """Streamlit scrolls inside its own container: make the viewport as tall as the content."""
-    size = pg.viewport_size
-    height = pg.evaluate("""() => Math.max(...[...document.querySelectorAll('*')]
-        .filter(e => e.scrollHeight > e.clientHeight + 10).map(e => e.scrollHeight), 800)""")
-    pg.set_viewport_size({"width": size["width"], "height": min(int(height) + 100, 12000)})
-    pg.wait_for_timeout(800)
-    pg.screenshot(path=str(path))
-    pg.set_viewport_size(size)
-
-
 @pytest.mark.browser
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_page_in_a_real_browser(live_app, page, lang):
-    from tests.conftest import ARTIFACTS, page_problems, wait_for_app
+    from tests.conftest import ARTIFACTS, full_screenshot, page_problems, wait_for_app
     page.goto(f"{live_app}/tokenization?lang={lang}")
     wait_for_app(page)
     box = page.locator("textarea").first
@@ -241,5 +228,5 @@ def test_page_in_a_real_browser(live_app, page, lang):
     slider.focus()
     slider.press("End")
     wait_for_app(page)
-    whole_page_screenshot(page, ARTIFACTS / f"tokenization-page-{lang}.png")
+    full_screenshot(page, ARTIFACTS / f"tokenization-page-{lang}.png")
     assert not page_problems(page), page_problems(page)

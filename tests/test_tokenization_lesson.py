@@ -4,13 +4,12 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from streamlit.testing.v1 import AppTest
 from tokenizers import Tokenizer, pre_tokenizers
 
 from lessons import tokenization_lesson as lesson
 from lessons.tokenization import (BPETokenizer, CharTokenizer, WordTokenizer,
-from tests.conftest import open_view
                                   bpe_with_first_merges, merge_counts, replay_merges)
+from tests.conftest import open_view
 
 MAIN = str(Path(__file__).resolve().parent.parent / "app" / "main.py")
 TRICKY = ["", "The cat sat on the mat.", "大语言模型如何工作？", "emoji 👩🏽‍💻 and 🇨🇳 flags",

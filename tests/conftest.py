@@ -111,7 +111,9 @@ def page(browser):
     pg.errors = []
     pg.on("console", lambda m: m.type == "error" and pg.errors.append(m.text))
     pg.on("pageerror", lambda e: pg.errors.append(str(e)))
-    pg.on("requestfailed", lambda r: pg.errors.append(f"request failed: {r.url}"))
+    # net::ERR_ABORTED is a request cut off by our own next navigation, not a fault
+    pg.on("requestfailed", lambda r: r.failure != "net::ERR_ABORTED"
+          and pg.errors.append(f"request failed ({r.failure}): {r.url}"))
     pg.on("response", lambda r: r.status >= 400 and pg.errors.append(f"HTTP {r.status}: {r.url}"))
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     yield pg

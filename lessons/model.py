@@ -179,18 +179,23 @@ class GPT(nn.Module):
     @torch.no_grad()
     def generate(self, idx: torch.Tensor, max_new_tokens: int, temperature: float = 1.0,
                  top_k: int | None = None, top_p: float | None = None,
-                 generator: torch.Generator | None = None) -> torch.Tensor:
+                 generator: torch.Generator | None = None,
+                 never: torch.Tensor | None = None) -> torch.Tensor:
         """Extend idx (B, T) by sampling one token at a time.
 
         temperature 0 means greedy; top_k keeps the k likeliest tokens; top_p keeps the smallest
-        set whose probabilities add up to at least p (nucleus sampling).
+        set whose probabilities add up to at least p (nucleus sampling); ``never`` is a bool
+        mask (vocab,) of tokens never to emit (e.g. byte tokens absent from the training text).
         """
         was_training = self.training
         self.eval()
         for _ in range(max_new_tokens):
             context = idx[:, -self.config.block_size:]
             logits, _ = self(context)
-            next_id = sample_next(logits[:, -1, :], temperature, top_k, top_p, generator)
+            last = logits[:, -1, :]
+            if never is not None:
+                last = last.masked_fill(never, float("-inf"))
+            next_id = sample_next(last, temperature, top_k, top_p, generator)
             idx = torch.cat((idx, next_id), dim=1)
         self.train(was_training)
         return idx

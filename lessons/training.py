@@ -232,7 +232,10 @@ class Trainer:
         ids = self.tokenizer.encode(prompt) or [0]
         idx = torch.tensor([ids], dtype=torch.long, device=self.device)
         generator = torch.Generator(device=self.device).manual_seed(seed)
-        out = self.model.generate(idx, max_new_tokens, temperature, top_k, top_p, generator)
+        # an early model happily emits byte tokens it never saw, which decode to '�'
+        never = torch.bincount(self.train_data.data, minlength=self.model_config.vocab_size) == 0
+        out = self.model.generate(idx, max_new_tokens, temperature, top_k, top_p, generator,
+                                  never.to(self.device))
         return self.tokenizer.decode(out[0, len(ids) if prompt else 1:].tolist())
 
 

@@ -99,3 +99,11 @@ def test_temperature_zero_is_greedy_and_generation_extends(model):
     out = model.generate(torch.zeros(1, 1, dtype=torch.long), 20, temperature=0.8, top_k=5,
                          generator=torch.Generator().manual_seed(0))
     assert out.shape == (1, 21)
+
+
+def test_generation_never_emits_masked_tokens(model):
+    never = torch.ones(50, dtype=torch.bool)
+    never[[3, 7]] = False        # only tokens 3 and 7 are allowed
+    out = model.generate(torch.zeros(1, 1, dtype=torch.long), 30, temperature=1.5,
+                         generator=torch.Generator().manual_seed(0), never=never)
+    assert set(out[0, 1:].tolist()) <= {3, 7}

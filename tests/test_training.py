@@ -190,3 +190,10 @@ def test_hosted_limits_from_environment(monkeypatch):
     assert current_limits().hosted and current_limits().threads_per_training == 1
     monkeypatch.delenv("LLM_EXPLORER_HOSTED")
     assert not current_limits().hosted
+
+
+def test_samples_never_contain_bytes_the_text_lacks(tiny_text):
+    trainer = make_trainer(tiny_text, max_iters=5)      # barely trained: would babble bytes
+    trainer.train()
+    text = trainer.sample("the ", 300, temperature=1.5)
+    assert "\ufffd" not in text and set(text) <= set(tiny_text)

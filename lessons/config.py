@@ -65,6 +65,8 @@ class TrainConfig:
     tokenizer: str = "char"       # "char" or "bpe"
     bpe_vocab_size: int = 512     # only used when tokenizer == "bpe"
     snapshot_count: int = 0       # keep this many evenly spaced weight snapshots (0: none)
+    optimizer: str = "adamw"      # "adamw", or "muon" for the block matrices (lessons/muon.py)
+    muon_lr: float = 0.02         # peak learning rate of the Muon part
 
     def __post_init__(self):
         checks = [
@@ -79,6 +81,7 @@ class TrainConfig:
             (self.tokenizer in ("char", "bpe"), "tokenizer must be 'char' or 'bpe'"),
             (self.bpe_vocab_size >= 257, "a byte-level BPE vocabulary needs more than 256 tokens"),
             (self.snapshot_count >= 0, "snapshot count cannot be negative"),
+            (self.optimizer in ("adamw", "muon"), "optimizer must be 'adamw' or 'muon'"),
         ]
         for ok, message in checks:
             if not ok:
@@ -122,6 +125,13 @@ PRESETS: dict[str, tuple[ModelConfig, TrainConfig]] = {
         ModelConfig(block_size=64, n_layer=4, n_head=4, n_embd=128, dropout=0.0, bias=False),
         TrainConfig(batch_size=12, max_iters=2000, learning_rate=1e-3, min_lr=1e-4,
                     warmup_iters=100, eval_interval=250, eval_iters=20, log_interval=10),
+    ),
+    # Time to quality on CPU: the baby shape, Muon for the block matrices, a short cosine.
+    "speedrun-cpu": (
+        ModelConfig(block_size=64, n_layer=4, n_head=4, n_embd=128, dropout=0.0, bias=False),
+        TrainConfig(batch_size=12, max_iters=550, learning_rate=4e-3, min_lr=4e-4,
+                    warmup_iters=30, weight_decay=0.0, eval_interval=110, eval_iters=50,
+                    log_interval=10, optimizer="muon", muon_lr=0.02),
     ),
     # nanoGPT's GPU config for shakespeare_char.
     "shakespeare-char": (

@@ -52,8 +52,8 @@ def learning_rate_at(step: int, cfg: TrainConfig) -> float:
     """Linear warm-up, then cosine decay from learning_rate down to min_lr.
 
     >>> cfg = TrainConfig(learning_rate=1.0, min_lr=0.0, warmup_iters=10, max_iters=110)
-    >>> learning_rate_at(4, cfg), learning_rate_at(60, cfg), learning_rate_at(110, cfg)
-    (0.5, 0.5, 0.0)
+    >>> round(learning_rate_at(4, cfg), 3), learning_rate_at(60, cfg), learning_rate_at(110, cfg)
+    (0.455, 0.5, 0.0)
     """
     if step < cfg.warmup_iters:
         return cfg.learning_rate * (step + 1) / (cfg.warmup_iters + 1)
@@ -126,12 +126,21 @@ class Trainer:
 
     def _make_optimizer(self):
         cfg = self.train_config
-        # weight decay on matrices only; biases, LayerNorm gains and... stay undecayed
-        decay = [p for p in self.model.parameters() if p.dim() >= 2]
-        no_decay = [p for p in self.model.parameters() if p.dim() < 2]
-        groups = [{"params": decay, "weight_decay": cfg.weight_decay},
-                  {"params": no_decay, "weight_decay": 0.0}]
         fast = {"fused": True} if self.device == "cuda" else {"foreach": True}
+        named = list(self.model.named_parameters())
+        if cfg.optimizer == "muon":
+            from .muon import Muon, Optimizers
+            matrices = [p for n, p in named if p.dim() == 2 and n.startswith("blocks.")]
+            rest = [p for n, p in named if not (p.dim() == 2 and n.startswith("blocks."))]
+            adamw = torch.optim.AdamW(rest, lr=cfg.learning_rate, betas=(cfg.beta1, cfg.beta2),
+                                      weight_decay=0.0, **fast)
+            muon = Muon(matrices, lr=cfg.muon_lr)
+            # the schedule sets lr = schedule(step) * lr_scale for every group
+            muon.param_groups[0]["lr_scale"] = cfg.muon_lr / cfg.learning_rate
+            return Optimizers(adamw, muon)
+        # weight decay on matrices only; biases and LayerNorm gains stay undecayed
+        groups = [{"params": [p for _, p in named if p.dim() >= 2], "weight_decay": cfg.weight_decay},
+                  {"params": [p for _, p in named if p.dim() < 2], "weight_decay": 0.0}]
         return torch.optim.AdamW(groups, lr=cfg.learning_rate, betas=(cfg.beta1, cfg.beta2), **fast)
 
     @torch.no_grad()
@@ -171,7 +180,7 @@ class Trainer:
                 self._keep_snapshot()
             lr = learning_rate_at(self.step, cfg)
             for group in self.optimizer.param_groups:
-                group["lr"] = lr
+                group["lr"] = lr * group.get("lr_scale", 1.0)
             x, y = self.train_data.batch(cfg.batch_size, self.batch_generator, self.device)
             _, loss = self.model(x, y)
             self.optimizer.zero_grad(set_to_none=True)

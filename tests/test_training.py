@@ -197,3 +197,16 @@ def test_samples_never_contain_bytes_the_text_lacks(tiny_text):
     trainer.train()
     text = trainer.sample("the ", 300, temperature=1.5)
     assert "\ufffd" not in text and set(text) <= set(tiny_text)
+
+
+def test_muon_orthogonalizes_and_trains(tiny_text):
+    from lessons.muon import orthogonalize
+    g = torch.randn(96, 32, generator=torch.Generator().manual_seed(0))
+    singular = torch.linalg.svdvals(orthogonalize(g))
+    # raw singular values spread widely; after five Newton–Schulz steps all sit near 1
+    assert torch.linalg.svdvals(g).max() / torch.linalg.svdvals(g).min() > 2
+    assert singular.min() > 0.6 and singular.max() < 1.25
+    trainer = make_trainer(tiny_text, max_iters=150, eval_interval=50, optimizer="muon")
+    start = trainer.validation_loss()
+    assert trainer.train() == "finished"
+    assert trainer.metrics[-1]["val_loss"] < 0.5 * start

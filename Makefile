@@ -42,4 +42,4 @@ shipped-model: install
 	cp runs/classroom/model.safetensors lessons/assets/classroom.safetensors
 
 benchmark: install
-	$(BIN)/python benchmarks/train_speed.py
+	$(BIN)/python benchmarks/train_speed.py --preset speedrun-cpu --max-iters 550

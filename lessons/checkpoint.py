@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 from dataclasses import dataclass, field
+from importlib import resources
 
 import torch
 from safetensors import SafetensorError, safe_open
@@ -40,8 +42,7 @@ class Checkpoint:
     def snapshot_model(self, step: int) -> GPT:
         """A copy of the model with the weights it had at ``step``."""
         model = GPT(self.model.config)
-        weights = {k: v.float() for k, v in self.snapshots[step].items()}
-        model.load_state_dict(weights, strict=False)
+        _load_weights(model, self.snapshots[step])
         return model.eval()
 
 
@@ -107,7 +108,6 @@ def _read_safetensors_bytes(data: bytes):
     if data[:2] in (b"\x80\x02", b"\x80\x03", b"\x80\x04", b"\x80\x05") or data[:2] == b"PK":
         raise CheckpointError("this looks like a pickle / PyTorch .pt file; only .safetensors "
                               "checkpoints are accepted, because loading a pickle can run code")
-    import tempfile
     # safe_open wants a file; a temporary one keeps uploads off any user-chosen path
     with tempfile.NamedTemporaryFile(suffix=".safetensors") as tmp:
         tmp.write(data)
@@ -123,6 +123,8 @@ def _read_safetensors_bytes(data: bytes):
 
 
 def _load_weights(model: GPT, weights: dict[str, torch.Tensor]) -> None:
+    # an in-memory snapshot still holds the tied head; it is the embedding under another name
+    weights = {k: v for k, v in weights.items() if k != TIED}
     expected = {k: v.shape for k, v in model.state_dict().items() if k != TIED}
     missing = sorted(set(expected) - set(weights))
     unexpected = sorted(set(weights) - set(expected))
@@ -150,7 +152,6 @@ SHIPPED_MODEL = "classroom.safetensors"
 
 
 def shipped_model_path() -> str:
-    from importlib import resources
     return str(resources.files("lessons").joinpath("assets", SHIPPED_MODEL))
 
 

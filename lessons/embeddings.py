@@ -356,27 +356,28 @@ def cosine_heatmap(vectors: torch.Tensor, ids: list[int], tokens: list[TokenInfo
 
 # ---- 3. position embeddings -----------------------------------------------------------------------
 
-def position_heatmap(position_weight: torch.Tensor, lang: str = "en") -> go.Figure:
-    """The learned position table (T, C) itself: one row per position, one column per dimension."""
-    fig = go.Figure(go.Heatmap(z=position_weight.float().tolist(), colorscale="RdBu_r", zmid=0,
-                               colorbar=dict(title=t("embeddings.value", lang))))
-    fig.update_layout(title=t("embeddings.position_table_title", lang), height=480,
-                      xaxis_title=t("embeddings.dimension", lang),
+def _position_figure(z, title_key: str, x_key: str, colorbar_key: str, lang: str,
+                     **z_range) -> go.Figure:
+    """The layout both position pictures share: rows are positions, top to bottom."""
+    fig = go.Figure(go.Heatmap(z=z, colorscale="RdBu_r", **z_range,
+                               colorbar=dict(title=t(colorbar_key, lang))))
+    fig.update_layout(title=t(title_key, lang), height=480, xaxis_title=t(x_key, lang),
                       yaxis_title=t("embeddings.position", lang), margin=dict(l=10, r=10, t=50, b=10))
     fig.update_yaxes(autorange="reversed")
     return fig
+
+
+def position_heatmap(position_weight: torch.Tensor, lang: str = "en") -> go.Figure:
+    """The learned position table (T, C) itself: one row per position, one column per dimension."""
+    return _position_figure(position_weight.float().tolist(), "embeddings.position_table_title",
+                            "embeddings.dimension", "embeddings.value", lang, zmid=0)
 
 
 def position_similarity_heatmap(position_weight: torch.Tensor, lang: str = "en") -> go.Figure:
     """Cosine similarity between every pair of positions: (T, C) -> a (T, T) heatmap."""
     sim = cosine_similarity_matrix(position_weight)
-    fig = go.Figure(go.Heatmap(z=sim.tolist(), zmin=-1, zmax=1, colorscale="RdBu_r",
-                               colorbar=dict(title=t("embeddings.cosine", lang))))
-    fig.update_layout(title=t("embeddings.position_similarity_title", lang), height=480,
-                      xaxis_title=t("embeddings.position", lang),
-                      yaxis_title=t("embeddings.position", lang), margin=dict(l=10, r=10, t=50, b=10))
-    fig.update_yaxes(autorange="reversed")
-    return fig
+    return _position_figure(sim.tolist(), "embeddings.position_similarity_title",
+                            "embeddings.position", "embeddings.cosine", lang, zmin=-1, zmax=1)
 
 
 def position_similarity_by_distance(position_weight: torch.Tensor) -> list[float]:

@@ -190,7 +190,7 @@ def tokenizer_from_dict(data: dict):
             return CharTokenizer(str(data["chars"]), bool(data.get("byte_fallback", True)))
         if data["kind"] == "bpe":
             return BPETokenizer(Tokenizer.from_str(data["json"]))
-    except (KeyError, TypeError, Exception) as exc:   # tokenizers raises plain Exception
+    except Exception as exc:   # KeyError, TypeError, or the plain Exception tokenizers raises
         raise TokenizerError(f"the tokenizer description is damaged: {exc}") from exc
     raise TokenizerError(f"unknown tokenizer kind {data.get('kind')!r}")
 

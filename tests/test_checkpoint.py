@@ -72,3 +72,14 @@ def test_shipped_model_loads_and_is_small():
     assert ckpt.model.num_parameters() > 10_000
     val = [m["val_loss"] for m in ckpt.metrics if m.get("val_loss") is not None]
     assert val and val[-1] < val[0]
+
+
+def test_snapshot_model_from_a_live_run(tiny_text):
+    from lessons.config import preset
+    from lessons.runs import RunBook
+    book = RunBook()
+    run = book.start(*preset("tiny", max_iters=20), tiny_text, "tiny text", device="cpu")
+    run.background.join(60)
+    ckpt = book.checkpoint(run.id)          # snapshots straight from the trainer, not a file
+    last = ckpt.snapshot_model(20)
+    assert torch.equal(last.token_embedding.weight, ckpt.model.token_embedding.weight)

@@ -112,9 +112,10 @@ def setup_form() -> None:
     remember_settings()
 
 
-def estimate(model: ModelConfig, train: TrainConfig) -> bool:
+def estimate(model: ModelConfig, train: TrainConfig, text: str) -> bool:
     """Show size and time estimates; False if the model is over this server's size cap."""
-    vocab = 96 + 256 if train.tokenizer == "char" else train.bpe_vocab_size
+    # the char tokenizer's vocabulary: the text's characters plus 256 byte-fallback tokens
+    vocab = len(set(text)) + 256 if train.tokenizer == "char" else train.bpe_vocab_size
     sized = replace(model, vocab_size=vocab)
     seconds = flops_per_step(sized, train.batch_size) / state.machine_flops_per_second(state.device())
     params = count_parameters(sized)
@@ -140,8 +141,8 @@ def start_run() -> None:
     except ConfigError as exc:
         st.error(tr("training.bad_settings", reason=str(exc)))
         return
-    fits = estimate(model, train)
     corpus = training_text()
+    fits = corpus is not None and estimate(model, train, corpus[1])
     if st.button(tr("training.start"), type="primary", disabled=corpus is None or not fits,
                  key="tr_start"):
         name, text = corpus

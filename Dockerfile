@@ -1,4 +1,5 @@
-# LLM Explorer, hosted: CPU-only torch, non-root user, hosted-mode limits on.
+# LLM Explorer, hosted: CPU-only torch, non-root user, hosted-mode limits on (lessons/limits.py),
+# uploads capped at 32 MB by Streamlit itself (the largest hosted checkpoint).
 #   docker build -t llm-explorer .
 #   docker run -p 8501:8501 llm-explorer        # then open http://localhost:8501
 FROM python:3.11-slim
@@ -6,7 +7,8 @@ FROM python:3.11-slim
 ENV PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
-    LLM_EXPLORER_HOSTED=1
+    LLM_EXPLORER_HOSTED=1 \
+    STREAMLIT_SERVER_MAX_UPLOAD_SIZE=32
 
 RUN useradd --create-home --uid 1000 explorer
 WORKDIR /home/explorer/app

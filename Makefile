@@ -7,7 +7,7 @@ VENV   ?= .venv
 TORCH  ?= torch==2.13.0
 BIN     = $(VENV)/bin
 
-.PHONY: app test install browser notebooks shipped-model benchmark
+.PHONY: app test install browser notebooks shipped-model benchmark load-test docker-check
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -15,7 +15,7 @@ $(BIN)/python:
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet "$(TORCH)"
-	$(BIN)/python -m pip install --quiet -e ".[test]"
+	$(BIN)/python -m pip install --quiet -e ".[notebooks,test]"
 	touch $@
 
 install: $(VENV)/.installed
@@ -43,3 +43,11 @@ shipped-model: install
 
 benchmark: install
 	$(BIN)/python benchmarks/train_speed.py --preset speedrun-cpu --max-iters 550
+
+# The hosted demo under load (a few minutes; prints latency, errors, memory).
+load-test: install
+	$(BIN)/python benchmarks/load.py --sessions 30 --training 4 --minutes 5
+
+# The Dockerfile's steps replayed in a fresh venv, for machines with no Docker engine (root).
+docker-check:
+	$(PYTHON) scripts/replay_dockerfile.py --local-torch

@@ -43,6 +43,9 @@ def sidebar() -> None:
         if st.session_state.get(state.MODEL_KEY) and st.button(state.tr("app.back_to_shipped")):
             state.use_shipped_model()
             st.rerun()
+        missing = state.forget_missing_device()
+        if missing:
+            st.warning(state.tr("app.device_missing", name=missing, device=state.device()))
         st.selectbox(state.tr("app.device"), state.device_choices(), key=state.DEVICE_KEY)
         st.caption(state.tr("app.device_in_use", device=state.device()))
 
@@ -55,6 +58,7 @@ def main() -> None:
     pages = [st.Page(path, title=state.tr(title), icon=icon, default=(i == 0))
              for i, (path, title, icon) in enumerate(PAGES)]
     navigation = st.navigation(pages)
+    state.note_activity()
     sidebar()
     navigation.run()
 

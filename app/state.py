@@ -5,8 +5,11 @@ one place. Streamlit caching lives only here in app/ (design principle 10).
 """
 from __future__ import annotations
 
+import weakref
+
 import streamlit as st
 
+from lessons import errors
 from lessons.checkpoint import Checkpoint, load_shipped_model
 from lessons.i18n import DEFAULT_LANGUAGE, t
 from lessons.training import available_devices, pick_device
@@ -59,6 +62,22 @@ def device_choices() -> list[str]:
     return ["auto"] + available_devices()
 
 
+def forget_missing_device() -> str | None:
+    """If this session chose a device this machine no longer has (a GPU that went away),
+    fall back to auto and return the missing one's name so the sidebar can say so.
+    Called before the device box is drawn: a widget's value cannot change after that."""
+    chosen = st.session_state.get(DEVICE_KEY, "auto")
+    if chosen in device_choices():
+        return None
+    st.session_state[DEVICE_KEY] = "auto"
+    return str(chosen)
+
+
+def explain(exc: Exception) -> str:
+    """An error's message in this session's language (ours are translated; others as-is)."""
+    return errors.explain(exc, lang())
+
+
 def prose(topic: str, key: str) -> None:
     """Show one section of a lesson's prose as Markdown."""
     st.markdown(tr(f"{topic}.{key}"))
@@ -90,8 +109,36 @@ def run_book():
         lim = limits()
         book = RunBook(lim.max_runs_per_session, training_slots(), lim.threads_per_training)
         _session_runs().books.append(book)
+        _every_run_book().add(book)
         st.session_state.run_book = book
     return st.session_state.run_book
+
+
+@st.cache_resource(show_spinner=False)
+def _every_run_book() -> weakref.WeakSet:
+    # Server-wide, but it only holds weak references and is only used to stop idle runs:
+    # no session can read another's runs through it.
+    return weakref.WeakSet()
+
+
+def note_activity() -> None:
+    """Called on every full script run, i.e. a click or a page view, never on the training
+    page's once-a-second refresh. Marks this session active and stops the trainings of
+    sessions idle for longer than the limit; sweeping here needs no janitor thread."""
+    if "run_book" in st.session_state:
+        st.session_state.run_book.touch()
+    idle_s = limits().idle_stop_s
+    if idle_s != float("inf"):
+        for book in list(_every_run_book()):
+            book.stop_if_idle(idle_s)
+
+
+def text_cap() -> int | None:
+    """max_chars for every free-text box. None locally: pages cut long text for display
+    themselves and the whole paste stays in the box. On a hosted server the cap is real:
+    the browser stops at it and Streamlit cuts longer values on the server too."""
+    lim = limits()
+    return lim.max_text_chars if lim.hosted else None
 
 
 def limits():

@@ -19,6 +19,7 @@ import torch
 from safetensors import SafetensorError, safe_open
 from safetensors.torch import save as save_to_bytes
 
+from .errors import LessonError
 from .config import ConfigError, ModelConfig, TrainConfig, config_from_dict, config_to_dict
 from .model import GPT
 from .tokenization import TokenizerError, tokenizer_from_dict
@@ -27,7 +28,7 @@ FORMAT = "llm-explorer/1"
 TIED = "lm_head.weight"   # the same tensor as token_embedding.weight; stored once
 
 
-class CheckpointError(ValueError):
+class CheckpointError(LessonError):
     """A file that is not a usable checkpoint; the message is shown to the learner."""
 
 
@@ -73,20 +74,21 @@ def save_checkpoint(path: str, model: GPT, tokenizer, **kwargs) -> None:
     os.replace(tmp, path)
 
 
-def load_checkpoint(source) -> Checkpoint:
+def load_checkpoint(source, max_bytes: int | None = None) -> Checkpoint:
     """Load from a path or from bytes (an upload). Raises CheckpointError on anything else."""
     if isinstance(source, (bytes, bytearray)):
+        if max_bytes is not None and len(source) > max_bytes:
+            raise CheckpointError("file_too_big", size_mb=len(source) / 1e6, limit_mb=max_bytes / 1e6)
         tensors, metadata = _read_safetensors_bytes(bytes(source))
     else:
         try:
             with open(source, "rb") as f:
                 data = f.read()
         except OSError as exc:
-            raise CheckpointError(f"cannot read {source}: {exc.strerror}") from exc
+            raise CheckpointError("file_unreadable", path=source, reason=exc.strerror) from exc
         tensors, metadata = _read_safetensors_bytes(data)
     if metadata.get("format") != FORMAT:
-        raise CheckpointError("this safetensors file was not saved by LLM Explorer "
-                              "(its metadata has no LLM Explorer format tag)")
+        raise CheckpointError("ckpt_foreign")
     try:
         model_config = config_from_dict(ModelConfig, json.loads(metadata["model_config"]))
         tokenizer = tokenizer_from_dict(json.loads(metadata["tokenizer"]))
@@ -94,10 +96,10 @@ def load_checkpoint(source) -> Checkpoint:
         train_config = config_from_dict(TrainConfig, train_dict) if train_dict else None
         metrics = json.loads(metadata.get("metrics") or "[]")
     except (KeyError, json.JSONDecodeError, ConfigError, TokenizerError, TypeError) as exc:
-        raise CheckpointError(f"the checkpoint's settings are damaged: {exc}") from exc
+        raise CheckpointError("ckpt_damaged_settings", detail=exc) from exc
     if tokenizer.vocab_size != model_config.vocab_size:
-        raise CheckpointError(f"the tokenizer has {tokenizer.vocab_size} tokens but the model "
-                              f"expects {model_config.vocab_size}")
+        raise CheckpointError("ckpt_vocab_mismatch", tokenizer_vocab=tokenizer.vocab_size,
+                              model_vocab=model_config.vocab_size)
     weights = {k: v for k, v in tensors.items() if not k.startswith("snapshot.")}
     model = GPT(model_config)
     _load_weights(model, weights)
@@ -106,8 +108,7 @@ def load_checkpoint(source) -> Checkpoint:
 
 def _read_safetensors_bytes(data: bytes):
     if data[:2] in (b"\x80\x02", b"\x80\x03", b"\x80\x04", b"\x80\x05") or data[:2] == b"PK":
-        raise CheckpointError("this looks like a pickle / PyTorch .pt file; only .safetensors "
-                              "checkpoints are accepted, because loading a pickle can run code")
+        raise CheckpointError("ckpt_pickle")
     # safe_open wants a file; a temporary one keeps uploads off any user-chosen path
     with tempfile.NamedTemporaryFile(suffix=".safetensors") as tmp:
         tmp.write(data)
@@ -117,8 +118,7 @@ def _read_safetensors_bytes(data: bytes):
                 metadata = f.metadata() or {}
                 tensors = {k: f.get_tensor(k) for k in f.keys()}
         except (SafetensorError, OSError, ValueError, RuntimeError) as exc:
-            raise CheckpointError(f"this is not a valid safetensors file (it may be truncated "
-                                  f"or corrupt): {exc}") from exc
+            raise CheckpointError("ckpt_not_safetensors", detail=exc) from exc
     return tensors, metadata
 
 
@@ -135,7 +135,7 @@ def _load_weights(model: GPT, weights: dict[str, torch.Tensor]) -> None:
             f"missing {', '.join(missing[:3])}" if missing else "",
             f"unexpected {', '.join(unexpected[:3])}" if unexpected else "",
             f"wrong shape {', '.join(wrong[:3])}" if wrong else ""]))
-        raise CheckpointError(f"the weights do not fit the model described in the file ({details})")
+        raise CheckpointError("ckpt_wrong_weights", detail=details)
     model.load_state_dict({k: v.float() for k, v in weights.items()}, strict=False)
 
 

@@ -10,10 +10,13 @@ reproduced by naming its preset.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, fields, replace
 
+from .errors import LessonError
 
-class ConfigError(ValueError):
+
+class ConfigError(LessonError):
     """A setting that cannot work (e.g. heads that do not divide the width)."""
 
 
@@ -29,18 +32,15 @@ class ModelConfig:
 
     def __post_init__(self):
         checks = [
-            (self.vocab_size >= 2, "the vocabulary needs at least 2 tokens"),
-            (self.block_size >= 1, "block size must be at least 1"),
-            (self.n_layer >= 1, "the model needs at least 1 layer"),
-            (self.n_head >= 1, "the model needs at least 1 head"),
-            (self.n_embd >= 1, "the width must be at least 1"),
-            (self.n_embd % max(self.n_head, 1) == 0,
-             f"the width ({self.n_embd}) must be a multiple of the number of heads ({self.n_head})"),
-            (0.0 <= self.dropout < 1.0, "dropout must be in [0, 1)"),
+            (self.vocab_size >= 2, "cfg_vocab"),
+            (self.block_size >= 1, "cfg_block"),
+            (self.n_layer >= 1, "cfg_layers"),
+            (self.n_head >= 1, "cfg_heads"),
+            (self.n_embd >= 1, "cfg_width"),
+            (self.n_embd % max(self.n_head, 1) == 0, "cfg_heads_divide_width"),
+            (0.0 <= self.dropout < 1.0, "cfg_dropout"),
         ]
-        for ok, message in checks:
-            if not ok:
-                raise ConfigError(message)
+        _raise_first_failure(checks, width=self.n_embd, heads=self.n_head)
 
     @property
     def head_size(self) -> int:
@@ -70,22 +70,27 @@ class TrainConfig:
 
     def __post_init__(self):
         checks = [
-            (self.batch_size >= 1, "batch size must be at least 1"),
-            (self.max_iters >= 1, "the run needs at least 1 step"),
-            (self.learning_rate > 0, "the learning rate must be positive"),
-            (self.min_lr >= 0, "the minimum learning rate cannot be negative"),
-            (self.warmup_iters >= 0, "warm-up steps cannot be negative"),
-            (self.grad_clip >= 0, "gradient clipping cannot be negative"),
+            (self.batch_size >= 1, "cfg_batch"),
+            (self.max_iters >= 1, "cfg_steps"),
+            # `not <= 0` also refuses NaN, which compares false with everything
+            (not self.learning_rate <= 0 and math.isfinite(self.learning_rate), "cfg_lr"),
+            (self.min_lr >= 0, "cfg_min_lr"),
+            (self.warmup_iters >= 0, "cfg_warmup"),
+            (self.grad_clip >= 0, "cfg_clip"),
             (self.eval_interval >= 1 and self.eval_iters >= 1 and self.log_interval >= 1,
-             "intervals must be at least 1"),
-            (self.tokenizer in ("char", "bpe"), "tokenizer must be 'char' or 'bpe'"),
-            (self.bpe_vocab_size >= 257, "a byte-level BPE vocabulary needs more than 256 tokens"),
-            (self.snapshot_count >= 0, "snapshot count cannot be negative"),
-            (self.optimizer in ("adamw", "muon"), "optimizer must be 'adamw' or 'muon'"),
+             "cfg_intervals"),
+            (self.tokenizer in ("char", "bpe"), "cfg_tokenizer"),
+            (self.bpe_vocab_size >= 257, "cfg_bpe_vocab"),
+            (self.snapshot_count >= 0, "cfg_snapshots"),
+            (self.optimizer in ("adamw", "muon"), "cfg_optimizer"),
         ]
-        for ok, message in checks:
-            if not ok:
-                raise ConfigError(message)
+        _raise_first_failure(checks, lr=self.learning_rate)
+
+
+def _raise_first_failure(checks: list[tuple[bool, str]], **values) -> None:
+    for ok, key in checks:
+        if not ok:
+            raise ConfigError(key, **values)
 
 
 def config_to_dict(config) -> dict:
@@ -145,13 +150,13 @@ PRESETS: dict[str, tuple[ModelConfig, TrainConfig]] = {
 def preset(name: str, **overrides) -> tuple[ModelConfig, TrainConfig]:
     """Look up a preset and apply overrides to whichever config has that field."""
     if name not in PRESETS:
-        raise ConfigError(f"unknown preset {name!r}; choose one of {', '.join(PRESETS)}")
+        raise ConfigError("cfg_unknown_preset", name=name, choices=", ".join(PRESETS))
     model, train = PRESETS[name]
     model_keys = {f.name for f in fields(ModelConfig)}
     train_keys = {f.name for f in fields(TrainConfig)}
     unknown = set(overrides) - model_keys - train_keys
     if unknown:
-        raise ConfigError(f"unknown setting(s): {', '.join(sorted(unknown))}")
+        raise ConfigError("cfg_unknown_setting", names=", ".join(sorted(unknown)))
     model = replace(model, **{k: v for k, v in overrides.items() if k in model_keys})
     train = replace(train, **{k: v for k, v in overrides.items() if k in train_keys})
     return model, train

@@ -14,12 +14,14 @@ from importlib import resources
 
 import torch
 
+from .errors import LessonError
+
 MAX_USER_TEXT_BYTES = 5_000_000     # 5 MB: a novel, still quick to tokenise
 MIN_TRAIN_CHARS = 200               # below this there is nothing to learn from
 EMBEDDED_NAME = "python_reference.txt"
 
 
-class CorpusError(ValueError):
+class CorpusError(LessonError):
     """Text that cannot be used for training; the message is shown to the learner."""
 
 
@@ -30,25 +32,22 @@ def embedded_corpus() -> str:
 def decode_user_bytes(data: bytes, max_bytes: int = MAX_USER_TEXT_BYTES) -> str:
     """Turn an uploaded file into text, or raise CorpusError saying what is wrong."""
     if len(data) == 0:
-        raise CorpusError("the file is empty")
+        raise CorpusError("file_empty")
     if len(data) > max_bytes:
-        raise CorpusError(f"the file is {len(data) / 1e6:.1f} MB; the limit is "
-                          f"{max_bytes / 1e6:.1f} MB")
+        raise CorpusError("file_too_big", size_mb=len(data) / 1e6, limit_mb=max_bytes / 1e6)
     if b"\x00" in data[:8192]:
-        raise CorpusError("this looks like a binary file, not text (it contains NUL bytes)")
+        raise CorpusError("file_binary")
     try:
         text = data.decode("utf-8-sig")   # -sig: drop a byte-order mark if an editor added one
     except UnicodeDecodeError as exc:
-        raise CorpusError(f"the file is not UTF-8 text (bad byte at position {exc.start}); "
-                          "save it as UTF-8 and try again") from exc
+        raise CorpusError("file_not_utf8", position=exc.start) from exc
     return check_training_text(text)
 
 
 def check_training_text(text: str) -> str:
     text = text.replace("\r\n", "\n")
     if len(text.strip()) < MIN_TRAIN_CHARS:
-        raise CorpusError(f"the text has {len(text.strip())} characters; training needs at "
-                          f"least {MIN_TRAIN_CHARS}")
+        raise CorpusError("text_too_short", chars=len(text.strip()), minimum=MIN_TRAIN_CHARS)
     return text
 
 
@@ -58,7 +57,7 @@ def read_text_file(path: str, max_bytes: int = MAX_USER_TEXT_BYTES) -> str:
         with open(path, "rb") as f:
             data = f.read(max_bytes + 1)
     except OSError as exc:
-        raise CorpusError(f"cannot read {path}: {exc.strerror}") from exc
+        raise CorpusError("file_unreadable", path=path, reason=exc.strerror) from exc
     return decode_user_bytes(data, max_bytes)
 
 
@@ -76,8 +75,8 @@ class TokenStream:
         self.data = torch.as_tensor(ids, dtype=torch.long)
         self.block_size = block_size
         if len(self.data) < block_size + 1:
-            raise CorpusError(f"the text has {len(self.data)} tokens; a block of "
-                              f"{block_size} needs at least {block_size + 1}")
+            raise CorpusError("text_too_few_tokens", tokens=len(self.data), block=block_size,
+                              needed=block_size + 1)
         # every window start at once, so a batch is one gather instead of a Python loop
         self._offsets = torch.arange(block_size + 1)
 

@@ -3,7 +3,9 @@
 Locally nothing is capped beyond common sense. With ``LLM_EXPLORER_HOSTED=1`` in the
 environment the app caps model size, steps, text and upload sizes, lets only a few trainings
 run at once across all sessions (the rest wait in a queue and see their position), and gives
-each training a small thread budget so pages stay responsive for everyone.
+each training a small thread budget so pages stay responsive for everyone. A session nobody
+has clicked in for ``idle_stop_s`` has its trainings stopped (resumable), and a closed tab's
+trainings stop at once (app/state.py).
 
 ``TrainingSlots`` is the queue: a training thread calls ``acquire`` before its first step and
 ``release`` when it stops; waiting can be abandoned at any time (the learner pressed Stop or
@@ -28,18 +30,33 @@ class Limits:
     max_parameters: int           # per model
     max_steps: int                # per run
     max_text_chars: int           # text typed or pasted into a page
-    max_upload_bytes: int         # a training text or checkpoint file
+    max_upload_bytes: int         # an uploaded text file
+    max_checkpoint_bytes: int     # an uploaded checkpoint (weights + snapshots are bigger)
     max_concurrent_trainings: int # across all sessions of this server
     threads_per_training: int     # torch intra-op threads for one training (0: torch's default)
     max_runs_per_session: int
+    idle_stop_s: float            # stop a session's trainings after this long without a click
 
 
 LOCAL = Limits(hosted=False, max_parameters=50_000_000, max_steps=100_000,
-               max_text_chars=20_000, max_upload_bytes=5_000_000,
-               max_concurrent_trainings=4, threads_per_training=0, max_runs_per_session=20)
+               max_text_chars=20_000, max_upload_bytes=5_000_000, max_checkpoint_bytes=256_000_000,
+               max_concurrent_trainings=4, threads_per_training=0, max_runs_per_session=20,
+               idle_stop_s=float("inf"))
 HOSTED = Limits(hosted=True, max_parameters=2_000_000, max_steps=3_000,
-                max_text_chars=5_000, max_upload_bytes=2_000_000,
-                max_concurrent_trainings=2, threads_per_training=1, max_runs_per_session=6)
+                max_text_chars=5_000, max_upload_bytes=2_000_000, max_checkpoint_bytes=32_000_000,
+                max_concurrent_trainings=2, threads_per_training=1, max_runs_per_session=6,
+                idle_stop_s=30 * 60)
+
+
+def upload_widget_mb(max_bytes: int) -> int:
+    """A file box's own limit in MB: the browser refuses much bigger files before sending
+    them. One MB of headroom, so a file just over our byte-exact cap reaches our check and
+    gets its explanation instead of the file box's bare red mark.
+
+    >>> upload_widget_mb(2_000_000), upload_widget_mb(5_000_000)
+    (3, 6)
+    """
+    return -(-max_bytes // 1_000_000) + 1
 
 
 def current_limits() -> Limits:

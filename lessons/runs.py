@@ -40,6 +40,7 @@ class Run:
     uploaded: Checkpoint | None = None          # a checkpoint loaded from a file, not trained here
     samples: list[tuple[int, str]] = field(default_factory=list)   # (step, generated text)
     created: float = field(default_factory=time.time)
+    stopped_while_idle: bool = False            # stopped by the server, not by the learner
 
     @property
     def trainer(self) -> Trainer | None:
@@ -52,6 +53,13 @@ class Run:
     @property
     def message(self) -> str:
         return self.background.message if self.background else ""
+
+    def message_in(self, lang: str) -> str:
+        """The message, translated when it says why the run diverged."""
+        trainer = self.trainer
+        if self.status == "diverged" and trainer is not None and trainer.problem is not None:
+            return trainer.problem.in_language(lang)
+        return self.message
 
     @property
     def metrics(self) -> list[dict]:
@@ -103,6 +111,7 @@ class RunBook:
         self.runs: dict[int, Run] = {}
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
+        self.last_active = time.monotonic()   # the learner's last click or page view
 
     def _add(self, run: Run) -> Run:
         with self._lock:
@@ -152,7 +161,26 @@ class RunBook:
     def resume(self, run_id: int) -> None:
         run = self.runs.get(run_id)
         if run and run.background:
+            run.stopped_while_idle = False
             run.background.start()
+
+    def touch(self, now: float | None = None) -> None:
+        """The learner did something (a click, a page view)."""
+        self.last_active = time.monotonic() if now is None else now
+
+    def stop_if_idle(self, idle_s: float, now: float | None = None) -> list[Run]:
+        """Stop running and queued runs if the learner has done nothing for idle_s seconds.
+
+        An open tab nobody looks at must not hold a training slot and the CPU forever. The
+        runs stay resumable: the learner presses Resume when back."""
+        now = time.monotonic() if now is None else now
+        if now - self.last_active < idle_s:
+            return []
+        stopped = [r for r in self.runs.values() if r.background and r.background.running]
+        for run in stopped:
+            run.stopped_while_idle = True
+            run.background.stop()
+        return stopped
 
     def stop_all(self) -> None:
         """Called when the learner's session ends: no thread may outlive it."""

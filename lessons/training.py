@@ -16,13 +16,18 @@ from dataclasses import replace
 
 import torch
 
+from .errors import LessonError
 from .config import ModelConfig, TrainConfig
 from .corpus import TokenStream, split_text
 from .model import GPT
 from .tokenization import train_tokenizer
 
 
-class DeviceError(ValueError):
+class Divergence(LessonError):
+    """Why a run stopped by itself (kept, not raised: the run ends, the app goes on)."""
+
+
+class DeviceError(LessonError):
     """The device asked for is not available on this machine."""
 
 
@@ -41,10 +46,9 @@ def pick_device(requested: str = "auto") -> str:
     if requested == "auto":
         return "cuda" if "cuda" in devices else "mps" if "mps" in devices else "cpu"
     if requested not in ("cpu", "cuda", "mps"):
-        raise DeviceError(f"unknown device {requested!r}; use auto, cpu, cuda or mps")
+        raise DeviceError("device_unknown", name=requested)
     if requested not in devices:
-        raise DeviceError(f"{requested} was asked for but is not available here "
-                          f"(available: {', '.join(devices)})")
+        raise DeviceError("device_missing", name=requested, available=", ".join(devices))
     return requested
 
 
@@ -123,6 +127,7 @@ class Trainer:
         self.snapshots: dict[int, dict[str, torch.Tensor]] = {}
         self.status = "ready"                  # ready | running | stopped | finished | diverged
         self.message = ""
+        self.problem: Divergence | None = None   # why the run diverged, translatable
 
     def _make_optimizer(self):
         cfg = self.train_config
@@ -190,7 +195,7 @@ class Trainer:
             loss_value = loss.item()
             problem = self._divergence(loss_value, grad_norm)
             if problem:
-                self.status, self.message = "diverged", problem
+                self.status, self.message, self.problem = "diverged", str(problem), problem
                 self.elapsed_s = time.perf_counter() - started
                 self._record(loss_value, None, lr, grad_norm, 0.0, callback)
                 return self.status
@@ -212,20 +217,17 @@ class Trainer:
         self.status, self.message = "finished", f"finished {self.step} steps"
         return self.status
 
-    def _divergence(self, loss: float, grad_norm: float) -> str:
+    def _divergence(self, loss: float, grad_norm: float) -> Divergence | None:
         if not math.isfinite(loss):
-            return (f"the loss became {loss} at step {self.step}: the updates grew so large "
-                    "that the numbers overflowed. Lower the learning rate and start again.")
+            return Divergence("div_loss_overflow", loss=loss, step=self.step)
         if not math.isfinite(grad_norm):
-            return (f"the gradient norm became {grad_norm} at step {self.step}: the weights "
-                    "overflowed. Lower the learning rate and start again.")
+            return Divergence("div_grad_overflow", grad_norm=grad_norm, step=self.step)
         # A loss far above random guessing (ln vocab) means the weights have been thrown
         # somewhere useless; better to stop than to burn minutes on it.
-        if self.step > 0 and loss > 4 * math.log(self.model_config.vocab_size) + 10:
-            return (f"the loss exploded to {loss:.1f} at step {self.step} (random guessing "
-                    f"would give {math.log(self.model_config.vocab_size):.2f}). "
-                    "The learning rate is far too high.")
-        return ""
+        guess = math.log(self.model_config.vocab_size)
+        if self.step > 0 and loss > 4 * guess + 10:
+            return Divergence("div_exploded", loss=loss, step=self.step, guess=guess)
+        return None
 
     def _record(self, train_loss, val_loss, lr, grad_norm, tokens_per_s, callback):
         row = {"step": self.step, "train_loss": train_loss, "val_loss": val_loss, "lr": lr,

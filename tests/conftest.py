@@ -59,11 +59,10 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def live_app():
-    """`streamlit run app/main.py` on a free port; yields its base URL."""
+def _serve(**extra_env):
+    """`streamlit run app/main.py` on a free port; yields its base URL, stops it after."""
     port = _free_port()
-    env = dict(os.environ, OMP_NUM_THREADS="1")
+    env = dict(os.environ, OMP_NUM_THREADS="1", **extra_env)
     server = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(ROOT / "app" / "main.py"),
          "--server.headless", "true", "--server.port", str(port),
@@ -90,6 +89,18 @@ def live_app():
 
 
 @pytest.fixture(scope="session")
+def live_app():
+    """The app as `make app` serves it."""
+    yield from _serve()
+
+
+@pytest.fixture(scope="session")
+def hosted_app():
+    """The app in hosted mode (LLM_EXPLORER_HOSTED=1): caps, a queue of 2 trainings, idle stop."""
+    yield from _serve(LLM_EXPLORER_HOSTED="1")
+
+
+@pytest.fixture(scope="session")
 def browser():
     if not os.path.exists(CHROMIUM):
         pytest.skip("Debian's chromium is not installed (make test installs it when root)")
@@ -107,6 +118,13 @@ def browser():
 def page(browser):
     """A fresh browser page (own session) that records console errors in page.errors."""
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    yield watched_page(context)
+    context.close()
+
+
+def watched_page(context):
+    """A new page of a browser context whose errors are collected in page.errors."""
     pg = context.new_page()
     pg.errors = []
     pg.on("console", lambda m: m.type == "error" and pg.errors.append(m.text))
@@ -115,9 +133,7 @@ def page(browser):
     pg.on("requestfailed", lambda r: r.failure != "net::ERR_ABORTED"
           and pg.errors.append(f"request failed ({r.failure}): {r.url}"))
     pg.on("response", lambda r: r.status >= 400 and pg.errors.append(f"HTTP {r.status}: {r.url}"))
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    yield pg
-    context.close()
+    return pg
 
 
 def wait_for_app(pg, timeout_ms: int = 60_000) -> None:

@@ -30,18 +30,47 @@ def test_language_switch_in_the_sidebar(live_app, page):
     assert not page_problems(page), page_problems(page)
 
 
-def test_train_in_the_browser_and_use_the_model(live_app, page):
-    """Start a tiny run, see the live curve appear and the step counter move, then make it
-    the active model for every page."""
-    page.goto(f"{live_app}/training?lang=en")
+TRAINING_WORDS = {
+    "en": {"preset": "Preset", "tiny": "Tiny (seconds; learns little)", "steps": "Training steps",
+           "start": "Start training", "use": "Use this model on every page",
+           "finished": "Finished 600 steps.", "run": "Run 1 (lr 0.003)", "csv": "Download metrics (CSV)"},
+    "zh": {"preset": "预设", "tiny": "迷你（几秒钟，学到的很少）", "steps": "训练步数",
+           "start": "开始训练", "use": "在所有页面使用这个模型",
+           "finished": "已完成 600 步。", "run": "第 1 次训练（学习率 0.003）", "csv": "下载训练指标（CSV）"},
+}
+
+
+POINTS_IN_FIRST_CHART = """() => {
+    const plot = document.querySelector('.js-plotly-plot');
+    return plot && plot.data ? Math.max(0, ...plot.data.map(t => (t.x || []).length)) : 0; }"""
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_train_in_the_browser_and_use_the_model(live_app, page, lang):
+    """Pick a preset, type a number of steps, start the run, watch the live chart gain points
+    while it trains, then make the run the active model for every page."""
+    words = TRAINING_WORDS[lang]
+    page.goto(f"{live_app}/training?lang={lang}")
     wait_for_app(page)
-    page.locator('[data-testid="stSelectbox"]').filter(has_text="Preset").click()
-    page.get_by_role("option", name="Tiny (seconds; learns little)").click()
+    page.locator('[data-testid="stSelectbox"]').filter(has_text=words["preset"]).click()
+    page.get_by_role("option", name=words["tiny"]).click()
     page.wait_for_timeout(1500)
-    page.get_by_role("button", name="Start training").click()
-    page.wait_for_selector("text=Finished 60 steps.", timeout=120_000)
-    assert page.locator(".js-plotly-plot").count() >= 1
-    full_screenshot(page, ARTIFACTS / "training-run-en.png")
-    page.get_by_role("button", name="Use this model on every page").click()
-    page.wait_for_selector('[data-testid="stSidebar"] >> text=Run 1 (lr 0.003)', timeout=30_000)
+    steps = page.get_by_role("spinbutton", name=words["steps"])
+    steps.fill("600")
+    steps.press("Enter")
+    page.wait_for_timeout(1500)
+    page.get_by_role("button", name=words["start"]).click()
+    page.wait_for_function(f"() => ({POINTS_IN_FIRST_CHART})() > 0", timeout=60_000)
+    before = page.evaluate(POINTS_IN_FIRST_CHART)
+    page.wait_for_timeout(4000)
+    after = page.evaluate(POINTS_IN_FIRST_CHART)
+    assert after > before > 0, (before, after)      # the chart updated by itself
+    page.wait_for_selector(f"text={words['finished']}", timeout=180_000)
+    full_screenshot(page, ARTIFACTS / f"training-run-{lang}.png")
+    with page.expect_download() as download:              # files are made on click
+        page.get_by_role("button", name=words["csv"]).click()
+    rows = open(download.value.path(), encoding="utf-8").read().splitlines()
+    assert rows[0].startswith("step,train_loss,val_loss") and rows[-1].startswith("600,")
+    page.get_by_role("button", name=words["use"]).click()
+    page.wait_for_selector(f'[data-testid="stSidebar"] >> text={words["run"]}', timeout=30_000)
     assert not page_problems(page), page_problems(page)

@@ -68,7 +68,7 @@ st.markdown(tr("steps_intro"))
 checkpoint = state.active_checkpoint()
 model, config = checkpoint.model, checkpoint.model.config
 text = st.text_input(tr("text_label"), value="The cat sat on the mat.", key="attention_text",
-                     help=tr("text_help"))
+                     help=tr("text_help"), max_chars=state.text_cap())
 max_tokens = min(config.block_size, 48)
 try:
     ids, tokens, cut = A.tokens_for(checkpoint.tokenizer, text, max_tokens)

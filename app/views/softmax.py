@@ -43,7 +43,7 @@ state.prose("softmax", "playground_text")
 left, right = st.columns([1, 2])
 with left:
     text = st.text_input(tr("softmax.logits_label"), DEFAULT_LOGITS, key="softmax_logits",
-                         help=tr("softmax.logits_help"))
+                         help=tr("softmax.logits_help"), max_chars=state.text_cap())
     temperature = st.slider(tr("softmax.temperature_label"), 0.1, 5.0, 1.0, 0.1,
                             key="softmax_temperature", help=tr("softmax.temperature_help"))
 try:
@@ -115,7 +115,8 @@ st.header(tr("softmax.model_heading"))
 state.prose("softmax", "model_text")
 checkpoint = state.active_checkpoint()
 model, tokenizer = checkpoint.model, checkpoint.tokenizer
-prompt = st.text_area(tr("softmax.prompt_label"), tr("softmax.prompt_default"), key="softmax_prompt")
+prompt = st.text_area(tr("softmax.prompt_label"), tr("softmax.prompt_default"), key="softmax_prompt",
+                      max_chars=state.text_cap())
 k1, k2, k3, k4 = st.columns(4)
 model_temperature = k1.slider(tr("softmax.temperature_label"), 0.1, 3.0, 1.0, 0.1,
                               key="softmax_model_temperature")
@@ -142,7 +143,8 @@ if result is not None:
                    vocab=tokenizer.vocab_size))
 
     st.subheader(tr("softmax.actual_heading"))
-    actual = st.text_input(tr("softmax.actual_label"), tr("softmax.actual_default"), key="softmax_actual")
+    actual = st.text_input(tr("softmax.actual_label"), tr("softmax.actual_default"),
+                           key="softmax_actual", max_chars=state.text_cap())
     actual_ids = tokenizer.encode(actual)
     if not actual_ids:
         st.warning(tr("softmax.actual_empty"))

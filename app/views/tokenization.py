@@ -9,6 +9,7 @@ import streamlit as st
 from app import state
 from lessons import tokenization_lesson as lesson
 from lessons.corpus import CorpusError, decode_user_bytes, embedded_corpus, split_text
+from lessons.limits import upload_widget_mb
 from lessons.tokenization import (END_OF_TEXT, BPETokenizer, CharTokenizer, WordTokenizer,
                                   merge_counts, replay_merges)
 
@@ -62,16 +63,17 @@ source_choice = st.radio(tr("source_label"), list(source_labels), key="tok_sourc
                          horizontal=True, format_func=source_labels.get)
 source, corpus = "embedded", builtin
 if source_choice == "upload":
-    upload = st.file_uploader(tr("upload_label"), type=["txt", "md", "csv", "py"], key="tok_upload")
+    upload = st.file_uploader(tr("upload_label"), type=["txt", "md", "csv", "py"], key="tok_upload",
+                              max_upload_size=upload_widget_mb(state.limits().max_upload_bytes))
     if upload is None:
         st.info(tr("upload_missing"))
     else:
         data = upload.getvalue()
         try:
-            corpus = decode_user_bytes(data)
+            corpus = decode_user_bytes(data, state.limits().max_upload_bytes)
             source = "upload-" + hashlib.sha256(data).hexdigest()
         except CorpusError as exc:
-            st.warning(tr("upload_error", error=str(exc)))
+            st.warning(tr("upload_error", error=state.explain(exc)))
 vocab_size = st.select_slider(tr("vocab_label"), [260, 300, 400, 500, 750, 1000, 1500, 2000,
                                                     3000, 4000], value=1000, key="tok_vocab",
                               help=tr("vocab_help"))
@@ -93,7 +95,8 @@ with st.status(tr("training_status"), expanded=False) as status:
 with your_text_box:
     st.header(tr("section_text"))
     st.session_state.setdefault("tok_text", lesson.DEFAULT_TEXT)
-    typed = st.text_area(tr("text_label"), key="tok_text", height=110, help=tr("text_help"))
+    typed = st.text_area(tr("text_label"), key="tok_text", height=110, help=tr("text_help"),
+                         max_chars=state.text_cap())
     active = state.active_checkpoint().tokenizer
     tokenizer_labels = {"bpe": tr("tokenizer_bpe"),
                         "active": tr("tokenizer_active", kind=active.kind, vocab=active.vocab_size)}

@@ -10,6 +10,7 @@ from app import state
 from lessons.checkpoint import CheckpointError, load_checkpoint
 from lessons.config import PRESETS, ConfigError, ModelConfig, TrainConfig
 from lessons.corpus import CorpusError, check_training_text, decode_user_bytes, embedded_corpus
+from lessons.limits import upload_widget_mb
 from lessons.runs import count_parameters, metrics_csv, perplexity
 from lessons.training import flops_per_step
 from lessons.training_plots import compare_runs, run_dashboard
@@ -60,7 +61,7 @@ def training_text() -> tuple[str, str] | None:
     try:
         return upload.name, decode_user_bytes(upload.getvalue(), state.limits().max_upload_bytes)
     except CorpusError as exc:
-        st.error(tr("training.bad_corpus", reason=str(exc)))
+        st.error(tr("training.bad_corpus", reason=state.explain(exc)))
         return None
 
 
@@ -81,21 +82,30 @@ def restore_settings() -> None:
             st.session_state[key] = st.session_state["saved_" + key]
 
 
+def _labels(options, key) -> dict:
+    """Option -> translated label, made now: a format_func must not look up the language
+    later (AppTest calls it outside the script run)."""
+    make_key = key.format if isinstance(key, str) else key
+    return {option: tr(make_key(option)) for option in options}
+
+
 def setup_form() -> None:
     restore_settings()
     st.session_state.setdefault("tr_preset", "quick-demo")
     if "tr_layers" not in st.session_state:
         apply_preset()
     st.selectbox(tr("training.preset"), PAGE_PRESETS, key="tr_preset", on_change=apply_preset,
-                 format_func=lambda p: tr(f"training.preset_{p.replace('-', '_')}"))
+                 format_func=_labels(PAGE_PRESETS, lambda p: f"training.preset_{p.replace('-', '_')}").get)
     left, right = st.columns(2)
     with left:
         st.radio(tr("training.corpus"), ["embedded", "upload"], key="tr_corpus", horizontal=True,
-                 format_func=lambda c: tr(f"training.corpus_{c}"))
+                 format_func=_labels(["embedded", "upload"], "training.corpus_{}").get)
         if st.session_state.tr_corpus == "upload":
-            st.file_uploader(tr("training.upload_text"), type=["txt"], key="tr_upload")
+            cap = state.limits().max_upload_bytes
+            st.file_uploader(tr("training.upload_text", mb=cap / 1e6), type=["txt"],
+                             key="tr_upload", max_upload_size=upload_widget_mb(cap))
         st.radio(tr("training.tokenizer"), ["char", "bpe"], key="tr_tokenizer", horizontal=True,
-                 format_func=lambda k: tr(f"training.tokenizer_{k}"))
+                 format_func=_labels(["char", "bpe"], "training.tokenizer_{}").get)
         st.session_state.setdefault("tr_bpe_vocab", 512)
         st.slider(tr("training.bpe_vocab"), 260, 4096, step=4, key="tr_bpe_vocab",
                   disabled=st.session_state.tr_tokenizer != "bpe")
@@ -139,7 +149,7 @@ def start_run() -> None:
     try:
         model, train = chosen_configs()
     except ConfigError as exc:
-        st.error(tr("training.bad_settings", reason=str(exc)))
+        st.error(tr("training.bad_settings", reason=state.explain(exc)))
         return
     corpus = training_text()
     fits = corpus is not None and estimate(model, train, corpus[1])
@@ -202,8 +212,10 @@ def show_status(run, book) -> None:
         book.stop(run.id)
     if status == "stopped" and left.button(tr("training.resume"), key=f"resume_{run.id}"):
         book.resume(run.id)
+    if status == "stopped" and run.stopped_while_idle:
+        st.info(tr("training.stopped_idle", minutes=round(state.limits().idle_stop_s / 60)))
     if status == "diverged":
-        st.error(tr("training.diverged", message=run.message))
+        st.error(tr("training.diverged", message=run.message_in(state.lang())))
         st.markdown(tr("training.diverged_why"))
     elif status == "error":
         st.error(tr("training.failed", message=run.message))
@@ -223,11 +235,14 @@ def keep_and_share(run, book) -> None:
         state.use_model(run.name, book.checkpoint(run.id))
         st.session_state.tr_notice = tr("training.now_active", name=run.name)
         st.rerun()     # the whole app, so the sidebar shows the new model at once
+    # The files are made only when clicked (a callable): this view redraws every second, and
+    # a file made on every redraw costs a model copy each time and is replaced before the
+    # browser can fetch it (a 404 in the console).
     if run.status != "running":   # a file of a model that is still changing would be stale
-        b.download_button(tr("training.download_checkpoint"), book.checkpoint_file(run.id),
+        b.download_button(tr("training.download_checkpoint"), lambda: book.checkpoint_file(run.id),
                           file_name=f"llm-explorer-run{run.id}.safetensors",
                           mime="application/octet-stream", key=f"dl_ckpt_{run.id}")
-    c.download_button(tr("training.download_metrics"), metrics_csv(run.metrics),
+    c.download_button(tr("training.download_metrics"), lambda: metrics_csv(run.metrics),
                       file_name=f"llm-explorer-run{run.id}-metrics.csv", mime="text/csv",
                       key=f"dl_csv_{run.id}")
 
@@ -241,21 +256,23 @@ def compare_section() -> None:
     chosen = st.multiselect(tr("training.compare_runs"), ids, default=ids[-3:], key="tr_compare",
                             format_func=lambda i: book.runs[i].name)
     metric = st.radio(tr("training.compare_metric"), ["val_loss", "train_loss"], horizontal=True,
-                      key="tr_compare_metric", format_func=lambda k: tr(f"training.{k}"))
+                      key="tr_compare_metric", format_func=_labels(["val_loss", "train_loss"], "training.{}").get)
     runs = {book.runs[i].name: book.runs[i].metrics for i in chosen if i in book.runs}
     st.plotly_chart(compare_runs(runs, metric, state.lang()))
     st.dataframe([book.runs[i].settings() for i in chosen if i in book.runs], hide_index=True)
 
 
 def upload_checkpoint() -> None:
+    cap = state.limits().max_checkpoint_bytes
     upload = st.file_uploader(tr("training.upload_checkpoint"), key="tr_ckpt_upload",
-                              help=tr("training.upload_checkpoint_help"))
+                              help=tr("training.upload_checkpoint_help"),
+                              max_upload_size=upload_widget_mb(cap))
     if upload is None:
         return
     try:
-        checkpoint = load_checkpoint(upload.getvalue())
+        checkpoint = load_checkpoint(upload.getvalue(), max_bytes=cap)
     except CheckpointError as exc:
-        st.error(tr("training.bad_checkpoint", reason=str(exc)))
+        st.error(tr("training.bad_checkpoint", reason=state.explain(exc)))
         return
     book = state.run_book()
     if st.session_state.get("tr_uploaded_id") != upload.file_id:

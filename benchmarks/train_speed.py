@@ -6,9 +6,10 @@ Two measurements, printed (never asserted):
 2. Time to quality: a preset trained until its validation loss (mean over 50 batches of the
    last 10 % of the text) reaches --target, with the wall time since training started.
 
-Reference measured on this 2-core CPU by the issue's author: nanoGPT's train.py with the baby
-settings runs at ~49 ms/iteration (~15,800 tokens/s) and reaches val 1.886 after 2,000
-iterations, 111 s wall.
+Reference: nanoGPT's own train.py with the baby settings, run on the same 2-core machine on
+2026-11-23: 97.2 ms/iteration (7,902 tokens/s), val 1.886 after 2,000 iterations, 208 s wall
+(the README has the whole table). The issue's 49 ms / 111 s came from a machine about twice as
+fast.
 
     python benchmarks/train_speed.py [--data ../shared/data/tinyshakespeare.txt] [--quick]
 """

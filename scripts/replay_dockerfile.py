@@ -60,12 +60,28 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def open_path_for_everyone(target: Path) -> list[tuple[Path, int]]:
+    """The venv's python links to this machine's interpreter; if that lives under a folder
+    other users cannot enter (pyenv under /root), let them pass through it (o+x, no listing)
+    while the server runs. Returns what to put back."""
+    changed = []
+    for folder in reversed(target.parents):
+        mode = folder.stat().st_mode & 0o7777
+        if not mode & 0o001:
+            print(f"    letting other users pass through {folder} while the server runs")
+            folder.chmod(mode | 0o001)
+            changed.append((folder, mode))
+    return changed
+
+
 class Replay:
     def __init__(self, sandbox: Path, local_torch: bool):
         self.sandbox = sandbox
         self.venv = sandbox / "venv"
         self.workdir = sandbox
         self.env = {"PATH": f"{self.venv / 'bin'}:/usr/bin:/bin", "HOME": str(sandbox / "root")}
+        if local_torch:   # this machine's pip settings (e.g. a folder of local wheels)
+            self.env.update({k: v for k, v in os.environ.items() if k.startswith("PIP_")})
         self.user = None
         self.local_torch = local_torch
         self.healthcheck = None
@@ -138,9 +154,10 @@ class Replay:
         home = self.sandbox / "home-nobody"
         home.mkdir(exist_ok=True)
         os.chown(home, nobody.pw_uid, nobody.pw_gid)
-        for folder in (self.sandbox, self.workdir):
-            folder.chmod(0o755)
+        # as in the image, the user must be able to read and run everything installed
+        subprocess.run(["chmod", "-R", "a+rX", str(self.sandbox)], check=True)
         env = dict(self.env, HOME=str(home))
+        opened = open_path_for_everyone(Path(sys.base_prefix))
         print(f"CMD as nobody (uid {nobody.pw_uid}): {' '.join(command)}")
         server = subprocess.Popen(command, cwd=self.workdir, env=env, user=nobody.pw_uid,
                                   group=nobody.pw_gid, stdout=subprocess.PIPE,
@@ -150,6 +167,8 @@ class Replay:
         finally:
             server.terminate()
             server.wait(10)
+            for folder, mode in opened:
+                folder.chmod(mode)
 
     def _wait_and_probe(self, port, env, server) -> bool:
         deadline = time.time() + 90
@@ -158,8 +177,9 @@ class Replay:
             if server.poll() is not None:
                 print(server.stdout.read().decode()[-3000:])
                 return False
+            # quiet while the server is still starting: refused connections are expected then
             ok = subprocess.run(["bash", "-c", check.replace("python ", f"{self.venv}/bin/python ", 1)],
-                                env=env).returncode == 0
+                                env=env, capture_output=True).returncode == 0
             if ok:
                 break
             time.sleep(1)
@@ -188,7 +208,10 @@ def main() -> int:
         for word, arg in instructions(ROOT / "Dockerfile"):
             replay.do(word, arg)
         size = subprocess.run(["du", "-sm", str(replay.venv)], capture_output=True, text=True)
-        print(f"installed environment: {size.stdout.split()[0]} MB")
+        torch_build = subprocess.run([str(replay.venv / "bin" / "python"), "-c",
+                                      "import torch; print(torch.__version__)"],
+                                     capture_output=True, text=True).stdout.strip()
+        print(f"installed environment: {size.stdout.split()[0]} MB, torch {torch_build}")
         ok = replay.serve_and_check()
     finally:
         if not args.keep:

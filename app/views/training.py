@@ -16,8 +16,8 @@ from lessons.training import flops_per_step
 from lessons.training_plots import compare_runs, run_dashboard
 
 tr = state.tr
-PAGE_PRESETS = ["quick-demo", "tiny", "baby", "classroom", "shakespeare-char"]
-LEARNING_RATES = [1e-4, 3e-4, 1e-3, 2e-3, 3e-3, 1e-2, 3e-2, 1e-1, 1.0, 10.0]
+PAGE_PRESETS = ["quick-demo", "tiny", "baby", "speedrun-cpu", "classroom", "shakespeare-char"]
+LEARNING_RATES = [1e-4, 3e-4, 1e-3, 2e-3, 3e-3, 4e-3, 1e-2, 3e-2, 1e-1, 1.0, 10.0]
 # widget key -> (which config, field)
 FIELDS = {"tr_layers": ("model", "n_layer"), "tr_heads": ("model", "n_head"),
           "tr_width": ("model", "n_embd"), "tr_block": ("model", "block_size"),

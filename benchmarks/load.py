@@ -33,6 +33,11 @@ It always stops: after T minutes the browsing sessions end, training sessions ge
 finish, a hard deadline covers everything else, and the server is killed on the way out (also
 on Ctrl-C or SIGTERM).
 
+Before the sessions start, one uncounted session visits every page once, as the first visitor
+of a fresh server would (--no-warmup skips it and so also tests a cold start, where several
+sessions import the pages' libraries at the same moment). --server-arg passes an extra option to
+``streamlit run`` for experiments, e.g. ``--server-arg=--runner.postScriptGC=false``.
+
     .venv/bin/python benchmarks/load.py --sessions 30 --training 4 --minutes 5
     .venv/bin/python benchmarks/load.py --sessions 3 --training 1 --preset tiny --minutes 0.3
 """
@@ -56,7 +61,6 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import psutil
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, WebSocketException
 from websockets.typing import Origin, Subprotocol
@@ -70,6 +74,11 @@ from streamlit.proto.ForwardMsg_pb2 import ForwardMsg  # noqa: E402
 from streamlit.proto.WidgetStates_pb2 import WidgetState  # noqa: E402
 
 from lessons.i18n import t, topic_sections  # noqa: E402
+
+try:                      # psutil comes with the test extras (via ipykernel); /proc otherwise
+    import psutil
+except ImportError:       # pragma: no cover
+    psutil = None
 
 BROWSE_PAGES = ["home", "tokenization", "embeddings", "attention", "softmax"]
 TRAINING_PAGE = "training"
@@ -92,8 +101,8 @@ FINISHED_RE = _pattern(_TRAINING["finished"])
 QUEUED_RE = _pattern(_TRAINING["queued"])
 PROGRESS_RE = _pattern(_TRAINING["progress"])        # "Step {step} of {total} · about {eta} left"
 STATUS_RE = _pattern(_TRAINING["status_line"])
-STATUS_WORDS = {_TRAINING[k]: k.removeprefix("status_") for k in _TRAINING if k.startswith("status_")
-                and k != "status_line"}
+STATUS_WORDS = {_TRAINING[k]: k.removeprefix("status_") for k in _TRAINING
+                if k.startswith("status_") and k != "status_line"}
 
 
 # ---- figures ---------------------------------------------------------------------------------
@@ -203,7 +212,8 @@ class RunResult:
             kind = el.WhichOneof("type")
             proto = getattr(el, kind) if kind else None
             if proto is not None and hasattr(proto, "id") and hasattr(proto, "label"):
-                found.append(Widget(kind, proto.id, proto.label, proto, bool(path) and path[0] == SIDEBAR))
+                in_sidebar = bool(path) and path[0] == SIDEBAR
+                found.append(Widget(kind, proto.id, proto.label, proto, in_sidebar))
         return found
 
     def widget(self, kind: str, label: str) -> Widget | None:
@@ -220,7 +230,7 @@ class Tab:
         self.pages: dict[str, str] = {}          # page name (url path) -> page_script_hash
         self.page_hash = ""                      # the page shown now ("" = the default page)
         self.values: dict[str, WidgetState] = {}  # widget values set by the user on this page
-        self.cache: dict[str, list] = {}         # message hash -> [ForwardMsg, run it was last used]
+        self.cache: dict[str, list] = {}         # hash -> [ForwardMsg, run that last used it]
         self.runs_done = 0
         self.max_cache_age = 2
 
@@ -273,7 +283,8 @@ class Tab:
             result = await self._read_until_finished(started, bool(fragment_id))
         except asyncio.TimeoutError:   # first: TimeoutError is also an OSError
             what = "fragment" if fragment_id else f"page {self.page_name()}"
-            raise SessionBroken(f"no script_finished within {self.timeout_s:.0f} s ({what})") from None
+            raise SessionBroken(
+                f"no script_finished within {self.timeout_s:.0f} s ({what})") from None
         except (ConnectionClosed, OSError) as exc:
             raise SessionBroken(f"connection lost: {exc!r}") from exc
         result.seconds = time.perf_counter() - started
@@ -301,7 +312,8 @@ class Tab:
                 result.fragment_ids.append(msg.auto_rerun.fragment_id)
             elif kind == "page_not_found":
                 result.problems.append(f"page not found: {msg.page_not_found.page_name!r}")
-            elif kind == "session_event" and msg.session_event.HasField("script_compilation_exception"):
+            elif kind == "session_event" and msg.session_event.HasField(
+                    "script_compilation_exception"):
                 result.problems.append("script compilation error: "
                                        + msg.session_event.script_compilation_exception.message)
             elif kind == "script_finished":
@@ -352,7 +364,8 @@ class Tab:
         # Like the frontend: forget messages no run has used for max_cached_message_age runs,
         # so the hash list we send stays short.
         self.runs_done += 1
-        stale = [h for h, (_, used) in self.cache.items() if self.runs_done - used > self.max_cache_age]
+        stale = [h for h, (_, used) in self.cache.items()
+                 if self.runs_done - used > self.max_cache_age]
         for h in stale:
             del self.cache[h]
 
@@ -377,7 +390,8 @@ def random_change(widget: Widget, rng: random.Random) -> WidgetState | None:
         return WidgetState(bool_value=not (w.value if w.set_value else w.default))
     if widget.kind in ("radio", "selectbox"):
         options = list(w.options)
-        current = w.raw_value if w.set_value else (options[w.default] if 0 <= w.default < len(options) else None)
+        default = options[w.default] if 0 <= w.default < len(options) else None
+        current = w.raw_value if w.set_value else default
         others = [o for o in options if o != current]
         return WidgetState(string_value=rng.choice(others)) if others else None
     if widget.kind == "slider":
@@ -394,7 +408,8 @@ def random_change(widget: Widget, rng: random.Random) -> WidgetState | None:
             return None
         value = w.min + rng.randint(0, n) * w.step
         state = WidgetState()
-        state.double_array_value.data.append(float(round(value)) if w.data_type == 0 else round(value, 10))
+        is_int = w.data_type == 0
+        state.double_array_value.data.append(float(round(value)) if is_int else round(value, 10))
         return state
     return None
 
@@ -483,17 +498,16 @@ async def train_and_watch(tab: Tab, rng: random.Random, rec: Recorder, session: 
         return
     run = RunRecord(session, started=rec.elapsed())
     rec.runs.append(run)
-    result = await measured(tab, rec, session, trigger=button.id)
-    record_page(rec, tab, result)
-    fragments = result.fragment_ids
-    if not fragments:
-        rec.error(session, "training: the page announced no auto-rerun fragment")
-        run.outcome = "lost"
-        return
     try:
-        await watch_live_view(tab, rec, session, run, fragments[-1], result, stop_at, give_up_at)
+        result = await measured(tab, rec, session, trigger=button.id)
+        record_page(rec, tab, result)
+        if not result.fragment_ids:
+            rec.error(session, "training: the page announced no auto-rerun fragment")
+            return
+        await watch_live_view(tab, rec, session, run, result.fragment_ids[-1], result, stop_at,
+                              give_up_at)
     finally:
-        if run.outcome == "running":
+        if run.outcome == "running":    # the session broke before the run was seen to end
             run.outcome = "lost"
 
 
@@ -609,6 +623,8 @@ def wait_for_health(base_url: str, server: subprocess.Popen, timeout_s: float) -
 
 def server_usage(server: subprocess.Popen) -> tuple[float, float]:
     """(RSS in MB, CPU seconds so far) of the server and every process under it."""
+    if psutil is None:
+        return _proc_usage(server.pid)
     rss = cpu = 0.0
     try:
         root = psutil.Process(server.pid)
@@ -622,6 +638,29 @@ def server_usage(server: subprocess.Popen) -> tuple[float, float]:
     except psutil.Error:
         pass
     return rss / 2**20, cpu
+
+
+def _proc_usage(root: int) -> tuple[float, float]:
+    """server_usage without psutil, from Linux's /proc."""
+    stats = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            # the fields after the ")" that ends the command name: state ppid ... utime stime
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            rss_pages = int((entry / "statm").read_text().split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        stats[int(entry.name)] = (int(fields[1]), int(fields[11]) + int(fields[12]), rss_pages)
+    tree, grew = {root}, True
+    while grew:
+        children = {pid for pid, (ppid, _, _) in stats.items() if ppid in tree} - tree
+        tree |= children
+        grew = bool(children)
+    ticks, page = os.sysconf("SC_CLK_TCK"), os.sysconf("SC_PAGE_SIZE")
+    mine = [stats[p] for p in tree if p in stats]
+    return sum(r for _, _, r in mine) * page / 2**20, sum(c for _, c, _ in mine) / ticks
 
 
 async def watch_server(server: subprocess.Popen, rec: Recorder) -> None:
@@ -646,7 +685,8 @@ async def print_progress(rec: Recorder, sessions: list[asyncio.Task]) -> None:
               f"{sum(map(len, rec.page_s.values()))} (last {PROGRESS_EVERY_S:.0f}s: {len(recent)}, "
               f"p95 {'-' if p95 is None else f'{p95:.2f}s'}) | fragment reruns "
               f"{len(rec.training_fragment_s)} | errors {len(rec.errors)} | runs {finished}/"
-              f"{len(rec.runs)} done, queue max {max((r.max_queue_position for r in rec.runs), default=0)}"
+              f"{len(rec.runs)} done, queue max "
+              f"{max((r.max_queue_position for r in rec.runs), default=0)}"
               f" | server {rec.rss_last_mb:.0f} MB, {cpu_pct:.0f}% CPU", flush=True)
 
 
@@ -707,6 +747,7 @@ def summary(rec: Recorder, args, server_log_problems: list[str]) -> dict:
         "training_fragment": spread(rec.training_fragment_s),
         "page_views": rec.page_views, "widget_changes": rec.widget_changes,
         "errors": len(rec.errors), "first_errors": rec.errors[:5],
+        "errors_by_kind": errors_by_kind(rec.errors),
         "warnings": len(rec.warnings), "first_warnings": rec.warnings[:3],
         "reconnects": rec.reconnects,
         "server_log_tracebacks": len(server_log_problems),
@@ -718,11 +759,23 @@ def summary(rec: Recorder, args, server_log_problems: list[str]) -> dict:
         "runs_finished": sum(r.outcome == "finished" for r in runs),
         "runs_not_finished": [f"session {r.session}: {r.outcome} at step {r.last_step}"
                               for r in runs if r.outcome != "finished"],
-        "all_runs_finished": bool(runs) and all(r.outcome == "finished" for r in runs),
+        # every training session started a run and every run finished
+        "all_runs_finished": len(runs) == args.training
+                             and all(r.outcome == "finished" for r in runs),
         "queue_max_position": max((r.max_queue_position for r in runs), default=0),
         "run_seconds": [round(r.finished_at - r.started, 1) for r in runs if r.finished_at],
         "run_steps": [r.steps for r in runs if r.steps is not None],
     }
+
+
+def errors_by_kind(errors: list[str]) -> dict[str, int]:
+    """'[38s] session 4: no script_finished within 30 s (page attention)' counted without the
+    time and session, most frequent first."""
+    kinds: dict[str, int] = {}
+    for e in errors:
+        kind = re.sub(r"^\[\d+s\] session -?\d+: ", "", e)
+        kinds[kind] = kinds.get(kind, 0) + 1
+    return dict(sorted(kinds.items(), key=lambda kv: -kv[1]))
 
 
 def print_summary(s: dict) -> None:
@@ -746,8 +799,10 @@ def print_summary(s: dict) -> None:
           f"first loads)")
     print(f"  errors: {s['errors']}  (reconnects {s['reconnects']}, warnings {s['warnings']}, "
           f"tracebacks in server log {s['server_log_tracebacks']})")
-    for e in s["first_errors"]:
-        print(f"    {e}")
+    for kind, n in s["errors_by_kind"].items():
+        print(f"    {n:4d} x {kind}")
+    for e in s["first_errors"][:3]:
+        print(f"    first: {e}")
     for e in s["first_server_log_problems"]:
         print(f"    server log: {e}")
     print(f"  peak server RSS: {s['peak_rss_mb']} MB; server CPU {s['server_cpu_percent']}% of one "
@@ -794,10 +849,12 @@ def parse_args(argv=None):
     p.add_argument("--think-max", type=float, default=6.0)
     p.add_argument("--widget-prob", type=float, default=0.3,
                    help="chance that an action changes a widget instead of opening another page")
-    p.add_argument("--ramp-s", type=float, default=10.0, help="sessions arrive over this many seconds")
+    p.add_argument("--ramp-s", type=float, default=10.0,
+                   help="sessions arrive over this many seconds")
     p.add_argument("--grace-s", type=float, default=120.0,
                    help="extra time for unfinished training runs after --minutes")
-    p.add_argument("--timeout-s", type=float, default=30.0, help="one rerun slower than this is an error")
+    p.add_argument("--timeout-s", type=float, default=30.0,
+                   help="one rerun slower than this is an error")
     p.add_argument("--port", type=int, default=0, help="0: a free port")
     p.add_argument("--server-arg", action="append", default=[], metavar="--OPTION=VALUE",
                    help="an extra `streamlit run` option for experiments, e.g. "
@@ -827,8 +884,9 @@ def main(argv=None) -> dict:
         watchdog.start()
         try:
             wait_for_health(base_url, server, 90)
-            print(f"server up at {base_url} (hosted mode, log {log_path}); {args.sessions} sessions, "
-                  f"{args.training} training, {args.minutes} min", flush=True)
+            print(f"server up at {base_url} (hosted mode, log {log_path}); "
+                  f"{args.sessions} sessions, {args.training} training, {args.minutes} min",
+                  flush=True)
             asyncio.run(asyncio.wait_for(run_load(base_url, server, rec, args),
                                                  hard_deadline_s - 90))
         except asyncio.TimeoutError:

@@ -171,8 +171,8 @@ def test_gpu_remembered_by_a_session_falls_back_to_the_cpu_with_a_note(lang, wor
 def test_lesson_errors_are_value_errors_with_english_text():
     err = LessonError("file_too_big", size_mb=3.0, limit_mb=2.0)
     assert isinstance(err, ValueError)
-    assert str(err) == "the file is 3.0 MB; the limit is 2.0 MB"
-    assert "上限是 2.0 MB" in err.in_language("zh")
+    assert str(err) == "the file is 3.00 MB; the limit is 2.00 MB"
+    assert "上限是 2.00 MB" in err.in_language("zh")
 
 
 # ---- uploads, in a real browser against the hosted server ------------------------------------
@@ -182,7 +182,7 @@ UPLOAD_CASES = {
     "binary.txt": (bytes(range(256)) * 40, "binary file", "二进制文件"),
     "latin1.txt": ("Ein schönes Lied über Bäume. ".encode("latin-1") * 40, "not UTF-8", "不是 UTF-8"),
     # over the hosted 2,000,000-byte cap, under the file box's own 3 MB: our check answers
-    "big.txt": (b"To be, or not to be.\n" * 96_000, "the limit is 2.0 MB", "上限是 2.0 MB"),
+    "big.txt": (b"To be, or not to be.\n" * 96_000, "2.02 MB; the limit is 2.00 MB", "上限是 2.00 MB"),
 }
 
 

@@ -5,9 +5,11 @@ one place. Streamlit caching lives only here in app/ (design principle 10).
 """
 from __future__ import annotations
 
+import hashlib
 import weakref
 
 import streamlit as st
+import torch
 
 from lessons import errors
 from lessons.checkpoint import Checkpoint, load_shipped_model
@@ -71,6 +73,54 @@ def forget_missing_device() -> str | None:
         return None
     st.session_state[DEVICE_KEY] = "auto"
     return str(chosen)
+
+
+# ---- work shared by every visitor -----------------------------------------------------------
+# Most visitors of a hosted demo look at the same pictures: the shipped model, the default
+# text. Drawing them (plotly figures, model passes, bertviz pages) cost up to a second of CPU
+# a view, and one server's Python runs one page at a time, so a class of 30 waited in line.
+# shared() computes each distinct (function, inputs) once for the whole server.
+#
+# Why this keeps sessions apart: a result is found again only by giving the same inputs, and
+# a checkpoint counts by its uid, a random name that only the session holding that model
+# knows. So a session can only get what it would have computed itself.
+
+SHARED_ENTRIES = 256               # at most this many results kept (least recently used go)
+SHARED_TTL_S = 30 * 60
+
+
+def _key_part(value):
+    """A cheap, hashable stand-in for one argument."""
+    if isinstance(value, Checkpoint):
+        return ("checkpoint", value.uid)
+    if isinstance(value, torch.Tensor):
+        data = value.detach().cpu().contiguous()
+        return ("tensor", tuple(data.shape), str(data.dtype),
+                hashlib.sha1(data.numpy().tobytes()).hexdigest())
+    if isinstance(value, (list, tuple)):
+        return (type(value).__name__,) + tuple(_key_part(v) for v in value)
+    if isinstance(value, dict):
+        return ("dict",) + tuple((k, _key_part(v)) for k, v in sorted(value.items()))
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    raise TypeError(f"shared(): cannot key an argument of type {type(value).__name__}")
+
+
+@st.cache_resource(show_spinner=False, max_entries=SHARED_ENTRIES, ttl=SHARED_TTL_S)
+def _shared(key: tuple, _compute):
+    return _compute()
+
+
+def shared(fn, *args, **kwargs):
+    """fn(*args, **kwargs), computed once per distinct inputs for the whole server.
+
+    The result is shared: callers must not change it (plotly figures are only read by
+    st.plotly_chart). Exceptions are not remembered, so a failing input fails every time.
+    """
+    code = getattr(fn, "__code__", None)
+    where = (code.co_filename, code.co_firstlineno) if code else (fn.__module__,)
+    key = (fn.__qualname__, *where, _key_part(list(args)), _key_part(kwargs))
+    return _shared(key, lambda: fn(*args, **kwargs))
 
 
 def explain(exc: Exception) -> str:

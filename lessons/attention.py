@@ -20,6 +20,7 @@ import html
 import math
 from dataclasses import dataclass
 
+import numpy as np
 import plotly.graph_objects as go
 import torch
 import torch.nn.functional as F
@@ -276,21 +277,36 @@ def _axis_ticks(tokens, show: bool = True) -> dict:
                 ticktext=[_label(s) for s in tokens], showticklabels=show)
 
 
-def _hover(query_tokens, key_tokens):
-    return [[[_label(q), _label(k)] for k in key_tokens] for q in query_tokens]
+def _hover(query_tokens, key_tokens) -> np.ndarray:
+    """(T_q, T_k, 2) labels for the hover box. numpy, not nested lists: plotly validates and
+    copies a list element by element, which made the attention page cost a second a view."""
+    grid = np.empty((len(query_tokens), len(key_tokens), 2), dtype=object)
+    grid[:, :, 0] = np.array([_label(q) for q in query_tokens], dtype=object)[:, None]
+    grid[:, :, 1] = np.array([_label(k) for k in key_tokens], dtype=object)[None, :]
+    return grid
+
+
+def _numbers(m: torch.Tensor) -> np.ndarray:
+    return m.detach().float().cpu().numpy()
+
+
+def _written(m: np.ndarray) -> np.ndarray:
+    """Each value as it is printed in a cell: two decimals, the causal mask as −∞."""
+    return np.array([["−∞" if math.isinf(v) else f"{v:.2f}" for v in row] for row in m.tolist()],
+                    dtype=object).reshape(m.shape)
 
 
 def attention_heatmap(weights, query_tokens, key_tokens, lang: str = "en",
                       title: str = "", show_values: bool | None = None) -> go.Figure:
     """A (T_q, T_k) weight matrix as a heatmap, hover = query token, key token, weight."""
-    weights = torch.as_tensor(weights).float()
+    weights = _numbers(torch.as_tensor(weights))
     if show_values is None:
         show_values = weights.shape[0] <= 12
     fig = go.Figure(go.Heatmap(
-        z=weights.tolist(), zmin=0, zmax=1, colorscale="Blues",
+        z=weights, zmin=0, zmax=1, colorscale="Blues",
         customdata=_hover(query_tokens, key_tokens),
         hovertemplate=t("attention.hover", lang) + "<extra></extra>",
-        text=[[f"{v:.2f}" for v in row] for row in weights.tolist()] if show_values else None,
+        text=_written(weights) if show_values else None,
         texttemplate="%{text}" if show_values else None,
         colorbar=dict(title=t("attention.weight", lang))))
     fig.update_xaxes(title=t("attention.axis_key", lang), side="top", **_axis_ticks(key_tokens))
@@ -305,15 +321,14 @@ def matrix_figure(matrix, row_labels, col_labels=None, title: str = "",
                   lang: str = "en") -> go.Figure:
     """Any small matrix (Q, K, V, scores ...) as a heatmap with its numbers; -inf shows as
     blank with the text '-inf', so the causal mask is visible."""
-    m = torch.as_tensor(matrix).float()
-    finite = torch.where(torch.isinf(m), torch.full_like(m, float("nan")), m)
+    m = _numbers(torch.as_tensor(matrix))
+    finite = np.where(np.isinf(m), np.nan, m)
     cols = col_labels if col_labels is not None else [str(j) for j in range(m.shape[1])]
-    text = [["−∞" if math.isinf(v) else f"{v:.2f}" for v in row] for row in m.tolist()]
     fig = go.Figure(go.Heatmap(
-        z=finite.tolist(), colorscale="RdBu", zmid=0, text=text,
-        texttemplate="%{text}" if m.numel() <= 400 else None,
+        z=finite, colorscale="RdBu", zmid=0, text=_written(m),
+        texttemplate="%{text}" if m.size <= 400 else None,
         hovertemplate=t("attention.hover_matrix", lang) + "<extra></extra>",
-        customdata=[[[_label(r), _label(c)] for c in cols] for r in row_labels]))
+        customdata=_hover(row_labels, cols)))
     fig.update_xaxes(side="top", **_axis_ticks(cols))
     fig.update_yaxes(autorange="reversed", **_axis_ticks(row_labels))
     fig.update_layout(title=dict(text=title, y=0.99, yanchor="top"), margin=dict(t=100),
@@ -332,7 +347,7 @@ def attention_grid_figure(attn: torch.Tensor, tokens, lang: str = "en",
     for l in range(L):
         for h in range(H):
             fig.add_trace(go.Heatmap(
-                z=attn[l, h].tolist(), coloraxis="coloraxis", customdata=hover,
+                z=_numbers(attn[l, h]), coloraxis="coloraxis", customdata=hover,
                 hovertemplate=t("attention.hover", lang) + f"<extra>{names[l * H + h]}</extra>"),
                 row=l + 1, col=h + 1)
     few = T <= 16

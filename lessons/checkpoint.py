@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+import uuid
 from dataclasses import dataclass, field
 from importlib import resources
 
@@ -39,6 +40,10 @@ class Checkpoint:
     train_config: TrainConfig | None = None
     metrics: list[dict] = field(default_factory=list)
     snapshots: dict[int, dict[str, torch.Tensor]] = field(default_factory=dict)
+    # A name no other checkpoint gets, so a page can remember what it drew for this model
+    # (app/state.py shared()) without hashing its weights. A checkpoint is never changed
+    # after it is made: a run's "use this model" is a frozen copy.
+    uid: str = field(default_factory=lambda: uuid.uuid4().hex, compare=False, repr=False)
 
     def snapshot_model(self, step: int) -> GPT:
         """A copy of the model with the weights it had at ``step``."""

@@ -344,7 +344,7 @@ def cosine_heatmap(vectors: torch.Tensor, ids: list[int], tokens: list[TokenInfo
     """Cosine similarity between the chosen tokens' vectors, with the values written in."""
     sim = cosine_similarity_matrix(vectors[ids])              # (n, n)
     labels = [tokens[i].label for i in ids]
-    fig = go.Figure(go.Heatmap(z=sim.tolist(), x=labels, y=labels, zmin=-1, zmax=1,
+    fig = go.Figure(go.Heatmap(z=sim.detach().numpy(), x=labels, y=labels, zmin=-1, zmax=1,
                                colorscale="RdBu_r", texttemplate="%{z:.2f}" if len(ids) <= 16 else None,
                                colorbar=dict(title=t("embeddings.cosine", lang))))
     fig.update_layout(title=t("embeddings.heatmap_title", lang), height=520,
@@ -369,14 +369,15 @@ def _position_figure(z, title_key: str, x_key: str, colorbar_key: str, lang: str
 
 def position_heatmap(position_weight: torch.Tensor, lang: str = "en") -> go.Figure:
     """The learned position table (T, C) itself: one row per position, one column per dimension."""
-    return _position_figure(position_weight.float().tolist(), "embeddings.position_table_title",
+    # numpy, not lists: plotly checks a list cell by cell (a 64 x 64 table took 0.1 s a view)
+    return _position_figure(position_weight.detach().float().numpy(), "embeddings.position_table_title",
                             "embeddings.dimension", "embeddings.value", lang, zmid=0)
 
 
 def position_similarity_heatmap(position_weight: torch.Tensor, lang: str = "en") -> go.Figure:
     """Cosine similarity between every pair of positions: (T, C) -> a (T, T) heatmap."""
     sim = cosine_similarity_matrix(position_weight)
-    return _position_figure(sim.tolist(), "embeddings.position_similarity_title",
+    return _position_figure(sim.detach().numpy(), "embeddings.position_similarity_title",
                             "embeddings.position", "embeddings.cosine", lang, zmin=-1, zmax=1)
 
 

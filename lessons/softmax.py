@@ -264,10 +264,11 @@ def temperature_figure(logits, temperatures=(0.25, 0.5, 1.0, 2.0, 5.0), lang: st
 def surprise_curve(marked_p: float | None = None, lang: str = "en") -> go.Figure:
     """-log p for p in (0, 1]: small when the model gave the truth a high probability, huge
     when it gave it almost none."""
+    # numpy, not lists: plotly checks a list point by point, numpy arrays in one go
     grid = torch.linspace(0.005, 1.0, 400, dtype=torch.float64)
-    fig = go.Figure(go.Scatter(x=grid.tolist(), y=(-torch.log(grid)).tolist(), mode="lines",
+    fig = go.Figure(go.Scatter(x=grid.numpy(), y=(-torch.log(grid)).numpy(), mode="lines",
                                name="−ln p"))
-    fig.add_scatter(x=grid.tolist(), y=(-torch.log2(grid)).tolist(), mode="lines",
+    fig.add_scatter(x=grid.numpy(), y=(-torch.log2(grid)).numpy(), mode="lines",
                     name="−log₂ p", line=dict(dash="dot"))
     if marked_p is not None and 0 < marked_p <= 1:
         fig.add_scatter(x=[marked_p], y=[-math.log(marked_p)], mode="markers",
@@ -283,9 +284,9 @@ def gradient_figure(num_classes: int = 3, lang: str = "en") -> go.Figure:
     """Size of the push on the correct logit, CE versus MSE, as p(correct) goes 0 -> 1."""
     g = loss_gradients(torch.linspace(0.001, 0.999, 300, dtype=torch.float64), num_classes)
     fig = go.Figure()
-    fig.add_scatter(x=g["p"].tolist(), y=g["cross_entropy"].abs().tolist(), mode="lines",
+    fig.add_scatter(x=g["p"].numpy(), y=g["cross_entropy"].abs().numpy(), mode="lines",
                     name=t("softmax.gradient_ce", lang))
-    fig.add_scatter(x=g["p"].tolist(), y=g["mse"].abs().tolist(), mode="lines",
+    fig.add_scatter(x=g["p"].numpy(), y=g["mse"].abs().numpy(), mode="lines",
                     name=t("softmax.gradient_mse", lang))
     fig.update_layout(title=t("softmax.gradient_title", lang),
                       xaxis_title=t("softmax.axis_p_correct", lang),

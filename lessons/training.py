@@ -10,6 +10,8 @@ Schedule: linear warm-up to ``learning_rate``, then cosine decay to ``min_lr`` a
 from __future__ import annotations
 
 import math
+import os
+import sys
 import threading
 import time
 from dataclasses import replace
@@ -250,6 +252,20 @@ class Trainer:
         return self.tokenizer.decode(out[0, len(ids) if prompt else 1:].tolist())
 
 
+def lower_this_threads_priority() -> bool:
+    """Give the calling thread the lowest CPU priority (nice 19), so on a busy machine the
+    pages people are looking at run first and trainings take the CPU time left over; alone on
+    the machine a training runs just as fast. Linux only: there a thread has its own nice
+    value; elsewhere the same call would renice the whole process (or another one)."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
+    except OSError:
+        return False
+    return True
+
+
 class BackgroundTraining:
     """Runs ``trainer.train`` in a daemon thread. ``stop`` asks it to halt after the current
     step; ``start`` again resumes where it stopped. The thread never touches any UI: the
@@ -303,6 +319,7 @@ class BackgroundTraining:
         self._thread.start()
 
     def _run(self):
+        lower_this_threads_priority()
         if self.threads:
             torch.set_num_threads(self.threads)   # applies to this thread only
         if self.slots is not None:

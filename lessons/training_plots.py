@@ -7,15 +7,20 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from .i18n import t
 
 
-def _series(metrics: list[dict], key: str):
+def _series(metrics: list[dict], key: str) -> tuple[np.ndarray, np.ndarray]:
+    """(steps, values) of one metric, rows without it (or with NaN / inf) left out.
+    numpy, not lists: the live chart is redrawn every second while a run trains, and plotly
+    checks a list point by point but takes an array whole."""
     rows = [m for m in metrics if m.get(key) is not None and math.isfinite(m[key])]
-    return [m["step"] for m in rows], [m[key] for m in rows]
+    return (np.array([m["step"] for m in rows], dtype=np.int64),
+            np.array([m[key] for m in rows], dtype=np.float64))
 
 
 def run_dashboard(metrics: list[dict], lang: str = "en") -> go.Figure:
@@ -31,9 +36,9 @@ def run_dashboard(metrics: list[dict], lang: str = "en") -> go.Figure:
     vx, vy = _series(metrics, "val_loss")
     fig.add_scatter(x=vx, y=vy, name=t("training.val_loss", lang), row=1, col=1,
                     mode="lines+markers", line=dict(color="#d62728"))
-    fig.add_scatter(x=x, y=[math.exp(min(v, 50)) for v in y], row=1, col=2, showlegend=False,
+    fig.add_scatter(x=x, y=np.exp(np.minimum(y, 50)), row=1, col=2, showlegend=False,
                     line=dict(color="#1f77b4"))
-    fig.add_scatter(x=vx, y=[math.exp(min(v, 50)) for v in vy], row=1, col=2,
+    fig.add_scatter(x=vx, y=np.exp(np.minimum(vy, 50)), row=1, col=2,
                     showlegend=False, mode="lines+markers", line=dict(color="#d62728"))
     lx, ly = _series(metrics, "lr")
     fig.add_scatter(x=lx, y=ly, row=2, col=1, showlegend=False, line=dict(color="#2ca02c"))

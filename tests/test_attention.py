@@ -182,7 +182,9 @@ def test_heatmap_keeps_repeated_tokens_and_escapes_html():
     assert EVIL not in json.dumps(fig.to_plotly_json()["layout"])
     assert "&lt;img src=x onerror=alert(1)&gt;" in fig.layout.xaxis.ticktext
     grid = A.attention_grid_figure(_heads(6), tokens, "zh")
-    assert len(grid.data) == 3 and EVIL not in json.dumps(grid.data[0].customdata)
+    assert len(grid.data) == 3
+    hover = json.dumps(grid.data[0].customdata.tolist())       # what the hover box shows
+    assert EVIL not in hover and "&lt;img src=x onerror=alert(1)&gt;" in hover
 
 
 # ---- bertviz, offline and escaped --------------------------------------------------------------

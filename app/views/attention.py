@@ -16,9 +16,21 @@ tr = lambda key, **kw: state.tr(f"{T_}.{key}", **kw)   # noqa: E731
 lang = state.lang()
 
 
-@st.cache_data(show_spinner=False)
-def scaling_experiment(seed: int):
-    return A.scaling_experiment(seed=seed)
+# Everything drawn from the model goes through state.shared(): most visitors look at the
+# shipped model and the default text, so the server computes those pictures once.
+def scaling_figure(lang: str):
+    return A.scaling_figure(A.scaling_experiment(seed=0), lang)
+
+
+def model_pass(checkpoint, text: str, max_tokens: int):
+    ids, tokens, cut = A.tokens_for(checkpoint.tokenizer, text, max_tokens)
+    return ids, tokens, cut, (A.attention_maps(checkpoint.model, ids) if ids else None)
+
+
+def head_steps(checkpoint, ids: list[int], layer: int, head: int, causal: bool):
+    inputs = A.head_inputs(checkpoint.model, ids, layer, head)
+    return inputs, A.attention_steps(inputs.x, inputs.w_q, inputs.w_k, inputs.w_v,
+                                     inputs.b_q, inputs.b_k, inputs.b_v, causal=causal)
 
 
 st.title(tr("title"))
@@ -42,8 +54,8 @@ use_query = st.checkbox(tr("doc_use_query"), key="attention_use_query")
 x = torch.tensor(vectors.to_numpy(), dtype=torch.float32)
 weights, y = A.simple_attention(x, A.DEMO_QUERY_MAP if use_query else None)
 left, right = st.columns([3, 2])
-left.plotly_chart(A.attention_heatmap(weights, A.DOCUMENT_WORDS, A.DOCUMENT_WORDS, lang,
-                                      tr("doc_weights_title")), key="attention_doc_heatmap")
+left.plotly_chart(state.shared(A.attention_heatmap, weights, A.DOCUMENT_WORDS, A.DOCUMENT_WORDS,
+                              lang, tr("doc_weights_title")), key="attention_doc_heatmap")
 right.markdown(f"**{tr('doc_output_title')}**")
 right.dataframe(pd.DataFrame(y.numpy(), columns=[tr(f"doc_feature_{f}") for f in features],
                              index=A.DOCUMENT_WORDS).round(3))
@@ -66,13 +78,12 @@ st.markdown(tr("wa_body", w_a=fmt(ex["w_a"]), h_t=fmt(ex["h_t"]), scores=fmt(ex[
 st.header(tr("steps_heading"))
 st.markdown(tr("steps_intro"))
 checkpoint = state.active_checkpoint()
-model, config = checkpoint.model, checkpoint.model.config
+config = checkpoint.model.config
 text = st.text_input(tr("text_label"), value="The cat sat on the mat.", key="attention_text",
                      help=tr("text_help"), max_chars=state.text_cap())
 max_tokens = min(config.block_size, 48)
 try:
-    ids, tokens, cut = A.tokens_for(checkpoint.tokenizer, text, max_tokens)
-    attn = A.attention_maps(model, ids) if ids else None
+    ids, tokens, cut, attn = state.shared(model_pass, checkpoint, text, max_tokens)
 except Exception as exc:   # a damaged upload must not show a traceback
     st.error(tr("model_error", error=exc))
     st.stop()
@@ -86,9 +97,7 @@ c1, c2, c3 = st.columns(3)
 layer = c1.selectbox(tr("layer_label"), range(config.n_layer), key="attention_layer")
 head = c2.selectbox(tr("head_label"), range(config.n_head), key="attention_head")
 causal = c3.checkbox(tr("causal_label"), value=True, key="attention_causal")
-inputs = A.head_inputs(model, ids, layer, head)
-steps = A.attention_steps(inputs.x, inputs.w_q, inputs.w_k, inputs.w_v,
-                          inputs.b_q, inputs.b_k, inputs.b_v, causal=causal)
+inputs, steps = state.shared(head_steps, checkpoint, ids, layer, head, causal)
 hs = config.head_size
 shown = [("step_x", inputs.x, dict(width=config.n_embd)), ("step_q", steps.q, dict(hs=hs)),
          ("step_k", steps.k, {}), ("step_v", steps.v, {}), ("step_scores", steps.scores, {}),
@@ -98,8 +107,8 @@ shown = [("step_x", inputs.x, dict(width=config.n_embd)), ("step_q", steps.q, di
 for tab, (key, matrix, values) in zip(st.tabs([tr(k) for k, _, _ in shown]), shown):
     square = matrix.shape[1] == len(tokens)
     tab.markdown(tr(f"{key}_text", **values))
-    tab.plotly_chart(A.matrix_figure(matrix, tokens, tokens if square else None, tr(key), lang),
-                     key=f"attention_{key}")
+    tab.plotly_chart(state.shared(A.matrix_figure, matrix, tokens, tokens if square else None,
+                                  tr(key), lang), key=f"attention_{key}")
 q, k, v = (m[None, None] for m in (steps.q, steps.k, steps.v))
 sdpa = F.scaled_dot_product_attention(q, k, v, is_causal=causal)[0, 0]
 sdpa_diff = f"{(sdpa - steps.output).abs().max().item():.1e}"
@@ -113,32 +122,34 @@ with st.expander(tr("show_code")):
 
 st.subheader(tr("scaling_heading"))
 st.markdown(tr("scaling_body"))
-st.plotly_chart(A.scaling_figure(scaling_experiment(0), lang), key="attention_scaling")
+st.plotly_chart(state.shared(scaling_figure, lang), key="attention_scaling")
 
 # ---- 4. every layer and head -----------------------------------------------------------------
 st.header(tr("heads_heading"))
 st.markdown(tr("heads_intro", layers=config.n_layer, heads=config.n_head))
-st.plotly_chart(A.attention_grid_figure(attn, tokens, lang, tr("grid_title")), key="attention_grid")
+st.plotly_chart(state.shared(A.attention_grid_figure, attn, tokens, lang, tr("grid_title")),
+                key="attention_grid")
 st.subheader(tr("detail_heading"))
-st.plotly_chart(A.attention_heatmap(attn[layer, head], tokens, tokens, lang,
-                                    tr("detail_title", layer=layer, head=head)),
+st.plotly_chart(state.shared(A.attention_heatmap, attn[layer, head], tokens, tokens, lang,
+                             tr("detail_title", layer=layer, head=head)),
                 key="attention_detail")
 st.subheader(tr("summary_heading"))
 st.markdown(tr("summary_intro"))
-rows = A.head_summaries(attn)
+rows = state.shared(A.head_summaries, attn)
 columns = ["layer", "head", "distance", "entropy", "previous", "first", "self", "pattern"]
 table = pd.DataFrame([{tr(f"col_{c}"): (tr(f"pattern_{r[c]}") if c == "pattern" else r[c])
                        for c in columns} for r in rows])
 st.dataframe(table.round(3), hide_index=True)
-st.plotly_chart(A.head_summary_figure(rows, lang), key="attention_summary_chart")
+st.plotly_chart(state.shared(A.head_summary_figure, rows, lang), key="attention_summary_chart")
 
 # ---- 5. bertviz ---------------------------------------------------------------------------------
 st.header(tr("bertviz_heading"))
 st.markdown(tr("bertviz_intro"))
 head_tab, model_tab = st.tabs([tr("bertviz_head_tab"), tr("bertviz_model_tab")])
 try:
-    head_page = bv.head_view_html(attn, tokens, layer=layer, layer_label=tr("bertviz_layer"))
-    model_page = bv.model_view_html(attn, tokens)
+    head_page = state.shared(bv.head_view_html, attn, tokens, layer=layer,
+                             layer_label=tr("bertviz_layer"))
+    model_page = state.shared(bv.model_view_html, attn, tokens)
 except (OSError, RuntimeError, ValueError) as exc:
     st.error(tr("bertviz_failed", error=exc))
 else:
@@ -151,14 +162,15 @@ else:
 # ---- 6. attention forming during training ------------------------------------------------------
 st.header(tr("timeline_heading"))
 st.markdown(tr("timeline_intro"))
-timeline = A.attention_through_training(checkpoint, ids) if checkpoint.snapshots else []
+timeline = state.shared(A.attention_through_training, checkpoint, ids) if checkpoint.snapshots else []
 if not timeline:
     st.info(tr("timeline_none"))
 else:
     steps_kept = [s for s, _ in timeline]
     step = st.select_slider(tr("timeline_slider"), options=steps_kept, value=steps_kept[-1],
                             key="attention_timeline_step")
-    st.plotly_chart(A.attention_grid_figure(dict(timeline)[step], tokens, lang,
-                                            tr("timeline_grid_title", step=step)),
+    st.plotly_chart(state.shared(A.attention_grid_figure, dict(timeline)[step], tokens, lang,
+                                 tr("timeline_grid_title", step=step)),
                     key="attention_timeline_grid")
-    st.plotly_chart(A.training_entropy_figure(timeline, lang), key="attention_timeline_entropy")
+    st.plotly_chart(state.shared(A.training_entropy_figure, timeline, lang),
+                    key="attention_timeline_entropy")

@@ -11,6 +11,35 @@ T = "embeddings"
 tr = lambda key, **values: state.tr(f"{T}.{key}", **values)   # noqa: E731
 
 
+# The model's pictures go through state.shared(): most visitors look at the shipped model,
+# so the server draws each of them once. Each helper takes what keys its picture.
+def visible_tokens(checkpoint, show_bytes: bool):
+    tokens = E.token_table(checkpoint.tokenizer)
+    return tokens, E.visible_ids(tokens, show_bytes)
+
+
+def token_scatter(checkpoint, show_bytes: bool, dims: int, picked, neighbour_ids, lang: str):
+    tokens, ids = visible_tokens(checkpoint, show_bytes)
+    projection = E.pca_project(checkpoint.model.token_embedding.weight.detach()[ids], dims)
+    return E.embedding_scatter(projection.coords, [tokens[i] for i in ids], lang,
+                               projection.explained, picked, neighbour_ids)
+
+
+def timeline_frames(checkpoint, show_bytes: bool):
+    tokens, ids = visible_tokens(checkpoint, show_bytes)
+    snapshots = E.snapshot_token_tables(checkpoint)
+    return snapshots, (E.timeline_projections(snapshots, ids) if len(ids) >= 3 else {})
+
+
+def timeline_scatter(checkpoint, show_bytes: bool, step: int, picked, fixed: bool, title: str,
+                     lang: str):
+    tokens, ids = visible_tokens(checkpoint, show_bytes)
+    frames = timeline_frames(checkpoint, show_bytes)[1]
+    reach = max(float(f.coords.abs().max()) for f in frames.values()) * 1.1 if fixed else None
+    return E.embedding_scatter(frames[step].coords, [tokens[i] for i in ids], lang,
+                               frames[step].explained, picked, title=title, axis_range=reach)
+
+
 def show_code(*functions):
     with st.expander(tr("show_code")):
         for fn in functions:
@@ -54,8 +83,8 @@ show_code(E.embedding_lookup_demo)
 # ---- 2. the active model's token table --------------------------------------------------------
 checkpoint = state.active_checkpoint()
 model = checkpoint.model
-tokens = E.token_table(checkpoint.tokenizer)
 table = model.token_embedding.weight.detach()          # (V, C)
+tokens = state.shared(visible_tokens, checkpoint, False)[0]    # every token, bytes too
 st.header(tr("table_heading"))
 st.markdown(tr("table_intro", vocab=len(tokens), width=table.shape[1]))
 
@@ -64,7 +93,7 @@ dims = c1.radio(tr("dims"), [2, 3], horizontal=True, key="embeddings_dims",
                 format_func=lambda d: f"{d}-D")
 show_bytes = c2.checkbox(tr("show_bytes"), value=False, key="embeddings_show_bytes",
                          help=tr("show_bytes_help"))
-ids = E.visible_ids(tokens, show_bytes)
+ids = state.shared(visible_tokens, checkpoint, show_bytes)[1]
 shown = [tokens[i] for i in ids]
 label = {tok.id: tok.label for tok in tokens}
 
@@ -76,10 +105,8 @@ k = c2.slider(tr("neighbour_count"), 3, 20, 8, key="embeddings_k")
 neighbours = E.nearest_neighbours(table, picked, k, ids) if picked is not None else []
 
 try:
-    projection = E.pca_project(table[ids], dims)
-    st.plotly_chart(E.embedding_scatter(projection.coords, shown, state.lang(),
-                                        projection.explained, picked,
-                                        [i for i, _ in neighbours]), key="embeddings_scatter")
+    st.plotly_chart(state.shared(token_scatter, checkpoint, show_bytes, dims, picked,
+                                 [i for i, _ in neighbours], state.lang()), key="embeddings_scatter")
 except ValueError as exc:
     st.warning(tr("projection_failed", error=str(exc)))
 
@@ -95,7 +122,8 @@ by_label = {tok.label: tok.id for tok in shown}
 compare = st.multiselect(tr("compare_tokens"), ids, format_func=label.get, key="embeddings_compare",
                          default=[by_label[w] for w in wanted if w in by_label] or ids[:8])
 if len(compare) >= 2:
-    st.plotly_chart(E.cosine_heatmap(table, compare, tokens, state.lang()), key="embeddings_heatmap")
+    st.plotly_chart(E.cosine_heatmap(table, compare, tokens, state.lang()),
+                    key="embeddings_heatmap")
 else:
     st.info(tr("compare_help"))
 show_code(E.pca_project, E.nearest_neighbours)
@@ -105,17 +133,18 @@ st.header(tr("position_heading"))
 positions = model.position_embedding.weight.detach()   # (T, C)
 st.markdown(tr("position_intro", block=positions.shape[0]))
 left, right = st.columns(2)
-left.plotly_chart(E.position_heatmap(positions, state.lang()), key="embeddings_positions")
-right.plotly_chart(E.position_similarity_heatmap(positions, state.lang()),
+left.plotly_chart(state.shared(E.position_heatmap, positions, state.lang()),
+                  key="embeddings_positions")
+right.plotly_chart(state.shared(E.position_similarity_heatmap, positions, state.lang()),
                    key="embeddings_position_similarity")
-by_distance = E.position_similarity_by_distance(positions)
+by_distance = state.shared(E.position_similarity_by_distance, positions)
 if by_distance:
     st.markdown(tr("position_notice", near=f"{by_distance[0]:.2f}", far=f"{by_distance[-1]:.2f}",
                    far_distance=len(by_distance)))
 
 # ---- 4. the table forming over training ----------------------------------------------------------
 st.header(tr("timeline_heading"))
-snapshots = E.snapshot_token_tables(checkpoint)
+snapshots, frames = state.shared(timeline_frames, checkpoint, show_bytes)
 if not snapshots or len(ids) < 3:
     st.info(tr("timeline_none"))
 else:
@@ -127,12 +156,9 @@ else:
                             format_func=step_names.get)
     fixed = c2.checkbox(tr("fixed_axes"), value=False, key="embeddings_fixed_axes",
                         help=tr("fixed_axes_help"))
-    frames = E.timeline_projections(snapshots, ids)
-    reach = max(float(f.coords.abs().max()) for f in frames.values()) * 1.1 if fixed else None
-    st.plotly_chart(E.embedding_scatter(
-        frames[step].coords, shown, state.lang(), frames[step].explained, picked,
-        title=tr("timeline_title", step=step, last=steps[-1]), axis_range=reach),
-        key="embeddings_timeline")
+    st.plotly_chart(state.shared(timeline_scatter, checkpoint, show_bytes, step, picked, fixed,
+                                 tr("timeline_title", step=step, last=steps[-1]), state.lang()),
+                    key="embeddings_timeline")
     rows = snapshots[step][ids]
     st.caption(tr("timeline_caption", step=step, length=f"{float(rows.norm(dim=1).mean()):.3f}",
                   separation=f"{E.class_separation(rows, [tok.kind for tok in shown]):.3f}"))

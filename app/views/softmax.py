@@ -29,6 +29,24 @@ def label(tokenizer, token_id: int) -> str:
     return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~$])", r"\\\1", sm.token_label(tokenizer, token_id))
 
 
+def next_token_view(checkpoint, prompt: str, temperature: float, top_k, top_p, seed: int,
+                    lang: str):
+    """The model's next-token distribution and its chart: shared by every visitor asking the
+    same model the same thing (state.shared), as most visitors of the shipped model do."""
+    result = sm.next_token(checkpoint.model, checkpoint.tokenizer, prompt, temperature, top_k,
+                           top_p, seed)
+    return result, sm.next_token_figure(checkpoint.tokenizer, result, lang=lang)
+
+
+def sequence_view(checkpoint, ids: list[int], lang: str):
+    """Cross-entropy at every position of prompt + the learner's text, and (if the model kept
+    its training curve) that curve with this text's loss drawn across it."""
+    per_position = sm.per_position_cross_entropy(checkpoint.model, ids)
+    figure = sm.loss_curve_figure(checkpoint.metrics, float(per_position.mean()), lang=lang) \
+        if checkpoint.metrics else None
+    return per_position, figure
+
+
 @st.cache_data(show_spinner=False)
 def worked_table(lang: str) -> pd.DataFrame:
     return pd.DataFrame(worked_numbers_table(lang))
@@ -54,10 +72,12 @@ except ValueError:
 probs = sm.softmax(logits, temperature)
 labels = [str(i) for i in range(len(logits))]
 with right:
-    st.plotly_chart(sm.probability_bars(labels, probs, tr("softmax.bars_title", temperature=f"{temperature:g}"),
-                                        lang=state.lang()), key="softmax_bars")
+    st.plotly_chart(state.shared(sm.probability_bars, labels, probs,
+                                 tr("softmax.bars_title", temperature=f"{temperature:g}"),
+                                 lang=state.lang()), key="softmax_bars")
 with st.expander(tr("softmax.temperature_expander")):
-    st.plotly_chart(sm.temperature_figure(logits, lang=state.lang()), key="softmax_temps")
+    st.plotly_chart(state.shared(sm.temperature_figure, logits, lang=state.lang()),
+                    key="softmax_temps")
     state.prose("softmax", "temperature_text")
 
 st.subheader(tr("softmax.shift_heading"))
@@ -92,7 +112,7 @@ c1, c2, c3 = st.columns(3)
 c1.metric(tr("softmax.metric_p"), f"{p_target:.4f}")
 c2.metric(tr("softmax.metric_ce"), f"{ce_nats:.4f}", help=tr("softmax.metric_ce_help", bits=f"{ce_nats / 0.6931471805599453:.4f}"))
 c3.metric(tr("softmax.metric_ppl"), f"{sm.perplexity(ce_nats):.3f}")
-st.plotly_chart(sm.surprise_curve(p_target, lang=state.lang()), key="softmax_curve")
+st.plotly_chart(state.shared(sm.surprise_curve, p_target, lang=state.lang()), key="softmax_curve")
 state.prose("softmax", "bits_text")
 
 st.subheader(tr("softmax.soft_heading"))
@@ -108,7 +128,7 @@ st.dataframe(pd.DataFrame(rows), hide_index=True)
 
 st.subheader(tr("softmax.mse_heading"))
 state.prose("softmax", "mse_text")
-st.plotly_chart(sm.gradient_figure(lang=state.lang()), key="softmax_gradients")
+st.plotly_chart(state.shared(sm.gradient_figure, lang=state.lang()), key="softmax_gradients")
 
 # ---- 3. the model's next token --------------------------------------------------------------
 st.header(tr("softmax.model_heading"))
@@ -126,8 +146,9 @@ top_p = k3.slider(tr("softmax.top_p_label"), 0.05, 1.0, 1.0, 0.05, key="softmax_
                   help=tr("softmax.top_p_help"))
 seed = k4.number_input(tr("softmax.seed_label"), 0, 10_000, 0, key="softmax_seed")
 try:
-    result = sm.next_token(model, tokenizer, prompt, model_temperature, int(top_k) or None,
-                           top_p if top_p < 1.0 else None, int(seed))
+    result, next_figure = state.shared(next_token_view, checkpoint, prompt, model_temperature,
+                                       int(top_k) or None, top_p if top_p < 1.0 else None,
+                                       int(seed), state.lang())
 except Exception:              # a damaged or unusual model must not show a traceback
     st.error(tr("softmax.model_failed"))
     result = None
@@ -136,7 +157,7 @@ if result is not None:
         st.info(tr("softmax.empty_prompt", token=label(tokenizer, 0)))
     if result.cropped:
         st.info(tr("softmax.cropped", block=model.config.block_size))
-    st.plotly_chart(sm.next_token_figure(tokenizer, result, lang=state.lang()), key="softmax_next")
+    st.plotly_chart(next_figure, key="softmax_next")
     kept = int((result.probs > 0).sum())
     st.markdown(tr("softmax.sampled", token=label(tokenizer, result.sampled_id),
                    p=f"{float(result.probs[result.sampled_id]):.3f}", kept=kept,
@@ -154,14 +175,13 @@ if result is not None:
         st.markdown(tr("softmax.actual_result", token=label(tokenizer, actual_ids[0]),
                        p=f"{p_actual:.4f}", ce=f"{ce_actual:.3f}"))
         ids = (tokenizer.encode(prompt) or [0]) + actual_ids
-        per_position = sm.per_position_cross_entropy(model, ids)
+        per_position, loss_figure = state.shared(sequence_view, checkpoint, ids, state.lang())
         val = [m["val_loss"] for m in checkpoint.metrics if m.get("val_loss") is not None]
         st.markdown(tr("softmax.sequence_result", n=len(per_position), ce=f"{per_position.mean():.3f}",
                        ppl=f"{sm.perplexity(float(per_position.mean())):.1f}",
                        val=f"{val[-1]:.3f}" if val else "–"))
-        if checkpoint.metrics:
-            st.plotly_chart(sm.loss_curve_figure(checkpoint.metrics, float(per_position.mean()),
-                                                 lang=state.lang()), key="softmax_loss_curve")
+        if loss_figure is not None:
+            st.plotly_chart(loss_figure, key="softmax_loss_curve")
 
 # ---- 4. the document's worked numbers -------------------------------------------------------
 st.header(tr("softmax.worked_heading"))

@@ -37,6 +37,23 @@ def counts_and_curve(source: str, vocab_size: int, _text: str) -> tuple[list[int
     return merge_counts(bpe, train_text), lesson.compression_curve(bpe, val_text)
 
 
+@st.cache_resource(show_spinner=False, max_entries=8)
+def merge_rows(source: str, vocab_size: int, _text: str) -> list[dict]:
+    """The merge table (read-only: every session shares it)."""
+    bpe = train_bpe(source, vocab_size, _text)
+    return lesson.merge_table(bpe, counts_and_curve(source, vocab_size, _text)[0])
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def simple_points(source: str, _text: str) -> dict[str, tuple[int, float]]:
+    """Vocabulary size and tokens per character of the char and word tokenizers on the
+    held-out text: the chart's two single points (encoding it costs a tenth of a second)."""
+    char_tok, word_tok = train_simple(source, _text)
+    val_text = split_text(_text)[1]
+    return {name: (tok.vocab_size, len(tok.encode(val_text)) / max(1, len(val_text)))
+            for name, tok in (("chart_char", char_tok), ("chart_word", word_tok))}
+
+
 def chips(tokenizer, text: str, highlight=None) -> list:
     views = lesson.token_views(tokenizer, text)
     st.html(lesson.chips_html(views, text, state.lang(), highlight))
@@ -151,7 +168,7 @@ sample = st.text_input(tr("replay_text_label"), key="tok_replay_text", max_chars
 # subtle: a smaller vocabulary has fewer merges; keep the slider's value inside its range
 st.session_state["tok_merge"] = min(st.session_state.get("tok_merge", min(20, n_merges)), n_merges)
 k = st.slider(tr("merge_slider"), 0, max(n_merges, 1), key="tok_merge", disabled=n_merges == 0)
-table = lesson.merge_table(bpe, counts)
+table = merge_rows(source, vocab_size, corpus)
 if sample:
     replayed = replay_merges(bpe, sample, k)
     newest = {table[k - 1]["id"]} if k else set()
@@ -175,9 +192,7 @@ with st.expander(tr("show_code")):
 # ---- 4 · chart ----------------------------------------------------------------------------
 st.header(tr("section_chart"))
 st.markdown(tr("chart_intro"))
-val_text = split_text(corpus)[1]
-others = {tr("chart_char"): (char_tok.vocab_size, len(char_tok.encode(val_text)) / max(1, len(val_text))),
-          tr("chart_word"): (word_tok.vocab_size, len(word_tok.encode(val_text)) / max(1, len(val_text)))}
+others = {tr(name): point for name, point in simple_points(source, corpus).items()}
 st.plotly_chart(lesson.compression_figure(curve, state.lang(), others))
 
 # ---- 5 · special tokens, round trip, unknown input ----------------------------------------

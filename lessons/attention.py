@@ -271,22 +271,32 @@ def _label(token: str) -> str:
     return html.escape(token, quote=False)
 
 
-def _axis_ticks(tokens, show: bool = True) -> dict:
-    # numeric positions + ticktext: a categorical axis would merge repeated tokens ("t", "t")
-    return dict(tickmode="array", tickvals=list(range(len(tokens))),
-                ticktext=[_label(s) for s in tokens], showticklabels=show)
+def _categories(tokens) -> list[str]:
+    """Axis labels, one per token, all different: a repeated token ("t" ... "t") gets
+    zero-width spaces appended, so plotly keeps one row or column per position instead of
+    merging them, and still shows the same text. The hover box can then name the query and
+    key tokens from the axes (%{y}, %{x}): no per-cell label array, which made the attention
+    figures three times bigger and slower to send."""
+    seen: dict[str, int] = {}
+    out = []
+    for token in tokens:
+        label = _label(token)
+        out.append(label + "\u200b" * seen.get(label, 0))
+        seen[label] = seen.get(label, 0) + 1
+    return out
 
 
-def _hover(query_tokens, key_tokens) -> np.ndarray:
-    """(T_q, T_k, 2) labels for the hover box. numpy, not nested lists: plotly validates and
-    copies a list element by element, which made the attention page cost a second a view."""
-    grid = np.empty((len(query_tokens), len(key_tokens), 2), dtype=object)
-    grid[:, :, 0] = np.array([_label(q) for q in query_tokens], dtype=object)[:, None]
-    grid[:, :, 1] = np.array([_label(k) for k in key_tokens], dtype=object)[None, :]
-    return grid
+def _token_axes(fig: go.Figure, rows, cols, show_rows: bool = True, show_cols: bool = True,
+                **xaxis) -> None:
+    # type="category" also keeps labels such as "1" or "2" from turning into a number line
+    fig.update_xaxes(type="category", categoryorder="array", categoryarray=cols,
+                     showticklabels=show_cols, **xaxis)
+    fig.update_yaxes(type="category", categoryorder="array", categoryarray=rows,
+                     autorange="reversed", showticklabels=show_rows)
 
 
 def _numbers(m: torch.Tensor) -> np.ndarray:
+    # numpy, not nested lists: plotly checks a list cell by cell but takes an array whole
     return m.detach().float().cpu().numpy()
 
 
@@ -302,16 +312,14 @@ def attention_heatmap(weights, query_tokens, key_tokens, lang: str = "en",
     weights = _numbers(torch.as_tensor(weights))
     if show_values is None:
         show_values = weights.shape[0] <= 12
+    rows, cols = _categories(query_tokens), _categories(key_tokens)
     fig = go.Figure(go.Heatmap(
-        z=weights, zmin=0, zmax=1, colorscale="Blues",
-        customdata=_hover(query_tokens, key_tokens),
+        z=weights, x=cols, y=rows, zmin=0, zmax=1, colorscale="Blues",
         hovertemplate=t("attention.hover", lang) + "<extra></extra>",
-        text=_written(weights) if show_values else None,
-        texttemplate="%{text}" if show_values else None,
+        texttemplate="%{z:.2f}" if show_values else None,
         colorbar=dict(title=t("attention.weight", lang))))
-    fig.update_xaxes(title=t("attention.axis_key", lang), side="top", **_axis_ticks(key_tokens))
-    fig.update_yaxes(title=t("attention.axis_query", lang), autorange="reversed",
-                     **_axis_ticks(query_tokens))
+    _token_axes(fig, rows, cols, title=t("attention.axis_key", lang), side="top")
+    fig.update_yaxes(title=t("attention.axis_query", lang))
     fig.update_layout(title=dict(text=title, y=0.99, yanchor="top"), margin=dict(t=120),
                       height=max(340, 28 * len(query_tokens) + 180))
     return fig
@@ -320,17 +328,19 @@ def attention_heatmap(weights, query_tokens, key_tokens, lang: str = "en",
 def matrix_figure(matrix, row_labels, col_labels=None, title: str = "",
                   lang: str = "en") -> go.Figure:
     """Any small matrix (Q, K, V, scores ...) as a heatmap with its numbers; -inf shows as
-    blank with the text '-inf', so the causal mask is visible."""
+    blank with the text '−∞', so the causal mask is visible."""
     m = _numbers(torch.as_tensor(matrix))
-    finite = np.where(np.isinf(m), np.nan, m)
-    cols = col_labels if col_labels is not None else [str(j) for j in range(m.shape[1])]
+    masked = bool(np.isinf(m).any())
+    rows = _categories(row_labels)
+    cols = _categories(col_labels) if col_labels is not None else [str(j) for j in range(m.shape[1])]
+    written = m.size <= 400
     fig = go.Figure(go.Heatmap(
-        z=finite, colorscale="RdBu", zmid=0, text=_written(m),
-        texttemplate="%{text}" if m.size <= 400 else None,
-        hovertemplate=t("attention.hover_matrix", lang) + "<extra></extra>",
-        customdata=_hover(row_labels, cols)))
-    fig.update_xaxes(side="top", **_axis_ticks(cols))
-    fig.update_yaxes(autorange="reversed", **_axis_ticks(row_labels))
+        z=np.where(np.isinf(m), np.nan, m), x=cols, y=rows, colorscale="RdBu", zmid=0,
+        # the numbers are drawn by plotly from z; only a masked matrix needs its own text (−∞)
+        text=_written(m) if written and masked else None,
+        texttemplate=("%{text}" if masked else "%{z:.2f}") if written else None,
+        hovertemplate=t("attention.hover_matrix", lang) + "<extra></extra>"))
+    _token_axes(fig, rows, cols, side="top")
     fig.update_layout(title=dict(text=title, y=0.99, yanchor="top"), margin=dict(t=100),
                       height=max(280, 26 * m.shape[0] + 160))
     return fig
@@ -343,16 +353,15 @@ def attention_grid_figure(attn: torch.Tensor, tokens, lang: str = "en",
     names = [t("attention.head_name", lang, layer=l, head=h) for l in range(L) for h in range(H)]
     fig = make_subplots(rows=L, cols=H, subplot_titles=names, horizontal_spacing=0.03,
                         vertical_spacing=0.08 if L > 1 else 0.0)
-    hover = _hover(tokens, tokens)
+    labels = _categories(tokens)
     for l in range(L):
         for h in range(H):
             fig.add_trace(go.Heatmap(
-                z=_numbers(attn[l, h]), coloraxis="coloraxis", customdata=hover,
+                z=_numbers(attn[l, h]), x=labels, y=labels, coloraxis="coloraxis",
                 hovertemplate=t("attention.hover", lang) + f"<extra>{names[l * H + h]}</extra>"),
                 row=l + 1, col=h + 1)
     few = T <= 16
-    fig.update_xaxes(**_axis_ticks(tokens, few), tickangle=0)
-    fig.update_yaxes(autorange="reversed", **_axis_ticks(tokens, few and H <= 4))
+    _token_axes(fig, labels, labels, show_rows=few and H <= 4, show_cols=few, tickangle=0)
     fig.update_layout(title=title, coloraxis=dict(colorscale="Blues", cmin=0, cmax=1,
                                                   colorbar=dict(title=t("attention.weight", lang))),
                       height=max(300, 260 * L + 80), margin=dict(t=80))

@@ -156,9 +156,13 @@ class BPETokenizer:
         return self.tokenizer.id_to_token(int(i))
 
     def merges(self) -> list[tuple[str, str]]:
-        """The learned merges in the order they were learned (GPT-2 byte-to-char alphabet)."""
-        return [tuple(m) if not isinstance(m, str) else tuple(m.split(" ", 1))
-                for m in json.loads(self.tokenizer.to_str())["model"]["merges"]]
+        """The learned merges in the order they were learned (GPT-2 byte-to-char alphabet).
+        Read once: the library only hands them out inside its whole JSON dump, and a trained
+        tokenizer never changes."""
+        if getattr(self, "_merges", None) is None:
+            self._merges = [tuple(m) if not isinstance(m, str) else tuple(m.split(" ", 1))
+                            for m in json.loads(self.tokenizer.to_str())["model"]["merges"]]
+        return list(self._merges)
 
     def to_dict(self) -> dict:
         return {"kind": self.kind, "json": self.tokenizer.to_str()}

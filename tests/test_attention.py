@@ -178,13 +178,25 @@ def test_attention_through_training_uses_every_snapshot(two_layer):
 def test_heatmap_keeps_repeated_tokens_and_escapes_html():
     tokens = ["t", "h", "e", "␣", "t", EVIL]
     fig = A.attention_heatmap(torch.eye(6), tokens, tokens)
-    assert list(fig.layout.xaxis.tickvals) == list(range(6))      # "t" twice, not merged
-    assert EVIL not in json.dumps(fig.to_plotly_json()["layout"])
-    assert "&lt;img src=x onerror=alert(1)&gt;" in fig.layout.xaxis.ticktext
+    x = list(fig.data[0].x)
+    assert len(set(x)) == 6 and x[0] != x[4]                     # "t" twice, not merged
+    assert [label.replace("\u200b", "") for label in x][:5] == ["t", "h", "e", "␣", "t"]
+    assert list(fig.layout.xaxis.categoryarray) == x and fig.layout.xaxis.type == "category"
+    shown = fig.to_json()                                          # all the browser gets
+    assert EVIL not in shown and "&lt;img src=x onerror=alert(1)&gt;" in shown
     grid = A.attention_grid_figure(_heads(6), tokens, "zh")
-    assert len(grid.data) == 3
-    hover = json.dumps(grid.data[0].customdata.tolist())       # what the hover box shows
-    assert EVIL not in hover and "&lt;img src=x onerror=alert(1)&gt;" in hover
+    assert len(grid.data) == 3 and list(grid.data[2].y) == x
+    assert EVIL not in grid.to_json()
+
+
+def test_matrix_figure_writes_numbers_and_the_mask():
+    scores = torch.tensor([[0.5, float("-inf")], [1.25, -2.0]])
+    fig = A.matrix_figure(scores, ["a", "a"], ["a", "a"])
+    assert fig.data[0].text.tolist() == [["0.50", "−∞"], ["1.25", "-2.00"]]
+    assert math.isnan(fig.data[0].z[0][1]) and fig.data[0].z[1][0] == 1.25
+    plain = A.matrix_figure(scores.clamp(min=0), ["a", "b"])
+    assert plain.data[0].text is None and plain.data[0].texttemplate == "%{z:.2f}"
+    assert list(plain.data[0].x) == ["0", "1"]
 
 
 # ---- bertviz, offline and escaped --------------------------------------------------------------

@@ -30,7 +30,7 @@ def train_bpe(source: str, vocab_size: int, _text: str) -> BPETokenizer:
     return BPETokenizer.train(split_text(_text)[0], vocab_size)
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
+@st.cache_resource(show_spinner=False, max_entries=8)   # read-only; cache_data would unpickle
 def counts_and_curve(source: str, vocab_size: int, _text: str) -> tuple[list[int], list[dict]]:
     train_text, val_text = split_text(_text)
     bpe = train_bpe(source, vocab_size, _text)
@@ -193,7 +193,7 @@ with st.expander(tr("show_code")):
 st.header(tr("section_chart"))
 st.markdown(tr("chart_intro"))
 others = {tr(name): point for name, point in simple_points(source, corpus).items()}
-st.plotly_chart(lesson.compression_figure(curve, state.lang(), others))
+st.plotly_chart(state.shared(lesson.compression_figure, curve, state.lang(), others))
 
 # ---- 5 · special tokens, round trip, unknown input ----------------------------------------
 st.header(tr("section_special"))

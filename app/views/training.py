@@ -162,6 +162,17 @@ def start_run() -> None:
         st.session_state.tr_current = run.id
 
 
+def dashboard(run, lang: str):
+    """The run's four charts, drawn again only when it has logged something new: this view
+    refreshes every second, also long after a run has finished."""
+    key = (run.id, len(run.metrics), lang)
+    drawn = st.session_state.get("tr_dashboard")
+    if drawn is None or drawn[0] != key:
+        drawn = (key, run_dashboard(run.metrics, lang))
+        st.session_state.tr_dashboard = drawn
+    return drawn[1]
+
+
 @st.fragment(run_every=1.0)
 def live_view() -> None:
     if "tr_notice" in st.session_state:
@@ -182,7 +193,7 @@ def live_view() -> None:
     st.caption(tr("training.status_line", status=tr("training.status_" + run.status)))
     show_status(run, book)
     if run.metrics:
-        st.plotly_chart(run_dashboard(run.metrics, state.lang()), key=f"dash_{run_id}")
+        st.plotly_chart(dashboard(run, state.lang()), key=f"dash_{run_id}")
     if run.samples:
         st.markdown(f"**{tr('training.samples')}**")
         for step, text in reversed(run.samples[-8:]):

@@ -19,25 +19,30 @@ def tr(key: str, **values) -> str:
 
 
 # ---- cached work, keyed by where the text came from (a name or an upload's hash) ----------
+# Room for every vocabulary size of the slider on the embedded text, with uploads besides:
+# one size dropped and made again costs a second of CPU that every visitor waits through.
+VOCAB_ENTRIES = 16
+
+
 @st.cache_resource(show_spinner=False, max_entries=4)
 def train_simple(source: str, _text: str) -> tuple[CharTokenizer, WordTokenizer]:
     train_text, _ = split_text(_text)
     return CharTokenizer.train(train_text), WordTokenizer.train(train_text)
 
 
-@st.cache_resource(show_spinner=False, max_entries=8)
+@st.cache_resource(show_spinner=False, max_entries=VOCAB_ENTRIES)
 def train_bpe(source: str, vocab_size: int, _text: str) -> BPETokenizer:
     return BPETokenizer.train(split_text(_text)[0], vocab_size)
 
 
-@st.cache_resource(show_spinner=False, max_entries=8)   # read-only; cache_data would unpickle
+@st.cache_resource(show_spinner=False, max_entries=VOCAB_ENTRIES)   # read-only, not unpickled
 def counts_and_curve(source: str, vocab_size: int, _text: str) -> tuple[list[int], list[dict]]:
     train_text, val_text = split_text(_text)
     bpe = train_bpe(source, vocab_size, _text)
     return merge_counts(bpe, train_text), lesson.compression_curve(bpe, val_text)
 
 
-@st.cache_resource(show_spinner=False, max_entries=8)
+@st.cache_resource(show_spinner=False, max_entries=VOCAB_ENTRIES)
 def merge_rows(source: str, vocab_size: int, _text: str) -> list[dict]:
     """The merge table (read-only: every session shares it)."""
     bpe = train_bpe(source, vocab_size, _text)

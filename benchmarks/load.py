@@ -36,7 +36,8 @@ on Ctrl-C or SIGTERM).
 Before the sessions start, one uncounted session visits every page once, as the first visitor
 of a fresh server would (--no-warmup skips it and so also tests a cold start, where several
 sessions import the pages' libraries at the same moment). --server-arg passes an extra option to
-``streamlit run`` for experiments, e.g. ``--server-arg=--runner.postScriptGC=false``.
+``streamlit run`` for experiments, e.g. ``--server-arg=--runner.postScriptGC=true`` brings back
+Streamlit's full garbage collection after every script run (off in .streamlit/config.toml).
 
     .venv/bin/python benchmarks/load.py --sessions 30 --training 4 --minutes 5
     .venv/bin/python benchmarks/load.py --sessions 3 --training 1 --preset tiny --minutes 0.3
@@ -858,7 +859,7 @@ def parse_args(argv=None):
     p.add_argument("--port", type=int, default=0, help="0: a free port")
     p.add_argument("--server-arg", action="append", default=[], metavar="--OPTION=VALUE",
                    help="an extra `streamlit run` option for experiments, e.g. "
-                        "--server-arg=--runner.postScriptGC=false (repeatable)")
+                        "--server-arg=--runner.postScriptGC=true (repeatable)")
     p.add_argument("--no-warmup", dest="warmup", action="store_false",
                    help="skip the uncounted first visit of every page")
     args = p.parse_args(argv)

@@ -294,12 +294,27 @@ def test_page_handles_odd_text_without_tracebacks(two_layer):
     assert not at.exception and at.info
 
 
+# Page coordinates of cell (row, column) of the page's first heatmap, scrolled into view.
+CELL_CENTRE = """([row, col]) => {
+    const gd = document.querySelector('.js-plotly-plot');
+    gd.scrollIntoView({block: 'center'});
+    const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis, r = gd.getBoundingClientRect();
+    return [r.left + xa._offset + xa.l2p(col), r.top + ya._offset + ya.l2p(row)]; }"""
+
+
 @pytest.mark.browser
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_page_in_chromium_with_bertviz_visible(live_app, page, lang):
     from tests.conftest import ARTIFACTS, page_problems, wait_for_app
     page.goto(f"{live_app}/attention?lang={lang}")
     wait_for_app(page)
+    # the hover box names the cell's tokens, read from the category axes (row cat, column sat)
+    hover = page.evaluate(CELL_CENTRE, [1, 2])
+    page.mouse.move(*hover)
+    box = page.locator(".hoverlayer .hovertext").first
+    box.wait_for(state="attached", timeout=10_000)
+    words = ("query: cat", "key: sat") if lang == "en" else ("查询：cat", "键：sat")
+    assert all(w in box.text_content() for w in words), box.text_content()
     page.get_by_label("Causal mask" if lang == "en" else "因果掩码（词元不能看后面的词元）").first.uncheck(force=True)
     wait_for_app(page)
     frame = page.frame_locator("iframe").first

@@ -40,9 +40,10 @@ TRAINING_WORDS = {
 }
 
 
+# _fullData: the traces as plotly drew them (numpy data arrives as base64, decoded there)
 POINTS_IN_FIRST_CHART = """() => {
     const plot = document.querySelector('.js-plotly-plot');
-    return plot && plot.data ? Math.max(0, ...plot.data.map(t => (t.x || []).length)) : 0; }"""
+    return plot && plot._fullData ? Math.max(0, ...plot._fullData.map(t => t._length || 0)) : 0; }"""
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])

@@ -85,7 +85,8 @@ def forget_missing_device() -> str | None:
 # a checkpoint counts by its uid, a random name that only the session holding that model
 # knows. So a session can only get what it would have computed itself.
 
-SHARED_ENTRIES = 256               # at most this many results kept (least recently used go)
+SHARED_ENTRIES = 512               # at most this many results kept (least recently used go):
+                                   # ~100 KB each for the shipped model, so ~50 MB
 SHARED_TTL_S = 30 * 60
 
 

@@ -10,6 +10,7 @@ import torch.nn.functional as F
 from app import state
 from lessons import attention as A
 from lessons import attention_bertviz as bv
+from lessons.i18n import t
 
 T_ = "attention"
 tr = lambda key, **kw: state.tr(f"{T_}.{key}", **kw)   # noqa: E731
@@ -27,10 +28,23 @@ def model_pass(checkpoint, text: str, max_tokens: int):
     return ids, tokens, cut, (A.attention_maps(checkpoint.model, ids) if ids else None)
 
 
-def head_steps(checkpoint, ids: list[int], layer: int, head: int, causal: bool):
+STEPS = ["step_x", "step_q", "step_k", "step_v", "step_scores", "step_scaled", "step_masked",
+         "step_weights", "step_output"]
+
+
+def head_steps(checkpoint, ids: list[int], tokens: list[str], layer: int, head: int,
+               causal: bool, lang: str):
+    """One head's matrices and their nine figures, kept as one shared result: one entry per
+    (layer, head, mask) instead of ten, so the shared store holds many more of them."""
     inputs = A.head_inputs(checkpoint.model, ids, layer, head)
-    return inputs, A.attention_steps(inputs.x, inputs.w_q, inputs.w_k, inputs.w_v,
-                                     inputs.b_q, inputs.b_k, inputs.b_v, causal=causal)
+    steps = A.attention_steps(inputs.x, inputs.w_q, inputs.w_k, inputs.w_v,
+                              inputs.b_q, inputs.b_k, inputs.b_v, causal=causal)
+    matrices = [inputs.x, steps.q, steps.k, steps.v, steps.scores, steps.scaled, steps.masked,
+                steps.weights, steps.output]
+    figures = {key: A.matrix_figure(m, tokens, tokens if m.shape[1] == len(tokens) else None,
+                                    t(f"attention.{key}", lang), lang)
+               for key, m in zip(STEPS, matrices)}
+    return steps, figures
 
 
 st.title(tr("title"))
@@ -97,18 +111,13 @@ c1, c2, c3 = st.columns(3)
 layer = c1.selectbox(tr("layer_label"), range(config.n_layer), key="attention_layer")
 head = c2.selectbox(tr("head_label"), range(config.n_head), key="attention_head")
 causal = c3.checkbox(tr("causal_label"), value=True, key="attention_causal")
-inputs, steps = state.shared(head_steps, checkpoint, ids, layer, head, causal)
+steps, figures = state.shared(head_steps, checkpoint, ids, tokens, layer, head, causal, lang)
 hs = config.head_size
-shown = [("step_x", inputs.x, dict(width=config.n_embd)), ("step_q", steps.q, dict(hs=hs)),
-         ("step_k", steps.k, {}), ("step_v", steps.v, {}), ("step_scores", steps.scores, {}),
-         ("step_scaled", steps.scaled, dict(hs=hs, sqrt=hs ** 0.5)),
-         ("step_masked", steps.masked, {}), ("step_weights", steps.weights, {}),
-         ("step_output", steps.output, {})]
-for tab, (key, matrix, values) in zip(st.tabs([tr(k) for k, _, _ in shown]), shown):
-    square = matrix.shape[1] == len(tokens)
-    tab.markdown(tr(f"{key}_text", **values))
-    tab.plotly_chart(state.shared(A.matrix_figure, matrix, tokens, tokens if square else None,
-                                  tr(key), lang), key=f"attention_{key}")
+values = {"step_x": dict(width=config.n_embd), "step_q": dict(hs=hs),
+          "step_scaled": dict(hs=hs, sqrt=hs ** 0.5)}
+for tab, key in zip(st.tabs([tr(k) for k in STEPS]), STEPS):
+    tab.markdown(tr(f"{key}_text", **values.get(key, {})))
+    tab.plotly_chart(figures[key], key=f"attention_{key}")
 q, k, v = (m[None, None] for m in (steps.q, steps.k, steps.v))
 sdpa = F.scaled_dot_product_attention(q, k, v, is_causal=causal)[0, 0]
 sdpa_diff = f"{(sdpa - steps.output).abs().max().item():.1e}"

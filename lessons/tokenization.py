@@ -113,6 +113,7 @@ class BPETokenizer:
 
     def __init__(self, tokenizer: Tokenizer):
         self.tokenizer = tokenizer
+        self._merges: list[tuple[str, str]] | None = None   # read on first use (merges())
 
     @classmethod
     def train(cls, texts, vocab_size: int = 512) -> "BPETokenizer":
@@ -171,7 +172,7 @@ class BPETokenizer:
         """The learned merges in the order they were learned (GPT-2 byte-to-char alphabet).
         Read once: the library only hands them out inside its whole JSON dump, and a trained
         tokenizer never changes."""
-        if getattr(self, "_merges", None) is None:
+        if self._merges is None:
             self._merges = [tuple(m) if not isinstance(m, str) else tuple(m.split(" ", 1))
                             for m in json.loads(self.tokenizer.to_str())["model"]["merges"]]
         return list(self._merges)

@@ -12,32 +12,32 @@ tr = lambda key, **values: state.tr(f"{T}.{key}", **values)   # noqa: E731
 
 
 # The model's pictures go through state.shared(): most visitors look at the shipped model,
-# so the server draws each of them once. Each helper takes what keys its picture.
+# so the server draws each of them once. Each helper takes what keys its picture and gets
+# what the page already has from the shared store too, so nothing is computed twice.
 def visible_tokens(checkpoint, show_bytes: bool):
     tokens = E.token_table(checkpoint.tokenizer)
     return tokens, E.visible_ids(tokens, show_bytes)
 
 
 def token_scatter(checkpoint, show_bytes: bool, dims: int, picked, neighbour_ids, lang: str):
-    tokens, ids = visible_tokens(checkpoint, show_bytes)
+    tokens, ids = state.shared(visible_tokens, checkpoint, show_bytes)
     projection = E.pca_project(checkpoint.model.token_embedding.weight.detach()[ids], dims)
     return E.embedding_scatter(projection.coords, [tokens[i] for i in ids], lang,
                                projection.explained, picked, neighbour_ids)
 
 
 def timeline_frames(checkpoint, show_bytes: bool):
-    tokens, ids = visible_tokens(checkpoint, show_bytes)
+    ids = state.shared(visible_tokens, checkpoint, show_bytes)[1]
     snapshots = E.snapshot_token_tables(checkpoint)
     return snapshots, (E.timeline_projections(snapshots, ids) if len(ids) >= 3 else {})
 
 
-def timeline_scatter(checkpoint, show_bytes: bool, step: int, picked, fixed: bool, title: str,
+def timeline_scatter(checkpoint, show_bytes: bool, step: int, picked, reach, title: str,
                      lang: str):
-    tokens, ids = visible_tokens(checkpoint, show_bytes)
-    frames = timeline_frames(checkpoint, show_bytes)[1]
-    reach = max(float(f.coords.abs().max()) for f in frames.values()) * 1.1 if fixed else None
-    return E.embedding_scatter(frames[step].coords, [tokens[i] for i in ids], lang,
-                               frames[step].explained, picked, title=title, axis_range=reach)
+    tokens, ids = state.shared(visible_tokens, checkpoint, show_bytes)
+    frame = state.shared(timeline_frames, checkpoint, show_bytes)[1][step]
+    return E.embedding_scatter(frame.coords, [tokens[i] for i in ids], lang, frame.explained,
+                               picked, title=title, axis_range=reach)
 
 
 def show_code(*functions):
@@ -84,16 +84,15 @@ show_code(E.embedding_lookup_demo)
 checkpoint = state.active_checkpoint()
 model = checkpoint.model
 table = model.token_embedding.weight.detach()          # (V, C)
-tokens = state.shared(visible_tokens, checkpoint, False)[0]    # every token, bytes too
 st.header(tr("table_heading"))
-st.markdown(tr("table_intro", vocab=len(tokens), width=table.shape[1]))
+st.markdown(tr("table_intro", vocab=checkpoint.tokenizer.vocab_size, width=table.shape[1]))
 
 c1, c2 = st.columns(2)
 dims = c1.radio(tr("dims"), [2, 3], horizontal=True, key="embeddings_dims",
                 format_func=lambda d: f"{d}-D")
 show_bytes = c2.checkbox(tr("show_bytes"), value=False, key="embeddings_show_bytes",
                          help=tr("show_bytes_help"))
-ids = state.shared(visible_tokens, checkpoint, show_bytes)[1]
+tokens, ids = state.shared(visible_tokens, checkpoint, show_bytes)
 shown = [tokens[i] for i in ids]
 label = {tok.id: tok.label for tok in tokens}
 
@@ -156,7 +155,8 @@ else:
                             format_func=step_names.get)
     fixed = c2.checkbox(tr("fixed_axes"), value=False, key="embeddings_fixed_axes",
                         help=tr("fixed_axes_help"))
-    st.plotly_chart(state.shared(timeline_scatter, checkpoint, show_bytes, step, picked, fixed,
+    reach = max(float(f.coords.abs().max()) for f in frames.values()) * 1.1 if fixed else None
+    st.plotly_chart(state.shared(timeline_scatter, checkpoint, show_bytes, step, picked, reach,
                                  tr("timeline_title", step=step, last=steps[-1]), state.lang()),
                     key="embeddings_timeline")
     rows = snapshots[step][ids]

@@ -107,7 +107,7 @@ with st.status(tr("training_status"), expanded=False) as status:
     bar.progress(0.25, tr("step_bpe"))
     bpe = train_bpe(source, vocab_size, corpus)
     bar.progress(0.5, tr("step_counts") + " " + tr("step_curve"))
-    counts, curve = counts_and_curve(source, vocab_size, corpus)
+    curve = counts_and_curve(source, vocab_size, corpus)[1]
     bar.progress(1.0)
     n_merges = len(bpe.merges())
     status.update(label=tr("trained", chars=f"{len(split_text(corpus)[0]):,}", merges=n_merges,

@@ -309,6 +309,9 @@ def test_page_in_chromium_with_bertviz_visible(live_app, page, lang):
     page.goto(f"{live_app}/attention?lang={lang}")
     wait_for_app(page)
     # the hover box names the cell's tokens, read from the category axes (row cat, column sat)
+    # plotly draws after the page reports done: wait until the first heatmap has its layout
+    page.wait_for_function("() => document.querySelector('.js-plotly-plot')?._fullLayout",
+                           timeout=30_000)
     hover = page.evaluate(CELL_CENTRE, [1, 2])
     page.mouse.move(*hover)
     box = page.locator(".hoverlayer .hovertext").first

@@ -1,4 +1,4 @@
-"""LLM Explorer: the one navigation list and the sidebar. Run: streamlit run app/main.py
+"""LLM Explorer: the navigation (built from lessons/registry.py) and the sidebar. Run: streamlit run app/main.py
 
 Pages live in app/views/, not app/pages/: Streamlit treats a folder named pages/ beside the
 main script as its older multipage mode and then skips this file on reruns.
@@ -15,18 +15,8 @@ if str(ROOT) not in sys.path:          # lets `streamlit run app/main.py` find l
     sys.path.insert(0, str(ROOT))
 
 from app import state  # noqa: E402
+from lessons import registry  # noqa: E402
 from lessons.i18n import LANGUAGES  # noqa: E402
-
-# (file, translation key of its title, icon). A new concept adds one line here.
-PAGES = [
-    ("views/home.py", "app.home_title", ":material/school:"),
-    ("views/tokenization.py", "tokenization.title", ":material/text_fields:"),
-    ("views/embeddings.py", "embeddings.title", ":material/scatter_plot:"),
-    ("views/attention.py", "attention.title", ":material/grid_on:"),
-    ("views/training.py", "training.title", ":material/monitoring:"),
-    ("views/softmax.py", "softmax.title", ":material/functions:"),
-]
-
 
 def sidebar() -> None:
     with st.sidebar:
@@ -55,13 +45,14 @@ def main() -> None:
     # ?lang=zh in a link opens the app in Chinese (handy for a class's shared link)
     wanted = st.query_params.get("lang", "en")
     st.session_state.setdefault(state.LANG_KEY, wanted if wanted in LANGUAGES else "en")
-    pages = [st.Page(path, title=state.tr(title), icon=icon, default=(i == 0))
-             for i, (path, title, icon) in enumerate(PAGES)]
+    pages = [st.Page(entry.page, title=state.tr(entry.title_key), icon=entry.icon,
+                     url_path=entry.url_path or None, default=entry.is_home)
+             for entry in registry.PAGES]
     navigation = st.navigation(pages)
     state.note_activity()
     sidebar()
     navigation.run()
 
 
-if __name__ == "__main__":   # streamlit runs this file as __main__; pages import PAGES
+if __name__ == "__main__":   # streamlit runs this file as __main__
     main()

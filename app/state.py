@@ -12,9 +12,9 @@ import streamlit as st
 import torch
 
 from lessons import errors
-from lessons.checkpoint import Checkpoint, load_shipped_model
+from lessons.engine.checkpoint import Checkpoint, load_shipped_model
 from lessons.i18n import DEFAULT_LANGUAGE, t
-from lessons.training import available_devices, pick_device
+from lessons.engine.devices import available_devices, pick_device
 
 LANG_KEY = "lang"
 MODEL_KEY = "active_model"        # (name, Checkpoint) chosen in this session, or absent
@@ -155,7 +155,7 @@ def _session_runs() -> _SessionRuns:
 def run_book():
     """This session's training runs. Kept in session_state (which Streamlit never shares
     between sessions) and registered with the session-scoped resource above for clean-up."""
-    from lessons.runs import RunBook
+    from lessons.hosting.runs import RunBook
     if "run_book" not in st.session_state:
         lim = limits()
         book = RunBook(lim.max_runs_per_session, training_slots(), lim.threads_per_training)
@@ -193,18 +193,18 @@ def text_cap() -> int | None:
 
 
 def limits():
-    from lessons.limits import current_limits
+    from lessons.hosting.limits import current_limits
     return current_limits()
 
 
 @st.cache_resource(show_spinner=False)
 def training_slots():
     """One queue for the whole server: at most K trainings run at once across all sessions."""
-    from lessons.limits import TrainingSlots
+    from lessons.hosting.limits import TrainingSlots
     return TrainingSlots(limits().max_concurrent_trainings)
 
 
 @st.cache_resource(show_spinner=False)
 def machine_flops_per_second(device_name: str) -> float:
-    from lessons.training import measure_flops_per_second
+    from lessons.engine.training import measure_flops_per_second
     return measure_flops_per_second(device_name)

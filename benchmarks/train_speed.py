@@ -26,9 +26,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import torch  # noqa: E402
 
-from lessons.config import preset  # noqa: E402
-from lessons.tokenization import CharTokenizer  # noqa: E402
-from lessons.training import Trainer  # noqa: E402
+from lessons.engine.config import preset  # noqa: E402
+from lessons.engine.tokenizers import CharTokenizer  # noqa: E402
+from lessons.engine.training import Trainer  # noqa: E402
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "tinyshakespeare.txt"
 

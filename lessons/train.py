@@ -14,10 +14,11 @@ import json
 import os
 import sys
 
-from .checkpoint import save_checkpoint
-from .config import PRESETS, ConfigError, config_to_dict, preset
-from .corpus import CorpusError, check_training_text, embedded_corpus, read_text_file
-from .training import DeviceError, Trainer
+from lessons.engine.checkpoint import save_checkpoint
+from lessons.engine.config import PRESETS, ConfigError, config_to_dict, preset
+from lessons.engine.corpus import CorpusError, check_training_text, embedded_corpus, read_text_file
+from lessons.engine.devices import DeviceError
+from lessons.engine.training import Trainer
 
 
 def parse_args(argv=None):

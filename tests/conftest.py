@@ -20,9 +20,9 @@ def tiny_text() -> str:
 
 @pytest.fixture(scope="session")
 def tiny_checkpoint_bytes(tiny_text):
-    from lessons.checkpoint import checkpoint_bytes
-    from lessons.config import preset
-    from lessons.training import Trainer
+    from lessons.engine.checkpoint import checkpoint_bytes
+    from lessons.engine.config import preset
+    from lessons.engine.training import Trainer
     model_cfg, train_cfg = preset("tiny", max_iters=30)
     trainer = Trainer(model_cfg, train_cfg, tiny_text, device="cpu")
     trainer.train()

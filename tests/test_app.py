@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from app.main import PAGES
+from lessons import registry
 
 MAIN = str(Path(__file__).resolve().parent.parent / "app" / "main.py")
 
@@ -16,7 +16,7 @@ def open_app(lang="en"):
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
-@pytest.mark.parametrize("page", [p for p, _, _ in PAGES])
+@pytest.mark.parametrize("page", [entry.page for entry in registry.PAGES])
 def test_page_runs_without_exception(page, lang):
     at = open_app(lang)
     at.switch_page(page).run()

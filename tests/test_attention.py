@@ -12,9 +12,10 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from lessons import attention as A
-from lessons import attention_bertviz as bv
-from lessons.checkpoint import load_checkpoint
+from lessons.concepts.attention import bertviz as bv
+from lessons.concepts.attention import compute as A
+from lessons.concepts.attention import figures as AF
+from lessons.engine.checkpoint import load_checkpoint
 from tests.conftest import open_view
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -30,13 +31,13 @@ def tiny(tiny_checkpoint_bytes):
 @pytest.fixture(scope="module")
 def two_layer(tiny_text):
     """2 layers x 2 heads, a few steps, with snapshots: enough to pick a layer and a head."""
-    from lessons.config import preset
-    from lessons.training import Trainer
+    from lessons.engine.config import preset
+    from lessons.engine.training import Trainer
     model_cfg, train_cfg = preset("tiny", n_layer=2, max_iters=6, snapshot_count=3,
                                   eval_interval=6, eval_iters=1)
     trainer = Trainer(model_cfg, train_cfg, tiny_text, device="cpu")
     trainer.train()
-    from lessons.checkpoint import checkpoint_bytes
+    from lessons.engine.checkpoint import checkpoint_bytes
     return load_checkpoint(checkpoint_bytes(trainer.model, trainer.tokenizer, train_config=train_cfg,
                                             metrics=trainer.metrics, snapshots=trainer.snapshots))
 
@@ -177,24 +178,24 @@ def test_attention_through_training_uses_every_snapshot(two_layer):
 
 def test_heatmap_keeps_repeated_tokens_and_escapes_html():
     tokens = ["t", "h", "e", "␣", "t", EVIL]
-    fig = A.attention_heatmap(torch.eye(6), tokens, tokens)
+    fig = AF.attention_heatmap(torch.eye(6), tokens, tokens)
     x = list(fig.data[0].x)
     assert len(set(x)) == 6 and x[0] != x[4]                     # "t" twice, not merged
     assert [label.replace("\u200b", "") for label in x][:5] == ["t", "h", "e", "␣", "t"]
     assert list(fig.layout.xaxis.categoryarray) == x and fig.layout.xaxis.type == "category"
     shown = fig.to_json()                                          # all the browser gets
     assert EVIL not in shown and "&lt;img src=x onerror=alert(1)&gt;" in shown
-    grid = A.attention_grid_figure(_heads(6), tokens, "zh")
+    grid = AF.attention_grid_figure(_heads(6), tokens, "zh")
     assert len(grid.data) == 3 and list(grid.data[2].y) == x
     assert EVIL not in grid.to_json()
 
 
 def test_matrix_figure_writes_numbers_and_the_mask():
     scores = torch.tensor([[0.5, float("-inf")], [1.25, -2.0]])
-    fig = A.matrix_figure(scores, ["a", "a"], ["a", "a"])
+    fig = AF.matrix_figure(scores, ["a", "a"], ["a", "a"])
     assert fig.data[0].text.tolist() == [["0.50", "−∞"], ["1.25", "-2.00"]]
     assert math.isnan(fig.data[0].z[0][1]) and fig.data[0].z[1][0] == 1.25
-    plain = A.matrix_figure(scores.clamp(min=0), ["a", "b"])
+    plain = AF.matrix_figure(scores.clamp(min=0), ["a", "b"])
     assert plain.data[0].text is None and plain.data[0].texttemplate == "%{z:.2f}"
     assert list(plain.data[0].x) == ["0", "1"]
 
@@ -223,7 +224,7 @@ def test_bertviz_rejects_mismatched_tokens():
 
 
 def test_lessons_never_import_notebook_or_ui_packages():
-    code = ("import sys, torch; from lessons import attention, attention_bertviz as b; "
+    code = ("import sys, torch; from lessons.concepts.attention import compute, figures, bertviz as b; "
             "b.head_view_html(torch.ones(1,1,1,1), ['x']); "
             "print(sorted({'IPython', 'streamlit', 'bertviz'} & set(sys.modules)))")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,

@@ -2,7 +2,7 @@
 page and no console error. Screenshots land in tests/artifacts/."""
 import pytest
 
-from app.main import PAGES
+from lessons import registry
 from tests.conftest import ARTIFACTS, full_screenshot, page_problems, wait_for_app
 
 pytestmark = pytest.mark.browser
@@ -10,9 +10,9 @@ pytestmark = pytest.mark.browser
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_every_page_opens(live_app, page, lang):
-    for path, _, _ in PAGES:
-        slug = path.split("/")[-1][:-3]
-        page.goto(f"{live_app}/{'' if slug == 'home' else slug}?lang={lang}")
+    for entry in registry.PAGES:
+        slug = entry.slug
+        page.goto(f"{live_app}/{entry.url_path}?lang={lang}")
         wait_for_app(page)
         full_screenshot(page, ARTIFACTS / f"{slug}-{lang}.png")
         assert not page_problems(page), (slug, lang, page_problems(page))

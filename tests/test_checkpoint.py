@@ -4,7 +4,7 @@ import pytest
 import torch
 from safetensors.torch import save
 
-from lessons.checkpoint import CheckpointError, load_checkpoint, load_shipped_model
+from lessons.engine.checkpoint import CheckpointError, load_checkpoint, load_shipped_model
 
 
 def test_round_trip(tiny_checkpoint_bytes, tiny_text):
@@ -66,7 +66,7 @@ def test_wrong_shapes_are_refused(tiny_checkpoint_bytes):
 
 def test_shipped_model_loads_and_is_small():
     import os
-    from lessons.checkpoint import shipped_model_path
+    from lessons.engine.checkpoint import shipped_model_path
     assert os.path.getsize(shipped_model_path()) <= 5 * 1024 * 1024
     ckpt = load_shipped_model()
     assert ckpt.model.num_parameters() > 10_000
@@ -75,8 +75,8 @@ def test_shipped_model_loads_and_is_small():
 
 
 def test_snapshot_model_from_a_live_run(tiny_text):
-    from lessons.config import preset
-    from lessons.runs import RunBook
+    from lessons.engine.config import preset
+    from lessons.hosting.runs import RunBook
     book = RunBook()
     run = book.start(*preset("tiny", max_iters=20), tiny_text, "tiny text", device="cpu")
     run.background.join(60)

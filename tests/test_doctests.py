@@ -8,11 +8,12 @@ import pytest
 
 import lessons
 
-MODULES = sorted(m.name for m in pkgutil.iter_modules(lessons.__path__) if m.name != "train")
+MODULES = sorted(m.name for m in pkgutil.walk_packages(lessons.__path__, "lessons.")
+                 if m.name != "lessons.train")
 
 
 @pytest.mark.parametrize("name", MODULES)
 def test_docstring_examples(name):
-    module = importlib.import_module(f"lessons.{name}")
+    module = importlib.import_module(name)
     result = doctest.testmod(module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
     assert result.failed == 0

@@ -9,9 +9,10 @@ import torch
 import torch.nn.functional as F
 from streamlit.testing.v1 import AppTest
 
-from lessons import embeddings as E
-from lessons.checkpoint import checkpoint_bytes, load_checkpoint, load_shipped_model
-from lessons.tokenization import BPETokenizer, CharTokenizer
+from lessons.concepts.embeddings import compute as E
+from lessons.concepts.embeddings import figures as EF
+from lessons.engine.checkpoint import checkpoint_bytes, load_checkpoint, load_shipped_model
+from lessons.engine.tokenizers import BPETokenizer, CharTokenizer
 from tests.conftest import ARTIFACTS, open_view, page_problems, wait_for_app
 
 MAIN = str(Path(__file__).resolve().parent.parent / "app" / "main.py")
@@ -170,17 +171,17 @@ def test_scatter_and_heatmap_figures():
               E.TokenInfo(2, "1", "digit"), E.TokenInfo(3, ".", "punctuation")]
     vectors = torch.randn(4, 8)
     p2, p3 = E.pca_project(vectors, 2), E.pca_project(vectors, 3)
-    fig = E.embedding_scatter(p2.coords, tokens, "zh", p2.explained, highlight=0, neighbours=[2])
+    fig = EF.embedding_scatter(p2.coords, tokens, "zh", p2.explained, highlight=0, neighbours=[2])
     names = [trace.name for trace in fig.data]
     assert names == ["字母", "数字", "标点 / 符号", "选中的词元", "邻居"]
     assert fig.data[4].x == (float(p2.coords[2, 0]),)       # the ring sits on token 2
-    no_pick = E.embedding_scatter(p2.coords, tokens, "en", neighbours=[1, 3])
+    no_pick = EF.embedding_scatter(p2.coords, tokens, "en", neighbours=[1, 3])
     assert [tr.name for tr in no_pick.data[3:]] == ["neighbour", "neighbour"]
     assert [tr.showlegend for tr in no_pick.data[3:]] == [True, False]
     assert list(fig.data[0].text) == ["a", "b"]
     assert fig.data[0].x == tuple(p2.coords[:2, 0].tolist())
-    assert E.embedding_scatter(p3.coords, tokens, "en").data[0].type == "scatter3d"
-    heat = E.cosine_heatmap(vectors, [0, 2, 3], tokens, "en")
+    assert EF.embedding_scatter(p3.coords, tokens, "en").data[0].type == "scatter3d"
+    heat = EF.cosine_heatmap(vectors, [0, 2, 3], tokens, "en")
     assert np.allclose(heat.data[0].z, E.cosine_similarity_matrix(vectors[[0, 2, 3]]).numpy())
     assert list(heat.data[0].x) == ["a", "1", "."]
 
@@ -193,9 +194,9 @@ def test_position_similarity_by_distance_is_the_mean_of_each_diagonal():
     sim = F.cosine_similarity(pos[:, None], pos[None, :], dim=-1).numpy()
     expected = [np.mean([sim[i, i + d] for i in range(7 - d)]) for d in range(1, 7)]
     assert np.allclose(E.position_similarity_by_distance(pos), expected, atol=1e-6)
-    fig = E.position_similarity_heatmap(pos, "en")
+    fig = EF.position_similarity_heatmap(pos, "en")
     assert np.allclose(fig.data[0].z, sim, atol=1e-6)
-    assert np.allclose(E.position_heatmap(pos).data[0].z, pos.numpy())
+    assert np.allclose(EF.position_heatmap(pos).data[0].z, pos.numpy())
 
 
 def test_timeline_uses_the_last_snapshots_axes():
@@ -288,8 +289,8 @@ def test_page_survives_a_model_switch(tiny_checkpoint_bytes):
 
 
 def test_page_with_a_bpe_model(tiny_text):
-    from lessons.config import preset
-    from lessons.training import Trainer
+    from lessons.engine.config import preset
+    from lessons.engine.training import Trainer
     model_cfg, train_cfg = preset("tiny", max_iters=4, tokenizer="bpe", bpe_vocab_size=300,
                                   snapshot_count=2)
     trainer = Trainer(model_cfg, train_cfg, tiny_text, device="cpu")

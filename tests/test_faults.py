@@ -27,10 +27,10 @@ import pytest
 import streamlit as st
 import torch
 
-from lessons.config import ConfigError, ModelConfig, TrainConfig, preset
+from lessons.engine.config import ConfigError, ModelConfig, TrainConfig, preset
 from lessons.errors import LessonError
-from lessons.runs import RunBook
-from lessons.training import DeviceError, pick_device
+from lessons.hosting.runs import RunBook
+from lessons.engine.devices import DeviceError, pick_device
 from tests.conftest import (ARTIFACTS, ROOT, full_screenshot, open_view, page_problems,
                             wait_for_app, watched_page)
 

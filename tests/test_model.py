@@ -1,8 +1,9 @@
 import pytest
 import torch
 
-from lessons.config import ConfigError, ModelConfig
-from lessons.model import GPT, filter_logits, sample_next
+from lessons.engine.config import ConfigError, ModelConfig
+from lessons.engine.decoding import filter_logits, sample_next
+from lessons.engine.model import GPT
 
 
 @pytest.fixture

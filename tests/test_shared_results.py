@@ -7,7 +7,7 @@ import streamlit as st
 import torch
 
 from app import state
-from lessons.checkpoint import load_checkpoint, load_shipped_model
+from lessons.engine.checkpoint import load_checkpoint, load_shipped_model
 from tests.conftest import open_view
 
 

@@ -10,9 +10,10 @@ import torch
 import torch.nn.functional as F
 from streamlit.testing.v1 import AppTest
 
-from lessons import softmax as sm
-from lessons import worked_examples as wx
-from lessons.checkpoint import load_checkpoint
+from lessons.concepts.softmax import compute as sm
+from lessons.concepts.softmax import figures as smf
+from lessons import worked_numbers as wx
+from lessons.engine.checkpoint import load_checkpoint
 from tests.conftest import open_view
 
 MAIN = str(Path(__file__).resolve().parent.parent / "app" / "main.py")
@@ -142,10 +143,10 @@ def test_loss_gradients_match_closed_forms():
 
 def test_figures_are_built_in_both_languages():
     for lang in ("en", "zh"):
-        assert sm.temperature_figure([1, 2, 2], lang=lang).data
-        assert len(sm.surprise_curve(0.4, lang=lang).data) == 3
-        assert len(sm.gradient_figure(lang=lang).data) == 2
-        fig = sm.probability_bars(["a", "b"], [0.25, 0.75], "t", highlight=1, lang=lang)
+        assert smf.temperature_figure([1, 2, 2], lang=lang).data
+        assert len(smf.surprise_curve(0.4, lang=lang).data) == 3
+        assert len(smf.gradient_figure(lang=lang).data) == 2
+        fig = smf.probability_bars(["a", "b"], [0.25, 0.75], "t", highlight=1, lang=lang)
         assert list(fig.data[0].y) == [0.25, 0.75]
 
 
@@ -192,20 +193,20 @@ def test_next_token_handles_empty_unseen_and_long_prompts(tiny):
 
 
 def test_next_token_with_a_bpe_tokenizer(tiny_text):
-    from lessons.config import ModelConfig
-    from lessons.model import GPT
-    from lessons.tokenization import BPETokenizer
+    from lessons.engine.config import ModelConfig
+    from lessons.engine.model import GPT
+    from lessons.engine.tokenizers import BPETokenizer
     tok = BPETokenizer.train(tiny_text, vocab_size=300)
     model = GPT(ModelConfig(vocab_size=tok.vocab_size, block_size=8, n_layer=1, n_head=1, n_embd=8)).eval()
     for prompt in ("", "the cat sat on the mat and the dog", "猫"):
         result = sm.next_token(model, tok, prompt, top_p=0.9)
         assert result.probs.sum().item() == pytest.approx(1.0)
         assert len(result.context_ids) <= 8
-        assert sm.next_token_figure(tok, result).data[0].x
+        assert smf.next_token_figure(tok, result).data[0].x
 
 
 def test_loss_curve_figure_marks_the_text(tiny):
-    fig = sm.loss_curve_figure(tiny.metrics, 2.5)
+    fig = smf.loss_curve_figure(tiny.metrics, 2.5)
     assert [trace.name for trace in fig.data] == ["training loss", "validation loss"]
     assert fig.layout.shapes[0].y0 == 2.5
 

@@ -1,7 +1,7 @@
 import pytest
 from tokenizers import Tokenizer
 
-from lessons.tokenization import (BPETokenizer, CharTokenizer, TokenizerError,
+from lessons.engine.tokenizers import (BPETokenizer, CharTokenizer, TokenizerError,
                                   tokenizer_from_dict)
 
 SAMPLES = ["", "Hello, world!", "大语言模型如何工作？", "emoji 👩🏽‍💻 and 🇨🇳 flags",

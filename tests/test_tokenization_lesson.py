@@ -6,9 +6,11 @@ from pathlib import Path
 import pytest
 from tokenizers import Tokenizer, pre_tokenizers
 
-from lessons import tokenization_lesson as lesson
-from lessons.tokenization import (BPETokenizer, CharTokenizer, WordTokenizer,
-                                  bpe_with_first_merges, merge_counts, replay_merges)
+from lessons.concepts.tokenization import compute as lesson
+from lessons.concepts.tokenization import figures as lesson_figures
+from lessons.concepts.tokenization.bpe_replay import (bpe_with_first_merges, merge_counts,
+                                                     replay_merges)
+from lessons.engine.tokenizers import BPETokenizer, CharTokenizer, WordTokenizer
 from tests.conftest import open_view
 
 MAIN = str(Path(__file__).resolve().parent.parent / "app" / "main.py")
@@ -96,7 +98,7 @@ def test_chinese_character_is_grouped_from_its_bytes(bpe):
     assert [v.label for v in groups[-1]] == ["<0xE9>", "<0xB2>", "<0xB8>"]
     assert all(v.kind == "byte" for v in groups[-1])
     assert lesson.characters_split_into_bytes(views) == 1
-    html = lesson.chips_html(views, "a 鲸", "en")
+    html = lesson_figures.chips_html(views, "a 鲸", "en")
     assert "鲸: one character, 3 byte tokens" in html
     assert "bytes E9 ·" in html and "bytes B8 ·" in html
 
@@ -111,14 +113,14 @@ def test_labels_make_invisible_characters_visible():
 
 def test_chips_escape_the_users_text(bpe):
     text = '<script>alert("x")</script><img src=x onerror=1>'
-    page = lesson.chips_html(lesson.token_views(bpe, text), text, "zh")
+    page = lesson_figures.chips_html(lesson.token_views(bpe, text), text, "zh")
     assert "<script" not in page and "<img" not in page
     assert "&lt;" in page and "编号" in page   # the hover text is translated
 
 
 def test_chip_limit_and_display_cap(bpe):
     text = "x" * 50
-    page = lesson.chips_html(lesson.token_views(CharTokenizer.train("x"), text), text, limit=7)
+    page = lesson_figures.chips_html(lesson.token_views(CharTokenizer.train("x"), text), text, limit=7)
     assert page.count("title=") == 7
     assert lesson.cap_text("abcdef", 4) == ("abcd", True) and lesson.cap_text("ab", 4) == ("ab", False)
 
@@ -143,7 +145,7 @@ def test_merge_table_and_compression_curve(bpe, tiny_text):
     assert curve[0]["tokens"] == len(tiny_text[:500].encode())
     assert curve[-1]["tokens"] == len(bpe.encode(tiny_text[:500]))
     assert all(a["tokens"] >= b["tokens"] for a, b in zip(curve, curve[1:]))
-    fig = lesson.compression_figure(curve, "zh", {"按字符": (300, 1.0)})
+    fig = lesson_figures.compression_figure(curve, "zh", {"按字符": (300, 1.0)})
     assert len(fig.data) == 2 and fig.layout.xaxis.type == "log"
 
 

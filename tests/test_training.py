@@ -8,10 +8,10 @@ import time
 import pytest
 import torch
 
-from lessons.config import ConfigError, TrainConfig, preset
-from lessons.corpus import CorpusError, TokenStream, decode_user_bytes, split_text
-from lessons.training import (BackgroundTraining, DeviceError, Trainer, learning_rate_at,
-                              pick_device, snapshot_steps)
+from lessons.engine.config import ConfigError, TrainConfig, preset
+from lessons.engine.corpus import CorpusError, TokenStream, decode_user_bytes, split_text
+from lessons.engine.devices import DeviceError, pick_device
+from lessons.engine.training import BackgroundTraining, Trainer, learning_rate_at, snapshot_steps
 
 
 def make_trainer(text, **overrides):
@@ -154,7 +154,7 @@ def test_cli_reports_bad_data_without_traceback(tmp_path):
 
 
 def test_training_slots_queue_in_order_and_can_be_abandoned():
-    from lessons.limits import TrainingSlots
+    from lessons.hosting.limits import TrainingSlots
     slots = TrainingSlots(1)
     assert slots.acquire("a")
     got = {}
@@ -171,7 +171,7 @@ def test_training_slots_queue_in_order_and_can_be_abandoned():
 
 
 def test_queued_training_waits_for_a_slot(tiny_text):
-    from lessons.limits import TrainingSlots
+    from lessons.hosting.limits import TrainingSlots
     slots = TrainingSlots(1)
     slots.acquire("someone else")
     run = BackgroundTraining(make_trainer(tiny_text, max_iters=20), slots=slots, threads=1)
@@ -185,7 +185,7 @@ def test_queued_training_waits_for_a_slot(tiny_text):
 
 
 def test_hosted_limits_from_environment(monkeypatch):
-    from lessons.limits import current_limits
+    from lessons.hosting.limits import current_limits
     monkeypatch.setenv("LLM_EXPLORER_HOSTED", "1")
     assert current_limits().hosted and current_limits().threads_per_training == 1
     monkeypatch.delenv("LLM_EXPLORER_HOSTED")
@@ -200,7 +200,7 @@ def test_samples_never_contain_bytes_the_text_lacks(tiny_text):
 
 
 def test_muon_orthogonalizes_and_trains(tiny_text):
-    from lessons.muon import orthogonalize
+    from lessons.engine.training.muon import orthogonalize
     g = torch.randn(96, 32, generator=torch.Generator().manual_seed(0))
     singular = torch.linalg.svdvals(orthogonalize(g))
     # raw singular values spread widely; after five Newton–Schulz steps all sit near 1

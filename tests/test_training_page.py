@@ -7,9 +7,10 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from lessons.checkpoint import load_checkpoint
-from lessons.runs import RunBook, metrics_csv
-from lessons.config import preset
+from lessons.engine.checkpoint import load_checkpoint
+from lessons.concepts.training.compute import metrics_csv
+from lessons.hosting.runs import RunBook
+from lessons.engine.config import preset
 
 MAIN = str(Path(__file__).resolve().parent.parent / "app" / "main.py")
 

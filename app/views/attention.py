@@ -8,8 +8,9 @@ import torch
 import torch.nn.functional as F
 
 from app import state
-from lessons import attention as A
-from lessons import attention_bertviz as bv
+from lessons.concepts.attention import bertviz as bv
+from lessons.concepts.attention import compute as A
+from lessons.concepts.attention import figures as AF
 from lessons.i18n import t
 
 T_ = "attention"
@@ -20,7 +21,7 @@ lang = state.lang()
 # Everything drawn from the model goes through state.shared(): most visitors look at the
 # shipped model and the default text, so the server computes those pictures once.
 def scaling_figure(lang: str):
-    return A.scaling_figure(A.scaling_experiment(seed=0), lang)
+    return AF.scaling_figure(A.scaling_experiment(seed=0), lang)
 
 
 def model_pass(checkpoint, text: str, max_tokens: int):
@@ -41,7 +42,7 @@ def head_steps(checkpoint, ids: list[int], tokens: list[str], layer: int, head: 
                               inputs.b_q, inputs.b_k, inputs.b_v, causal=causal)
     matrices = [inputs.x, steps.q, steps.k, steps.v, steps.scores, steps.scaled, steps.masked,
                 steps.weights, steps.output]
-    figures = {key: A.matrix_figure(m, tokens, tokens if m.shape[1] == len(tokens) else None,
+    figures = {key: AF.matrix_figure(m, tokens, tokens if m.shape[1] == len(tokens) else None,
                                     t(f"attention.{key}", lang), lang)
                for key, m in zip(STEPS, matrices)}
     return steps, figures
@@ -68,7 +69,7 @@ use_query = st.checkbox(tr("doc_use_query"), key="attention_use_query")
 x = torch.tensor(vectors.to_numpy(), dtype=torch.float32)
 weights, y = A.simple_attention(x, A.DEMO_QUERY_MAP if use_query else None)
 left, right = st.columns([3, 2])
-left.plotly_chart(state.shared(A.attention_heatmap, weights, A.DOCUMENT_WORDS, A.DOCUMENT_WORDS,
+left.plotly_chart(state.shared(AF.attention_heatmap, weights, A.DOCUMENT_WORDS, A.DOCUMENT_WORDS,
                               lang, tr("doc_weights_title")), key="attention_doc_heatmap")
 right.markdown(f"**{tr('doc_output_title')}**")
 right.dataframe(pd.DataFrame(y.numpy(), columns=[tr(f"doc_feature_{f}") for f in features],
@@ -136,10 +137,10 @@ st.plotly_chart(state.shared(scaling_figure, lang), key="attention_scaling")
 # ---- 4. every layer and head -----------------------------------------------------------------
 st.header(tr("heads_heading"))
 st.markdown(tr("heads_intro", layers=config.n_layer, heads=config.n_head))
-st.plotly_chart(state.shared(A.attention_grid_figure, attn, tokens, lang, tr("grid_title")),
+st.plotly_chart(state.shared(AF.attention_grid_figure, attn, tokens, lang, tr("grid_title")),
                 key="attention_grid")
 st.subheader(tr("detail_heading"))
-st.plotly_chart(state.shared(A.attention_heatmap, attn[layer, head], tokens, tokens, lang,
+st.plotly_chart(state.shared(AF.attention_heatmap, attn[layer, head], tokens, tokens, lang,
                              tr("detail_title", layer=layer, head=head)),
                 key="attention_detail")
 st.subheader(tr("summary_heading"))
@@ -149,7 +150,7 @@ columns = ["layer", "head", "distance", "entropy", "previous", "first", "self", 
 table = pd.DataFrame([{tr(f"col_{c}"): (tr(f"pattern_{r[c]}") if c == "pattern" else r[c])
                        for c in columns} for r in rows])
 st.dataframe(table.round(3), hide_index=True)
-st.plotly_chart(state.shared(A.head_summary_figure, rows, lang), key="attention_summary_chart")
+st.plotly_chart(state.shared(AF.head_summary_figure, rows, lang), key="attention_summary_chart")
 
 # ---- 5. bertviz ---------------------------------------------------------------------------------
 st.header(tr("bertviz_heading"))
@@ -178,8 +179,8 @@ else:
     steps_kept = [s for s, _ in timeline]
     step = st.select_slider(tr("timeline_slider"), options=steps_kept, value=steps_kept[-1],
                             key="attention_timeline_step")
-    st.plotly_chart(state.shared(A.attention_grid_figure, dict(timeline)[step], tokens, lang,
+    st.plotly_chart(state.shared(AF.attention_grid_figure, dict(timeline)[step], tokens, lang,
                                  tr("timeline_grid_title", step=step)),
                     key="attention_timeline_grid")
-    st.plotly_chart(state.shared(A.training_entropy_figure, timeline, lang),
+    st.plotly_chart(state.shared(AF.training_entropy_figure, timeline, lang),
                     key="attention_timeline_entropy")

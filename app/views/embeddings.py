@@ -5,7 +5,8 @@ import inspect
 import streamlit as st
 
 from app import state
-from lessons import embeddings as E
+from lessons.concepts.embeddings import compute as E
+from lessons.concepts.embeddings import figures as EF
 
 T = "embeddings"
 tr = lambda key, **values: state.tr(f"{T}.{key}", **values)   # noqa: E731
@@ -22,7 +23,7 @@ def visible_tokens(checkpoint, show_bytes: bool):
 def token_scatter(checkpoint, show_bytes: bool, dims: int, picked, neighbour_ids, lang: str):
     tokens, ids = state.shared(visible_tokens, checkpoint, show_bytes)
     projection = E.pca_project(checkpoint.model.token_embedding.weight.detach()[ids], dims)
-    return E.embedding_scatter(projection.coords, [tokens[i] for i in ids], lang,
+    return EF.embedding_scatter(projection.coords, [tokens[i] for i in ids], lang,
                                projection.explained, picked, neighbour_ids)
 
 
@@ -36,7 +37,7 @@ def timeline_scatter(checkpoint, show_bytes: bool, step: int, picked, reach, tit
                      lang: str):
     tokens, ids = state.shared(visible_tokens, checkpoint, show_bytes)
     frame = state.shared(timeline_frames, checkpoint, show_bytes)[1][step]
-    return E.embedding_scatter(frame.coords, [tokens[i] for i in ids], lang, frame.explained,
+    return EF.embedding_scatter(frame.coords, [tokens[i] for i in ids], lang, frame.explained,
                                picked, title=title, axis_range=reach)
 
 
@@ -121,7 +122,7 @@ by_label = {tok.label: tok.id for tok in shown}
 compare = st.multiselect(tr("compare_tokens"), ids, format_func=label.get, key="embeddings_compare",
                          default=[by_label[w] for w in wanted if w in by_label] or ids[:8])
 if len(compare) >= 2:
-    st.plotly_chart(E.cosine_heatmap(table, compare, tokens, state.lang()),
+    st.plotly_chart(EF.cosine_heatmap(table, compare, tokens, state.lang()),
                     key="embeddings_heatmap")
 else:
     st.info(tr("compare_help"))
@@ -132,9 +133,9 @@ st.header(tr("position_heading"))
 positions = model.position_embedding.weight.detach()   # (T, C)
 st.markdown(tr("position_intro", block=positions.shape[0]))
 left, right = st.columns(2)
-left.plotly_chart(state.shared(E.position_heatmap, positions, state.lang()),
+left.plotly_chart(state.shared(EF.position_heatmap, positions, state.lang()),
                   key="embeddings_positions")
-right.plotly_chart(state.shared(E.position_similarity_heatmap, positions, state.lang()),
+right.plotly_chart(state.shared(EF.position_similarity_heatmap, positions, state.lang()),
                    key="embeddings_position_similarity")
 by_distance = state.shared(E.position_similarity_by_distance, positions)
 if by_distance:

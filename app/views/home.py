@@ -2,17 +2,16 @@
 import streamlit as st
 
 from app import state
-from app.main import PAGES
+from lessons import registry
 
 st.title(state.tr("app.home_heading"))
 state.prose("app", "home_intro")
 state.prose("app", "home_how")
 
 st.subheader(state.tr("app.home_pages"))
-for path, title_key, icon in PAGES[1:]:
-    topic = title_key.split(".")[0]
-    st.page_link(path, label=state.tr(title_key), icon=icon)
-    st.caption(state.tr(f"{topic}.summary"))
+for entry in registry.LESSONS:
+    st.page_link(entry.page, label=state.tr(entry.title_key), icon=entry.icon)
+    st.caption(state.tr(entry.summary_key))
 st.caption(state.tr("app.home_notebooks"))
 
 st.subheader(state.tr("app.home_model_heading"))

@@ -7,8 +7,9 @@ import pandas as pd
 import streamlit as st
 
 from app import state
-from lessons import softmax as sm
-from lessons.worked_examples import VERDICT_COLOURS, worked_numbers_table
+from lessons.concepts.softmax import compute as sm
+from lessons.concepts.softmax import figures as smf
+from lessons.worked_numbers import VERDICT_COLOURS, worked_numbers_table
 
 tr = state.tr
 DEFAULT_LOGITS = "1, 2, 2"          # the pre-activation the document prints in 3.3.2
@@ -35,14 +36,14 @@ def next_token_view(checkpoint, prompt: str, temperature: float, top_k, top_p, s
     same model the same thing (state.shared), as most visitors of the shipped model do."""
     result = sm.next_token(checkpoint.model, checkpoint.tokenizer, prompt, temperature, top_k,
                            top_p, seed)
-    return result, sm.next_token_figure(checkpoint.tokenizer, result, lang=lang)
+    return result, smf.next_token_figure(checkpoint.tokenizer, result, lang=lang)
 
 
 def sequence_view(checkpoint, ids: list[int], lang: str):
     """Cross-entropy at every position of prompt + the learner's text, and (if the model kept
     its training curve) that curve with this text's loss drawn across it."""
     per_position = sm.per_position_cross_entropy(checkpoint.model, ids)
-    figure = sm.loss_curve_figure(checkpoint.metrics, float(per_position.mean()), lang=lang) \
+    figure = smf.loss_curve_figure(checkpoint.metrics, float(per_position.mean()), lang=lang) \
         if checkpoint.metrics else None
     return per_position, figure
 
@@ -72,11 +73,11 @@ except ValueError:
 probs = sm.softmax(logits, temperature)
 labels = [str(i) for i in range(len(logits))]
 with right:
-    st.plotly_chart(state.shared(sm.probability_bars, labels, probs,
+    st.plotly_chart(state.shared(smf.probability_bars, labels, probs,
                                  tr("softmax.bars_title", temperature=f"{temperature:g}"),
                                  lang=state.lang()), key="softmax_bars")
 with st.expander(tr("softmax.temperature_expander")):
-    st.plotly_chart(state.shared(sm.temperature_figure, logits, lang=state.lang()),
+    st.plotly_chart(state.shared(smf.temperature_figure, logits, lang=state.lang()),
                     key="softmax_temps")
     state.prose("softmax", "temperature_text")
 
@@ -112,7 +113,7 @@ c1, c2, c3 = st.columns(3)
 c1.metric(tr("softmax.metric_p"), f"{p_target:.4f}")
 c2.metric(tr("softmax.metric_ce"), f"{ce_nats:.4f}", help=tr("softmax.metric_ce_help", bits=f"{ce_nats / 0.6931471805599453:.4f}"))
 c3.metric(tr("softmax.metric_ppl"), f"{sm.perplexity(ce_nats):.3f}")
-st.plotly_chart(state.shared(sm.surprise_curve, p_target, lang=state.lang()), key="softmax_curve")
+st.plotly_chart(state.shared(smf.surprise_curve, p_target, lang=state.lang()), key="softmax_curve")
 state.prose("softmax", "bits_text")
 
 st.subheader(tr("softmax.soft_heading"))
@@ -128,7 +129,7 @@ st.dataframe(pd.DataFrame(rows), hide_index=True)
 
 st.subheader(tr("softmax.mse_heading"))
 state.prose("softmax", "mse_text")
-st.plotly_chart(state.shared(sm.gradient_figure, lang=state.lang()), key="softmax_gradients")
+st.plotly_chart(state.shared(smf.gradient_figure, lang=state.lang()), key="softmax_gradients")
 
 # ---- 3. the model's next token --------------------------------------------------------------
 st.header(tr("softmax.model_heading"))

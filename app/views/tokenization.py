@@ -7,11 +7,12 @@ import pandas as pd
 import streamlit as st
 
 from app import state
-from lessons import tokenization_lesson as lesson
-from lessons.corpus import CorpusError, decode_user_bytes, embedded_corpus, split_text
-from lessons.limits import upload_widget_mb
-from lessons.tokenization import (END_OF_TEXT, BPETokenizer, CharTokenizer, WordTokenizer,
-                                  merge_counts, replay_merges)
+from lessons.concepts.tokenization import compute as lesson
+from lessons.concepts.tokenization import figures as lesson_figures
+from lessons.engine.corpus import CorpusError, decode_user_bytes, embedded_corpus, split_text
+from lessons.hosting.limits import upload_widget_mb
+from lessons.concepts.tokenization.bpe_replay import merge_counts, replay_merges
+from lessons.engine.tokenizers import END_OF_TEXT, BPETokenizer, CharTokenizer, WordTokenizer
 
 
 def tr(key: str, **values) -> str:
@@ -61,7 +62,7 @@ def simple_points(source: str, _text: str) -> dict[str, tuple[int, float]]:
 
 def chips(tokenizer, text: str, highlight=None) -> list:
     views = lesson.token_views(tokenizer, text)
-    st.html(lesson.chips_html(views, text, state.lang(), highlight))
+    st.html(lesson_figures.chips_html(views, text, state.lang(), highlight))
     if len(views) > lesson.CHIP_LIMIT:
         st.caption(tr("chips_capped", shown=lesson.CHIP_LIMIT, total=len(views)))
     return views
@@ -177,7 +178,7 @@ table = merge_rows(source, vocab_size, corpus)
 if sample:
     replayed = replay_merges(bpe, sample, k)
     newest = {table[k - 1]["id"]} if k else set()
-    st.html(lesson.chips_html(lesson.token_views(bpe, sample, replayed), sample, state.lang(), newest))
+    st.html(lesson_figures.chips_html(lesson.token_views(bpe, sample, replayed), sample, state.lang(), newest))
     st.caption(tr("replay_step", k=k, total=n_merges, tokens=len(replayed)))
     final = replay_merges(bpe, sample, n_merges) == bpe.token_spans(sample)
     st.caption(tr("replay_matches", check="✓" if final else "✗"))
@@ -198,7 +199,7 @@ with st.expander(tr("show_code")):
 st.header(tr("section_chart"))
 st.markdown(tr("chart_intro"))
 others = {tr(name): point for name, point in simple_points(source, corpus).items()}
-st.plotly_chart(state.shared(lesson.compression_figure, curve, state.lang(), others))
+st.plotly_chart(state.shared(lesson_figures.compression_figure, curve, state.lang(), others))
 
 # ---- 5 · special tokens, round trip, unknown input ----------------------------------------
 st.header(tr("section_special"))

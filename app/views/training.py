@@ -7,13 +7,14 @@ from dataclasses import replace
 import streamlit as st
 
 from app import state
-from lessons.checkpoint import CheckpointError, load_checkpoint
-from lessons.config import PRESETS, ConfigError, ModelConfig, TrainConfig
-from lessons.corpus import CorpusError, check_training_text, decode_user_bytes, embedded_corpus
-from lessons.limits import upload_widget_mb
-from lessons.runs import count_parameters, metrics_csv, perplexity
-from lessons.training import flops_per_step
-from lessons.training_plots import compare_runs, run_dashboard
+from lessons.engine.checkpoint import CheckpointError, load_checkpoint
+from lessons.engine.config import PRESETS, ConfigError, ModelConfig, TrainConfig
+from lessons.engine.corpus import CorpusError, check_training_text, decode_user_bytes, embedded_corpus
+from lessons.hosting.limits import upload_widget_mb
+from lessons.concepts.softmax.compute import perplexity
+from lessons.concepts.training.compute import count_parameters, metrics_csv
+from lessons.engine.training import flops_per_step
+from lessons.concepts.training.figures import compare_runs, run_dashboard
 
 tr = state.tr
 PAGE_PRESETS = ["quick-demo", "tiny", "baby", "speedrun-cpu", "classroom", "shakespeare-char"]

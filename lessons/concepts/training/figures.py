@@ -11,7 +11,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from .i18n import t
+from lessons.i18n import t
 
 
 def _series(metrics: list[dict], key: str) -> tuple[np.ndarray, np.ndarray]:

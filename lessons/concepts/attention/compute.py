@@ -2,13 +2,12 @@
 
 Read top to bottom:
 1. the document's simple attention: alpha = softmax(x_i . x_j), y_i = sum_j alpha_ij x_j;
-2. the document's W_a . h_t example (004, section 3.3.3), reproduced;
-3. scaled dot-product attention written out step by step, and why we divide by sqrt(d_k);
-4. the trained model's attention: every layer and head, per-head summaries, and the same
+2. scaled dot-product attention written out step by step, and why we divide by sqrt(d_k);
+3. the trained model's attention: every layer and head, per-head summaries, and the same
    maps at the weight snapshots kept during training.
 
-Every function returns numbers or a plotly figure; nothing here draws on screen.
-Shapes: T = tokens, C = model width, L = layers, H = heads, hs = head size (d_k).
+Every function returns numbers; figures.py draws them. Shapes: T = tokens, C = model width,
+L = layers, H = heads, hs = head size (d_k).
 
 >>> weights, y = simple_attention(torch.tensor([[1.0, 0.0], [0.0, 1.0]]))
 >>> [round(w, 3) for w in weights[0].tolist()]     # e / (e + 1) on itself
@@ -16,17 +15,12 @@ Shapes: T = tokens, C = model width, L = layers, H = heads, hs = head size (d_k)
 """
 from __future__ import annotations
 
-import html
 import math
 from dataclasses import dataclass
 
-import numpy as np
-import plotly.graph_objects as go
 import torch
 import torch.nn.functional as F
-from plotly.subplots import make_subplots
 
-from .i18n import t
 
 # ---- 1. the document's simple attention ---------------------------------------------------
 
@@ -80,8 +74,6 @@ def diagonal_is_row_max(weights: torch.Tensor) -> list[bool]:
     return [bool(weights[i, i] >= weights[i].max() - 1e-6) for i in range(weights.shape[0])]
 
 
-# ---- 2. the document's W_a . h_t example (004, section 3.3.3) ----------------------------
-
 def document_attention_example() -> dict:
     """softmax(W_a . h_t) with the document's numbers; its printed value, ours, and a verdict.
 
@@ -104,7 +96,7 @@ def document_attention_example() -> dict:
             "document": printed, "ours": ours.tolist(), "verdict": verdict}
 
 
-# ---- 3. scaled dot-product attention, one step at a time ---------------------------------
+# ---- 2. scaled dot-product attention, one step at a time ---------------------------------
 
 @dataclass
 class AttentionSteps:
@@ -201,7 +193,7 @@ def scaling_experiment(d_values=(1, 2, 4, 8, 16, 32, 64, 128, 256, 512), n_keys:
     return out
 
 
-# ---- 4. the trained model's attention ----------------------------------------------------
+# ---- 3. the trained model's attention ----------------------------------------------------
 
 def readable_token(text: str) -> str:
     """Make spaces and line breaks visible: ' ' -> '␣', '\\n' -> '↵'."""
@@ -262,190 +254,3 @@ def attention_through_training(checkpoint, ids) -> list[tuple[int, torch.Tensor]
     """[(step, attention (L, H, T, T))] for every weight snapshot kept in the checkpoint."""
     return [(step, attention_maps(checkpoint.snapshot_model(step), ids))
             for step in sorted(checkpoint.snapshots)]
-
-
-# ---- figures ------------------------------------------------------------------------------
-
-def _label(token: str) -> str:
-    # subtle: plotly reads a small set of HTML tags in labels; escaping shows them as text
-    return html.escape(token, quote=False)
-
-
-def _categories(tokens) -> list[str]:
-    """Axis labels, one per token, all different: a repeated token ("t" ... "t") gets
-    zero-width spaces appended, so plotly keeps one row or column per position instead of
-    merging them, and still shows the same text. The hover box can then name the query and
-    key tokens from the axes (%{y}, %{x}): no per-cell label array, which made the attention
-    figures three times bigger and slower to send."""
-    seen: dict[str, int] = {}
-    out = []
-    for token in tokens:
-        label = _label(token)
-        out.append(label + "\u200b" * seen.get(label, 0))
-        seen[label] = seen.get(label, 0) + 1
-    return out
-
-
-def _token_axes(fig: go.Figure, rows, cols, show_rows: bool = True, show_cols: bool = True,
-                **xaxis) -> None:
-    # type="category" also keeps labels such as "1" or "2" from turning into a number line
-    fig.update_xaxes(type="category", categoryorder="array", categoryarray=cols,
-                     showticklabels=show_cols, **xaxis)
-    fig.update_yaxes(type="category", categoryorder="array", categoryarray=rows,
-                     autorange="reversed", showticklabels=show_rows)
-
-
-def _numbers(m: torch.Tensor) -> np.ndarray:
-    # numpy, not nested lists: plotly checks a list cell by cell but takes an array whole
-    return m.detach().float().cpu().numpy()
-
-
-def _written(m: np.ndarray) -> np.ndarray:
-    """Each value as it is printed in a cell: two decimals, the causal mask as −∞."""
-    return np.array([["−∞" if math.isinf(v) else f"{v:.2f}" for v in row] for row in m.tolist()],
-                    dtype=object).reshape(m.shape)
-
-
-def attention_heatmap(weights, query_tokens, key_tokens, lang: str = "en",
-                      title: str = "", show_values: bool | None = None) -> go.Figure:
-    """A (T_q, T_k) weight matrix as a heatmap, hover = query token, key token, weight."""
-    weights = _numbers(torch.as_tensor(weights))
-    if show_values is None:
-        show_values = weights.shape[0] <= 12
-    rows, cols = _categories(query_tokens), _categories(key_tokens)
-    fig = go.Figure(go.Heatmap(
-        z=weights, x=cols, y=rows, zmin=0, zmax=1, colorscale="Blues",
-        hovertemplate=t("attention.hover", lang) + "<extra></extra>",
-        texttemplate="%{z:.2f}" if show_values else None,
-        colorbar=dict(title=t("attention.weight", lang))))
-    _token_axes(fig, rows, cols, title=t("attention.axis_key", lang), side="top")
-    fig.update_yaxes(title=t("attention.axis_query", lang))
-    fig.update_layout(title=dict(text=title, y=0.99, yanchor="top"), margin=dict(t=120),
-                      height=max(340, 28 * len(query_tokens) + 180))
-    return fig
-
-
-def matrix_figure(matrix, row_labels, col_labels=None, title: str = "",
-                  lang: str = "en") -> go.Figure:
-    """Any small matrix (Q, K, V, scores ...) as a heatmap with its numbers; -inf shows as
-    blank with the text '−∞', so the causal mask is visible."""
-    m = _numbers(torch.as_tensor(matrix))
-    masked = bool(np.isinf(m).any())
-    rows = _categories(row_labels)
-    cols = _categories(col_labels) if col_labels is not None else [str(j) for j in range(m.shape[1])]
-    written = m.size <= 400
-    fig = go.Figure(go.Heatmap(
-        z=np.where(np.isinf(m), np.nan, m), x=cols, y=rows, colorscale="RdBu", zmid=0,
-        # the numbers are drawn by plotly from z; only a masked matrix needs its own text (−∞)
-        text=_written(m) if written and masked else None,
-        texttemplate=("%{text}" if masked else "%{z:.2f}") if written else None,
-        hovertemplate=t("attention.hover_matrix", lang) + "<extra></extra>"))
-    _token_axes(fig, rows, cols, side="top")
-    fig.update_layout(title=dict(text=title, y=0.99, yanchor="top"), margin=dict(t=100),
-                      height=max(280, 26 * m.shape[0] + 160))
-    return fig
-
-
-def attention_grid_figure(attn: torch.Tensor, tokens, lang: str = "en",
-                          title: str = "") -> go.Figure:
-    """Every layer (rows) and head (columns) of attn (L, H, T, T) as small heatmaps."""
-    L, H, T, _ = attn.shape
-    names = [t("attention.head_name", lang, layer=l, head=h) for l in range(L) for h in range(H)]
-    fig = make_subplots(rows=L, cols=H, subplot_titles=names, horizontal_spacing=0.03,
-                        vertical_spacing=0.08 if L > 1 else 0.0)
-    labels = _categories(tokens)
-    for l in range(L):
-        for h in range(H):
-            fig.add_trace(go.Heatmap(
-                z=_numbers(attn[l, h]), x=labels, y=labels, coloraxis="coloraxis",
-                hovertemplate=t("attention.hover", lang) + f"<extra>{names[l * H + h]}</extra>"),
-                row=l + 1, col=h + 1)
-    few = T <= 16
-    _token_axes(fig, labels, labels, show_rows=few and H <= 4, show_cols=few, tickangle=0)
-    fig.update_layout(title=title, coloraxis=dict(colorscale="Blues", cmin=0, cmax=1,
-                                                  colorbar=dict(title=t("attention.weight", lang))),
-                      height=max(300, 260 * L + 80), margin=dict(t=80))
-    return fig
-
-
-def head_summary_figure(rows: list[dict], lang: str = "en") -> go.Figure:
-    """Each head as a point: how far back it looks (x) against how spread out it is (y)."""
-    fig = go.Figure()
-    for pattern in ("previous", "first", "self", "spread"):
-        chosen = [r for r in rows if r["pattern"] == pattern]
-        if not chosen:
-            continue
-        fig.add_trace(go.Scatter(
-            x=[r["distance"] for r in chosen], y=[r["entropy"] for r in chosen],
-            mode="markers+text", marker=dict(size=14), textposition="top center",
-            text=[t("attention.head_name", lang, layer=r["layer"], head=r["head"]) for r in chosen],
-            name=t(f"attention.pattern_{pattern}", lang)))
-    fig.update_layout(title=t("attention.summary_chart_title", lang), height=420,
-                      xaxis=dict(title=t("attention.col_distance", lang), rangemode="tozero"),
-                      yaxis=dict(title=t("attention.col_entropy", lang), rangemode="tozero"))
-    return fig
-
-
-def scaling_figure(experiment: dict, lang: str = "en") -> go.Figure:
-    """Two panels against d_k (log axis): score variance, and the largest softmax weight."""
-    fig = make_subplots(rows=1, cols=2, subplot_titles=[t("attention.scaling_variance", lang),
-                                                        t("attention.scaling_saturation", lang)])
-    d = experiment["d_k"]
-    raw, scaled = t("attention.scaling_raw", lang), t("attention.scaling_scaled", lang)
-    for col, (a, b) in enumerate([("var_raw", "var_scaled"), ("max_raw", "max_scaled")], start=1):
-        fig.add_trace(go.Scatter(x=d, y=experiment[a], name=raw, mode="lines+markers",
-                                 line=dict(color="#d62728"), showlegend=col == 1), row=1, col=col)
-        fig.add_trace(go.Scatter(x=d, y=experiment[b], name=scaled, mode="lines+markers",
-                                 line=dict(color="#1f77b4"), showlegend=col == 1), row=1, col=col)
-    fig.update_xaxes(type="log", title=t("attention.scaling_dk", lang))
-    fig.update_yaxes(type="log", row=1, col=1)
-    fig.update_yaxes(range=[0, 1.05], row=1, col=2)
-    fig.update_layout(height=400)
-    return fig
-
-
-def training_entropy_figure(timeline, lang: str = "en") -> go.Figure:
-    """Each head's mean entropy at every snapshot: heads that specialise drop towards 0 bits."""
-    fig = go.Figure()
-    if not timeline:
-        return fig
-    steps = [step for step, _ in timeline]
-    per_step = [head_summaries(attn) for _, attn in timeline]
-    T = timeline[0][1].shape[-1]
-    uniform = sum(math.log2(i + 1) for i in range(1, T)) / max(T - 1, 1)   # no preference
-    fig.add_trace(go.Scatter(x=[steps[0], steps[-1]], y=[uniform, uniform], mode="lines",
-                             line=dict(dash="dash", color="gray"),
-                             name=t("attention.uniform_reference", lang)))
-    for n, row in enumerate(per_step[0]):
-        fig.add_trace(go.Scatter(
-            x=steps, y=[rows[n]["entropy"] for rows in per_step], mode="lines+markers",
-            name=t("attention.head_name", lang, layer=row["layer"], head=row["head"])))
-    fig.update_layout(title=t("attention.timeline_entropy_title", lang), height=380,
-                      xaxis_title=t("attention.timeline_step", lang),
-                      yaxis=dict(title=t("attention.col_entropy", lang), rangemode="tozero"))
-    return fig
-
-
-def training_slider_figure(timeline, tokens, lang: str = "en") -> go.Figure:
-    """The attention grid at every snapshot in one figure, with a plotly slider to move through
-    the training steps (works in a notebook with no widgets installed)."""
-    if not timeline:
-        return go.Figure()
-    L, H = timeline[0][1].shape[:2]
-    fig = attention_grid_figure(timeline[0][1], tokens, lang)
-    per_step = len(fig.data)
-    for _, attn in timeline[1:]:
-        extra = attention_grid_figure(attn, tokens, lang)
-        for n, trace in enumerate(extra.data):
-            fig.add_trace(trace.update(visible=False), row=n // H + 1, col=n % H + 1)
-    slider_steps = []
-    for s, (step, _) in enumerate(timeline):
-        visible = [s * per_step <= n < (s + 1) * per_step for n in range(len(fig.data))]
-        slider_steps.append(dict(method="update", label=str(step), args=[
-            {"visible": visible}, {"title": t("attention.timeline_grid_title", lang, step=step)}]))
-    fig.update_layout(title=t("attention.timeline_grid_title", lang, step=timeline[0][0]),
-                      sliders=[dict(active=0, steps=slider_steps, pad=dict(t=40),
-                                    currentvalue=dict(prefix=t("attention.timeline_slider", lang)
-                                                      + ": "))])
-    fig.update_layout(height=fig.layout.height + 80)
-    return fig

@@ -3,107 +3,28 @@ whoever listens (a page, a notebook, the CLI, a test) decides what to draw.
 
 ``Trainer`` holds everything a run needs (model, tokenizer, data, optimizer, step counter), so
 stopping is just returning from ``train`` and resuming is calling it again.
-``BackgroundTraining`` runs a Trainer in a thread that can be stopped at any step.
-
-Schedule: linear warm-up to ``learning_rate``, then cosine decay to ``min_lr`` at ``max_iters``.
 """
 from __future__ import annotations
 
 import math
-import os
-import sys
 import threading
 import time
 from dataclasses import replace
 
 import torch
 
-from .errors import LessonError
-from .config import ModelConfig, TrainConfig
-from .corpus import TokenStream, split_text
-from .model import GPT
-from .tokenization import train_tokenizer
+from lessons.errors import LessonError
+from lessons.engine.config import ModelConfig, TrainConfig
+from lessons.engine.corpus import TokenStream, split_text
+from lessons.engine.devices import pick_device
+from lessons.engine.model import GPT
+from lessons.engine.tokenizers import train_tokenizer
+from lessons.engine.training.muon import Muon, Optimizers
+from lessons.engine.training.schedule import learning_rate_at, snapshot_steps
 
 
 class Divergence(LessonError):
     """Why a run stopped by itself (kept, not raised: the run ends, the app goes on)."""
-
-
-class DeviceError(LessonError):
-    """The device asked for is not available on this machine."""
-
-
-def available_devices() -> list[str]:
-    devices = ["cpu"]
-    if torch.cuda.is_available():
-        devices.append("cuda")
-    if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
-        devices.append("mps")
-    return devices
-
-
-def pick_device(requested: str = "auto") -> str:
-    """'auto' takes the fastest available; naming one that is absent is an error."""
-    devices = available_devices()
-    if requested == "auto":
-        return "cuda" if "cuda" in devices else "mps" if "mps" in devices else "cpu"
-    if requested not in ("cpu", "cuda", "mps"):
-        raise DeviceError("device_unknown", name=requested)
-    if requested not in devices:
-        raise DeviceError("device_missing", name=requested, available=", ".join(devices))
-    return requested
-
-
-def learning_rate_at(step: int, cfg: TrainConfig) -> float:
-    """Linear warm-up, then cosine decay from learning_rate down to min_lr.
-
-    >>> cfg = TrainConfig(learning_rate=1.0, min_lr=0.0, warmup_iters=10, max_iters=110)
-    >>> round(learning_rate_at(4, cfg), 3), learning_rate_at(60, cfg), learning_rate_at(110, cfg)
-    (0.455, 0.5, 0.0)
-    """
-    if step < cfg.warmup_iters:
-        return cfg.learning_rate * (step + 1) / (cfg.warmup_iters + 1)
-    span = max(1, cfg.max_iters - cfg.warmup_iters)
-    progress = min(1.0, (step - cfg.warmup_iters) / span)
-    return cfg.min_lr + 0.5 * (1 + math.cos(math.pi * progress)) * (cfg.learning_rate - cfg.min_lr)
-
-
-def snapshot_steps(cfg: TrainConfig) -> list[int]:
-    """Evenly spaced steps (first 0, last max_iters) at which weights are kept."""
-    n = cfg.snapshot_count
-    if n <= 0:
-        return []
-    if n == 1:
-        return [cfg.max_iters]
-    return sorted({round(i * cfg.max_iters / (n - 1)) for i in range(n)})
-
-
-def flops_per_step(model_config: ModelConfig, batch_size: int) -> float:
-    """Forward + backward floating-point operations of one training step (PaLM appendix B
-    estimate, as nanoGPT uses): 6 per weight per token, plus attention's T x T products."""
-    C, L, T = model_config.n_embd, model_config.n_layer, model_config.block_size
-    weights = L * 12 * C * C + model_config.vocab_size * C     # blocks + output head
-    per_token = 6 * weights + 12 * L * C * T
-    return per_token * T * batch_size
-
-
-def measure_flops_per_second(device: str = "cpu", steps: int = 3) -> float:
-    """Time a few training steps of a small GPT on random tokens to learn how fast this
-    machine is; used to turn flops_per_step into an estimate of seconds per step."""
-    cfg = ModelConfig(vocab_size=128, block_size=64, n_layer=2, n_head=4, n_embd=128)
-    model = GPT(cfg).to(device)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4)
-    x = torch.randint(128, (12, 64), device=device)
-    for i in range(steps + 1):
-        if i == 1:                        # the first step pays for warm-up; do not count it
-            start = time.perf_counter()
-        loss = model(x, x)[1]
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-    if device == "cuda":
-        torch.cuda.synchronize()
-    return steps * flops_per_step(cfg, 12) / (time.perf_counter() - start)
 
 
 class Trainer:
@@ -136,7 +57,6 @@ class Trainer:
         fast = {"fused": True} if self.device == "cuda" else {"foreach": True}
         named = list(self.model.named_parameters())
         if cfg.optimizer == "muon":
-            from .muon import Muon, Optimizers
             matrices = [p for n, p in named if p.dim() == 2 and n.startswith("blocks.")]
             rest = [p for n, p in named if not (p.dim() == 2 and n.startswith("blocks."))]
             adamw = torch.optim.AdamW(rest, lr=cfg.learning_rate, betas=(cfg.beta1, cfg.beta2),
@@ -250,103 +170,3 @@ class Trainer:
         out = self.model.generate(idx, max_new_tokens, temperature, top_k, top_p, generator,
                                   never.to(self.device))
         return self.tokenizer.decode(out[0, len(ids) if prompt else 1:].tolist())
-
-
-def lower_this_threads_priority() -> bool:
-    """Give the calling thread the lowest CPU priority (nice 19), so on a busy machine the
-    pages people are looking at run first and trainings take the CPU time left over; alone on
-    the machine a training runs just as fast. Linux only: there a thread has its own nice
-    value; elsewhere the same call would renice the whole process (or another one)."""
-    if not sys.platform.startswith("linux"):
-        return False
-    try:
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
-    except OSError:
-        return False
-    return True
-
-
-class BackgroundTraining:
-    """Runs ``trainer.train`` in a daemon thread. ``stop`` asks it to halt after the current
-    step; ``start`` again resumes where it stopped. The thread never touches any UI: the
-    caller reads ``trainer.metrics`` / ``status`` whenever it likes.
-
-    ``make_trainer`` may be a Trainer or a function returning one; a function is called inside
-    the thread, so slow preparation (tokenizer training, encoding a big text) never blocks the
-    caller. Until it returns, ``trainer`` is None and ``status`` is "preparing".
-    """
-
-    def __init__(self, make_trainer, callback=None, slots=None, threads: int = 0):
-        self._make_trainer = None if isinstance(make_trainer, Trainer) else make_trainer
-        self.trainer: Trainer | None = make_trainer if isinstance(make_trainer, Trainer) else None
-        self.callback = callback
-        self.slots = slots            # a limits.TrainingSlots shared by every session, or None
-        self.threads = threads        # torch threads for this training (0: torch's default)
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._queued = False
-        self.error: str = ""
-
-    @property
-    def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
-
-    @property
-    def status(self) -> str:
-        if self.error:
-            return "error"
-        if self._queued:
-            return "queued"
-        if self.trainer is None:
-            if self.running:
-                return "preparing"
-            return "stopped" if self._stop.is_set() else "ready"
-        return self.trainer.status
-
-    def queue_position(self) -> int | None:
-        """1 = next in line for a training slot; None when not waiting."""
-        return self.slots.position(self) if self.slots is not None and self._queued else None
-
-    @property
-    def message(self) -> str:
-        return self.error or (self.trainer.message if self.trainer else "")
-
-    def start(self) -> None:
-        if self.running or self.status in ("finished", "diverged", "error"):
-            return
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, daemon=True, name="llm-explorer-train")
-        self._thread.start()
-
-    def _run(self):
-        lower_this_threads_priority()
-        if self.threads:
-            torch.set_num_threads(self.threads)   # applies to this thread only
-        if self.slots is not None:
-            self._queued = True
-            got_slot = self.slots.acquire(self, self._stop)
-            self._queued = False
-            if not got_slot:                      # stopped while waiting in the queue
-                if self.trainer is not None:
-                    self.trainer.status = "stopped"
-                return
-        try:
-            if self.trainer is None:
-                self.trainer = self._make_trainer()
-            self.trainer.train(self.callback, self._stop)
-        except Exception as exc:   # reported to the UI, never raised into a thread's void
-            self.error = f"{type(exc).__name__}: {exc}"
-            if self.trainer is not None:
-                self.trainer.status, self.trainer.message = "error", self.error
-        finally:
-            if self.slots is not None:
-                self.slots.release(self)
-
-    def stop(self, wait: bool = True, timeout: float = 30.0) -> None:
-        self._stop.set()
-        if wait and self._thread is not None:
-            self._thread.join(timeout)
-
-    def join(self, timeout: float | None = None) -> None:
-        if self._thread is not None:
-            self._thread.join(timeout)

@@ -23,8 +23,8 @@ from dataclasses import dataclass
 import torch
 import torch.nn as nn
 
-from .i18n import t
-from .softmax import cross_entropy_of_probabilities, mean_squared_error, softmax
+from lessons.i18n import t
+from lessons.concepts.softmax.compute import cross_entropy_of_probabilities, mean_squared_error, softmax
 
 # plain symbols, not emoji: they draw in every font, also in the canvas of a dataframe
 VERDICT_ICONS = {"right": "✓", "right_to_rounding": "≈", "wrong": "✗", "not_stated": "–"}

@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass, fields, replace
 
-from .errors import LessonError
+from lessons.errors import LessonError
 
 
 class ConfigError(LessonError):

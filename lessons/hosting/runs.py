@@ -11,21 +11,14 @@ session ends); a notebook or a test can use it directly.
 from __future__ import annotations
 
 import copy
-import csv
-import io
 import itertools
-import math
 import threading
 import time
 from dataclasses import dataclass, field
 
-import torch
-
-from .checkpoint import Checkpoint, checkpoint_bytes
-from .config import ModelConfig, TrainConfig
-from .training import BackgroundTraining, Trainer
-
-METRIC_COLUMNS = ["step", "train_loss", "val_loss", "lr", "grad_norm", "tokens_per_s", "elapsed_s"]
+from lessons.engine.checkpoint import Checkpoint, checkpoint_bytes
+from lessons.engine.config import ModelConfig, TrainConfig
+from lessons.engine.training import BackgroundTraining, Trainer
 
 
 @dataclass
@@ -207,27 +200,3 @@ class RunBook:
         ckpt = self.checkpoint(run_id)
         return checkpoint_bytes(ckpt.model, ckpt.tokenizer, train_config=ckpt.train_config,
                                 metrics=ckpt.metrics, snapshots=ckpt.snapshots)
-
-
-def metrics_csv(metrics: list[dict]) -> str:
-    """Metrics as CSV text, one row per logged step (empty cells where not measured)."""
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=METRIC_COLUMNS, extrasaction="ignore")
-    writer.writeheader()
-    for row in metrics:
-        writer.writerow({k: ("" if row.get(k) is None else row.get(k)) for k in METRIC_COLUMNS})
-    return out.getvalue()
-
-
-def count_parameters(model_config: ModelConfig) -> int:
-    """Parameters of a model with this config, without allocating its weights."""
-    from .model import GPT
-    with torch.device("meta"):
-        return GPT(model_config).num_parameters()
-
-
-def perplexity(loss: float | None) -> float | None:
-    """exp(cross-entropy): how many tokens the model is 'choosing between' on average."""
-    if loss is None or not math.isfinite(loss):
-        return None
-    return math.exp(min(loss, 50.0))

@@ -20,10 +20,10 @@ import torch
 from safetensors import SafetensorError, safe_open
 from safetensors.torch import save as save_to_bytes
 
-from .errors import LessonError
-from .config import ConfigError, ModelConfig, TrainConfig, config_from_dict, config_to_dict
-from .model import GPT
-from .tokenization import TokenizerError, tokenizer_from_dict
+from lessons.errors import LessonError
+from lessons.engine.config import ConfigError, ModelConfig, TrainConfig, config_from_dict, config_to_dict
+from lessons.engine.model import GPT
+from lessons.engine.tokenizers import TokenizerError, tokenizer_from_dict
 
 FORMAT = "llm-explorer/1"
 TIED = "lm_head.weight"   # the same tensor as token_embedding.weight; stored once

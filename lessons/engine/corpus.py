@@ -14,7 +14,7 @@ from importlib import resources
 
 import torch
 
-from .errors import LessonError
+from lessons.errors import LessonError
 
 MAX_USER_TEXT_BYTES = 5_000_000     # 5 MB: a novel, still quick to tokenise
 MIN_TRAIN_CHARS = 200               # below this there is nothing to learn from

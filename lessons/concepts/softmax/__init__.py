@@ -1,0 +1,4 @@
+"""Softmax and cross-entropy: from scores to probabilities, and the loss the model trains on."""
+
+
+

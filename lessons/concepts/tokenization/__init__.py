@@ -1,0 +1,4 @@
+"""Tokenisation: text to token ids, and byte-pair encoding learned live."""
+
+
+

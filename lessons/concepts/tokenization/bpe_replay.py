@@ -1,0 +1,130 @@
+"""BPE's merges replayed step by step in our own Python, and how often each pair occurred:
+what the tokenisation lesson shows of how a byte-level BPE is learned."""
+from __future__ import annotations
+
+import json
+from collections import Counter, defaultdict
+from functools import lru_cache
+
+from tokenizers import Tokenizer, pre_tokenizers
+
+from lessons.engine.tokenizers import END_OF_TEXT, BPETokenizer, TokenSpan
+
+
+def bpe_with_first_merges(bpe: BPETokenizer, n_merges: int) -> BPETokenizer:
+    """The same tokenizer as if training had stopped after its first n_merges merges.
+
+    Ids: 0 is <|endoftext|>, 1..256 the byte alphabet, and merge i creates token 257 + i,
+    so keeping the first n merges and the ids below 257 + n is a smaller valid vocabulary.
+    """
+    data = json.loads(bpe.tokenizer.to_str())
+    n_merges = max(0, min(n_merges, len(data["model"]["merges"])))
+    keep_below = bpe.vocab_size - len(data["model"]["merges"]) + n_merges
+    data["model"]["merges"] = data["model"]["merges"][:n_merges]
+    data["model"]["vocab"] = {tok: i for tok, i in data["model"]["vocab"].items() if i < keep_below}
+    return BPETokenizer(Tokenizer.from_str(json.dumps(data)))
+
+
+def _pieces(text: str):
+    """Split text the way the BPE tokenizer does before merging: the special token stands
+    alone, the rest goes through the ByteLevel pre-tokenizer (GPT-2's word-ish regex).
+    Yields (piece, is_special) where a normal piece is in the ByteLevel alphabet (1 char = 1 byte).
+    """
+    splitter = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    for k, part in enumerate(text.split(END_OF_TEXT)):
+        if k:
+            yield END_OF_TEXT, True
+        if part:
+            for piece, _ in splitter.pre_tokenize_str(part):
+                yield piece, False
+
+
+@lru_cache(maxsize=4)
+def _word_counts(text: str) -> tuple[tuple[str, int], ...]:
+    """(piece, count) for every normal piece of text. Remembered: splitting a 466 KB text
+    takes ~0.4 s and is the same for every vocabulary size the lesson compares."""
+    return tuple(Counter(p for p, special in _pieces(text) if not special).items())
+
+
+def _merge_pair(symbols: list[str], pair: tuple[str, str]) -> list[str]:
+    """['a', 'a', 'a'] with ('a', 'a') -> ['aa', 'a']: left to right, never overlapping."""
+    out, i = [], 0
+    while i < len(symbols):
+        if i + 1 < len(symbols) and (symbols[i], symbols[i + 1]) == pair:
+            out.append(symbols[i] + symbols[i + 1])
+            i += 2
+        else:
+            out.append(symbols[i])
+            i += 1
+    return out
+
+
+def replay_merges(bpe: BPETokenizer, text: str, n_merges: int) -> list[TokenSpan]:
+    """Tokenise text using only the first n_merges learned merges, in our own Python.
+
+    Inside each piece, the learned merge with the lowest rank that applies is made, then
+    the next, until none applies; at n_merges = len(bpe.merges()) this equals bpe.token_spans.
+    (Lowest rank first is the same as applying merges 1, 2, 3 ... in order: a merge can only
+    create pairs that were learned after it.)
+
+    >>> bpe = BPETokenizer.train("low lower lowest " * 30, vocab_size=262)
+    >>> [s.text for s in replay_merges(bpe, "lower", 0)]
+    ['l', 'o', 'w', 'e', 'r']
+    """
+    rank = {pair: r for r, pair in enumerate(bpe.merges()[:max(0, n_merges)])}
+    vocab = bpe.tokenizer.get_vocab()
+    # byte position -> character index, to give every token its character span
+    char_at = [i for i, ch in enumerate(text) for _ in ch.encode("utf-8", "surrogatepass")]
+    char_at.append(len(text))
+    spans, byte_pos = [], 0
+    for piece, special in _pieces(text):
+        if special:
+            n = len(END_OF_TEXT.encode())
+            spans.append(TokenSpan(vocab[END_OF_TEXT], END_OF_TEXT, char_at[byte_pos],
+                                   char_at[byte_pos + n - 1] + 1))
+            byte_pos += n
+            continue
+        symbols = list(piece)
+        while len(symbols) > 1:
+            pairs = [p for p in zip(symbols, symbols[1:]) if p in rank]
+            if not pairs:
+                break
+            symbols = _merge_pair(symbols, min(pairs, key=rank.__getitem__))
+        for sym in symbols:
+            start, end = byte_pos, byte_pos + len(sym)   # ByteLevel: one symbol char per byte
+            first, last = char_at[start], char_at[end - 1] + 1
+            spans.append(TokenSpan(vocab[sym], bpe._readable(vocab[sym], text[first:last]),
+                                   first, last))
+            byte_pos = end
+    return spans
+
+
+def merge_counts(bpe: BPETokenizer, training_text: str) -> list[int]:
+    """How often each learned pair stood side by side in the training text just before it
+    was merged (earlier merges already made), in merge order.
+
+    >>> bpe = BPETokenizer.train("ab ab ab", vocab_size=258)
+    >>> bpe.merges(), merge_counts(bpe, "ab ab ab")
+    ([('a', 'b')], [3])
+    """
+    word_counts = _word_counts(training_text)
+    words = [list(w) for w, _ in word_counts]
+    freqs = [n for _, n in word_counts]
+    where = defaultdict(set)          # pair -> indices of words that may contain it
+    for w, symbols in enumerate(words):
+        for pair in zip(symbols, symbols[1:]):
+            where[pair].add(w)
+    counts = []
+    for pair in bpe.merges():
+        total = 0
+        for w in where.pop(pair, ()):
+            symbols = words[w]
+            found = sum(1 for p in zip(symbols, symbols[1:]) if p == pair)
+            if not found:
+                continue   # subtle: an earlier merge already used these symbols
+            total += found * freqs[w]
+            words[w] = _merge_pair(symbols, pair)
+            for new_pair in zip(words[w], words[w][1:]):
+                where[new_pair].add(w)
+        counts.append(total)
+    return counts

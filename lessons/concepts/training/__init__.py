@@ -1,0 +1,4 @@
+"""Training: curves of a run, comparisons, what a run costs."""
+
+
+

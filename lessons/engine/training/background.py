@@ -1,0 +1,110 @@
+"""``BackgroundTraining`` runs a Trainer in a thread that can be stopped at any step."""
+from __future__ import annotations
+
+import os
+import sys
+import threading
+
+import torch
+
+from lessons.engine.training.trainer import Trainer
+
+
+def lower_this_threads_priority() -> bool:
+    """Give the calling thread the lowest CPU priority (nice 19), so on a busy machine the
+    pages people are looking at run first and trainings take the CPU time left over; alone on
+    the machine a training runs just as fast. Linux only: there a thread has its own nice
+    value; elsewhere the same call would renice the whole process (or another one)."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
+    except OSError:
+        return False
+    return True
+
+
+class BackgroundTraining:
+    """Runs ``trainer.train`` in a daemon thread. ``stop`` asks it to halt after the current
+    step; ``start`` again resumes where it stopped. The thread never touches any UI: the
+    caller reads ``trainer.metrics`` / ``status`` whenever it likes.
+
+    ``make_trainer`` may be a Trainer or a function returning one; a function is called inside
+    the thread, so slow preparation (tokenizer training, encoding a big text) never blocks the
+    caller. Until it returns, ``trainer`` is None and ``status`` is "preparing".
+    """
+
+    def __init__(self, make_trainer, callback=None, slots=None, threads: int = 0):
+        self._make_trainer = None if isinstance(make_trainer, Trainer) else make_trainer
+        self.trainer: Trainer | None = make_trainer if isinstance(make_trainer, Trainer) else None
+        self.callback = callback
+        self.slots = slots            # a limits.TrainingSlots shared by every session, or None
+        self.threads = threads        # torch threads for this training (0: torch's default)
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._queued = False
+        self.error: str = ""
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    @property
+    def status(self) -> str:
+        if self.error:
+            return "error"
+        if self._queued:
+            return "queued"
+        if self.trainer is None:
+            if self.running:
+                return "preparing"
+            return "stopped" if self._stop.is_set() else "ready"
+        return self.trainer.status
+
+    def queue_position(self) -> int | None:
+        """1 = next in line for a training slot; None when not waiting."""
+        return self.slots.position(self) if self.slots is not None and self._queued else None
+
+    @property
+    def message(self) -> str:
+        return self.error or (self.trainer.message if self.trainer else "")
+
+    def start(self) -> None:
+        if self.running or self.status in ("finished", "diverged", "error"):
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, daemon=True, name="llm-explorer-train")
+        self._thread.start()
+
+    def _run(self):
+        lower_this_threads_priority()
+        if self.threads:
+            torch.set_num_threads(self.threads)   # applies to this thread only
+        if self.slots is not None:
+            self._queued = True
+            got_slot = self.slots.acquire(self, self._stop)
+            self._queued = False
+            if not got_slot:                      # stopped while waiting in the queue
+                if self.trainer is not None:
+                    self.trainer.status = "stopped"
+                return
+        try:
+            if self.trainer is None:
+                self.trainer = self._make_trainer()
+            self.trainer.train(self.callback, self._stop)
+        except Exception as exc:   # reported to the UI, never raised into a thread's void
+            self.error = f"{type(exc).__name__}: {exc}"
+            if self.trainer is not None:
+                self.trainer.status, self.trainer.message = "error", self.error
+        finally:
+            if self.slots is not None:
+                self.slots.release(self)
+
+    def stop(self, wait: bool = True, timeout: float = 30.0) -> None:
+        self._stop.set()
+        if wait and self._thread is not None:
+            self._thread.join(timeout)
+
+    def join(self, timeout: float | None = None) -> None:
+        if self._thread is not None:
+            self._thread.join(timeout)

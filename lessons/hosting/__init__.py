@@ -1,0 +1,4 @@
+"""Running the app for many people on one server: limits, per-session run books."""
+
+
+

@@ -147,7 +147,7 @@ def test_char_token_table_marks_the_256_byte_tokens(tiny_text):
     assert sum(t.kind == "byte" for t in table) == 256
     assert len({t.label for t in table}) == len(table)
     labels = {t.label: t.kind for t in table}
-    assert labels["␣"] == labels["⏎"] == "whitespace" and labels["猫"] == "cjk"
+    assert labels["␣"] == labels["↵"] == "whitespace" and labels["猫"] == "cjk"
     assert labels["<0xE4>"] == "byte"
     assert len(E.visible_ids(table)) == tok.vocab_size - 256
     assert len(E.visible_ids(table, show_bytes=True)) == tok.vocab_size

@@ -117,7 +117,7 @@ if picked is not None:
                   tr("col_cosine"): [round(s, 3) for _, s in neighbours]}, hide_index=True,
                  width=420)
 
-wanted = ["a", "e", "i", "o", "u", "A", "E", "1", "2", "3", ".", ",", "␣", "⏎"]
+wanted = ["a", "e", "i", "o", "u", "A", "E", "1", "2", "3", ".", ",", "␣", "↵"]
 by_label = {tok.label: tok.id for tok in shown}
 compare = st.multiselect(tr("compare_tokens"), ids, format_func=label.get, key="embeddings_compare",
                          default=[by_label[w] for w in wanted if w in by_label] or ids[:8])

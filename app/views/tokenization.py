@@ -203,7 +203,7 @@ st.plotly_chart(state.shared(lesson_figures.compression_figure, curve, state.lan
 
 # ---- 5 · special tokens, round trip, unknown input ----------------------------------------
 st.header(tr("section_special"))
-end_id = bpe.tokenizer.token_to_id(END_OF_TEXT)
+end_id = bpe.special_token_id(END_OF_TEXT)
 st.markdown(tr("special_intro", id=end_id))
 demo = f"The end.{END_OF_TEXT}新的开始"
 chips(bpe, demo)

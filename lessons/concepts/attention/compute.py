@@ -195,17 +195,18 @@ def scaling_experiment(d_values=(1, 2, 4, 8, 16, 32, 64, 128, 256, 512), n_keys:
 
 # ---- 3. the trained model's attention ----------------------------------------------------
 
-def readable_token(text: str) -> str:
-    """Make spaces and line breaks visible: ' ' -> '␣', '\\n' -> '↵'."""
-    return text.replace(" ", "␣").replace("\n", "↵").replace("\t", "⇥")
-
-
 def tokens_for(tokenizer, text: str, max_tokens: int):
-    """(ids, readable labels, was_cut) for at most max_tokens tokens of text."""
+    """(ids, readable labels, was_cut) for at most max_tokens tokens of text; the labels are
+    the tokenizer's own (spaces as ␣, line breaks as ↵, pieces of a character as <0xNN>).
+
+    >>> from lessons.engine.tokenizers import CharTokenizer
+    >>> tokens_for(CharTokenizer.train("a b"), "a b\\n", 3)
+    ([1, 0, 2], ['a', '␣', 'b'], True)
+    """
     spans = tokenizer.token_spans(text)
     cut = len(spans) > max_tokens
     spans = spans[:max_tokens]
-    return [s.id for s in spans], [readable_token(s.text) for s in spans], cut
+    return [s.id for s in spans], [tokenizer.token_label(s.id) for s in spans], cut
 
 
 @torch.no_grad()

@@ -24,8 +24,6 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from lessons.engine.tokenizers import BYTE_TOKENS, END_OF_TEXT
-
 
 # ---- 1. the document's worked example --------------------------------------------------------
 
@@ -129,13 +127,12 @@ def _num(v) -> str:
 # ---- 2. the trained model's token table ---------------------------------------------------------
 
 TOKEN_CLASSES = ("letter", "digit", "punctuation", "whitespace", "cjk", "byte", "other")
-VISIBLE_SPACE = {" ": "␣", "\n": "⏎", "\t": "⇥", "\r": "␍"}
 
 
 @dataclass(frozen=True)
 class TokenInfo:
     id: int
-    label: str     # readable and unique: spaces shown as ␣, newlines as ⏎
+    label: str     # readable and unique: the tokenizer's label (␣, ↵ ...), "#id" added to a repeat
     kind: str      # one of TOKEN_CLASSES
 
 
@@ -170,24 +167,25 @@ def token_class(text: str, is_byte: bool = False) -> str:
 
 
 def token_table(tokenizer) -> list[TokenInfo]:
-    """Every token id with a readable label and its class, for either tokenizer kind.
+    """Every token id with a readable label and its class, for any tokenizer.
 
     Byte tokens -- a char tokenizer's 256 ``<0xNN>`` fallbacks, or a BPE token that is only part
     of a UTF-8 character -- get the class "byte": they are rarely or never seen in training.
+    Special tokens (``<|endoftext|>``, ``[MASK]`` ...) are "other".
+
+    >>> from lessons.engine.tokenizers import CharTokenizer
+    >>> [(t.label, t.kind) for t in token_table(CharTokenizer.train("a\\n1"))][:4]
+    [('↵', 'whitespace'), ('1', 'digit'), ('a', 'letter'), ('<0x00>', 'byte')]
     """
     infos, seen = [], set()
-    byte_offset = getattr(tokenizer, "byte_offset", None)
     for i in range(tokenizer.vocab_size):
-        if byte_offset is not None:                                  # CharTokenizer
-            is_byte = i >= byte_offset
-            text = tokenizer.id_to_token(i)
-        else:                                                        # BPETokenizer
-            text = tokenizer.decode([i])
-            is_byte = "\ufffd" in text
-            if is_byte and hasattr(tokenizer, "token_bytes"):
-                text = "".join(BYTE_TOKENS[b] for b in tokenizer.token_bytes(i))
-        kind = "other" if text == END_OF_TEXT else token_class(text, is_byte)
-        label = "".join(VISIBLE_SPACE.get(c, c) for c in text)
+        label = tokenizer.token_label(i)
+        if tokenizer.is_special(i):
+            kind = "other"
+        elif tokenizer.is_byte_piece(i):
+            kind = "byte"
+        else:
+            kind = token_class(tokenizer.token_bytes(i).decode("utf-8"))
         if label in seen:                 # plotly merges equal category names: keep them apart
             label = f"{label}#{i}"
         seen.add(label)

@@ -233,7 +233,12 @@ def per_position_cross_entropy(model, ids: list[int]) -> torch.Tensor:
 
 
 def token_label(tokenizer, token_id: int) -> str:
-    """A readable label: newline and space made visible."""
-    text = tokenizer.id_to_token(token_id) if tokenizer.kind == "char" else \
-        tokenizer.decode([token_id])
-    return text.replace("\n", "↵").replace(" ", "␣") or "∅"
+    """The tokenizer's readable label for one token (spaces as ␣, line breaks as ↵, pieces of
+    a character as <0xNN>), or ∅ for a token that shows nothing.
+
+    >>> from lessons.engine.tokenizers import CharTokenizer
+    >>> tok = CharTokenizer.train("a\\n")
+    >>> [token_label(tok, i) for i in tok.encode("\\na猫")]
+    ['↵', 'a', '<0xE7>', '<0x8C>', '<0xAB>']
+    """
+    return tokenizer.token_label(token_id) or "∅"

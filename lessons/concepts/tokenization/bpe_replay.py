@@ -3,12 +3,13 @@ what the tokenisation lesson shows of how a byte-level BPE is learned."""
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter, defaultdict
 from functools import lru_cache
 
 from tokenizers import Tokenizer, pre_tokenizers
 
-from lessons.engine.tokenizers import END_OF_TEXT, BPETokenizer, TokenSpan
+from lessons.engine.tokenizers import BPETokenizer, TokenSpan
 
 
 def bpe_with_first_merges(bpe: BPETokenizer, n_merges: int) -> BPETokenizer:
@@ -16,34 +17,44 @@ def bpe_with_first_merges(bpe: BPETokenizer, n_merges: int) -> BPETokenizer:
 
     Ids: 0 is <|endoftext|>, 1..256 the byte alphabet, and merge i creates token 257 + i,
     so keeping the first n merges and the ids below 257 + n is a smaller valid vocabulary.
+    Appended special tokens come along, appended after that smaller vocabulary.
+
+    >>> bpe = BPETokenizer.train("low lower lowest " * 30, vocab_size=262)
+    >>> bpe.vocab_size, bpe_with_first_merges(bpe, 2).vocab_size
+    (262, 259)
     """
     data = json.loads(bpe.tokenizer.to_str())
-    n_merges = max(0, min(n_merges, len(data["model"]["merges"])))
-    keep_below = bpe.vocab_size - len(data["model"]["merges"]) + n_merges
-    data["model"]["merges"] = data["model"]["merges"][:n_merges]
-    data["model"]["vocab"] = {tok: i for tok, i in data["model"]["vocab"].items() if i < keep_below}
-    return BPETokenizer(Tokenizer.from_str(json.dumps(data)))
+    merges, vocab = data["model"]["merges"], data["model"]["vocab"]
+    n_merges = max(0, min(n_merges, len(merges)))
+    keep_below = len(vocab) - len(merges) + n_merges
+    data["model"]["merges"] = merges[:n_merges]
+    data["model"]["vocab"] = {tok: i for tok, i in vocab.items() if i < keep_below}
+    smaller = BPETokenizer(Tokenizer.from_str(json.dumps(data)))
+    return smaller.with_special_tokens(*bpe.special_tokens())
 
 
-def _pieces(text: str):
-    """Split text the way the BPE tokenizer does before merging: the special token stands
+def _pieces(text: str, specials: tuple[str, ...]):
+    """Split text the way the BPE tokenizer does before merging: a special token stands
     alone, the rest goes through the ByteLevel pre-tokenizer (GPT-2's word-ish regex).
     Yields (piece, is_special) where a normal piece is in the ByteLevel alphabet (1 char = 1 byte).
     """
     splitter = pre_tokenizers.ByteLevel(add_prefix_space=False)
-    for k, part in enumerate(text.split(END_OF_TEXT)):
-        if k:
-            yield END_OF_TEXT, True
-        if part:
+    # a capturing group keeps the special names in the split: text, name, text, name, ...
+    names = "|".join(map(re.escape, sorted(specials, key=len, reverse=True)))
+    parts = re.split(f"({names})", text) if names else [text]
+    for k, part in enumerate(parts):
+        if k % 2:
+            yield part, True
+        elif part:
             for piece, _ in splitter.pre_tokenize_str(part):
                 yield piece, False
 
 
 @lru_cache(maxsize=4)
-def _word_counts(text: str) -> tuple[tuple[str, int], ...]:
+def _word_counts(text: str, specials: tuple[str, ...]) -> tuple[tuple[str, int], ...]:
     """(piece, count) for every normal piece of text. Remembered: splitting a 466 KB text
     takes ~0.4 s and is the same for every vocabulary size the lesson compares."""
-    return tuple(Counter(p for p, special in _pieces(text) if not special).items())
+    return tuple(Counter(p for p, special in _pieces(text, specials) if not special).items())
 
 
 def _merge_pair(symbols: list[str], pair: tuple[str, str]) -> list[str]:
@@ -73,14 +84,15 @@ def replay_merges(bpe: BPETokenizer, text: str, n_merges: int) -> list[TokenSpan
     """
     rank = {pair: r for r, pair in enumerate(bpe.merges()[:max(0, n_merges)])}
     vocab = bpe.tokenizer.get_vocab()
+    specials = bpe.special_tokens()
     # byte position -> character index, to give every token its character span
     char_at = [i for i, ch in enumerate(text) for _ in ch.encode("utf-8", "surrogatepass")]
     char_at.append(len(text))
     spans, byte_pos = [], 0
-    for piece, special in _pieces(text):
+    for piece, special in _pieces(text, tuple(specials)):
         if special:
-            n = len(END_OF_TEXT.encode())
-            spans.append(TokenSpan(vocab[END_OF_TEXT], END_OF_TEXT, char_at[byte_pos],
+            n = len(piece.encode())
+            spans.append(TokenSpan(specials[piece], piece, char_at[byte_pos],
                                    char_at[byte_pos + n - 1] + 1))
             byte_pos += n
             continue
@@ -93,8 +105,7 @@ def replay_merges(bpe: BPETokenizer, text: str, n_merges: int) -> list[TokenSpan
         for sym in symbols:
             start, end = byte_pos, byte_pos + len(sym)   # ByteLevel: one symbol char per byte
             first, last = char_at[start], char_at[end - 1] + 1
-            spans.append(TokenSpan(vocab[sym], bpe._readable(vocab[sym], text[first:last]),
-                                   first, last))
+            spans.append(TokenSpan(vocab[sym], bpe.token_text(vocab[sym]), first, last))
             byte_pos = end
     return spans
 
@@ -107,7 +118,7 @@ def merge_counts(bpe: BPETokenizer, training_text: str) -> list[int]:
     >>> bpe.merges(), merge_counts(bpe, "ab ab ab")
     ([('a', 'b')], [3])
     """
-    word_counts = _word_counts(training_text)
+    word_counts = _word_counts(training_text, tuple(bpe.special_tokens()))
     words = [list(w) for w, _ in word_counts]
     freqs = [n for _, n in word_counts]
     where = defaultdict(set)          # pair -> indices of words that may contain it

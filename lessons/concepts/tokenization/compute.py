@@ -10,17 +10,21 @@ round trips, the merge table and the compression curve.
 """
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass
 
 from lessons.concepts.tokenization.bpe_replay import bpe_with_first_merges
-from lessons.engine.tokenizers import END_OF_TEXT, BPETokenizer, CharTokenizer, WordTokenizer
+# the shared display vocabulary (lessons.display), named here too because this lesson's page,
+# notebook and tests reach visible, bytes_label and group_by_character through this module
+from lessons.display import bytes_label, group_by_character, visible
+from lessons.engine.tokenizers import BPETokenizer, Tokenizer
 
+__all__ = ["CHIP_LIMIT", "DEFAULT_TEXT", "DISPLAY_CHAR_LIMIT", "TokenView", "bytes_label",
+           "cap_text", "characters_split_into_bytes", "compression_curve", "group_by_character",
+           "merge_table", "round_trips", "text_stats", "token_views", "visible"]
 
 DISPLAY_CHAR_LIMIT = 20_000   # longer text is cut for display (a 1 MB paste stays in the box)
 CHIP_LIMIT = 3_000            # more chips than this make the browser crawl
 DEFAULT_TEXT = "The cat sat on the mat, and the cat was happy.\n大语言模型如何工作？"
-_VISIBLE = {" ": "␣", "\n": "↵", "\t": "⇥", "\r": "␍"}
 
 
 def cap_text(text: str, limit: int = DISPLAY_CHAR_LIMIT) -> tuple[str, bool]:
@@ -28,87 +32,37 @@ def cap_text(text: str, limit: int = DISPLAY_CHAR_LIMIT) -> tuple[str, bool]:
     return (text[:limit], True) if len(text) > limit else (text, False)
 
 
-def visible(s: str) -> str:
-    """Make invisible characters visible: 'a b\\n' -> 'a␣b↵', NUL -> '␀', a zero-width
-    joiner or a right-to-left mark -> '⟨U+200D⟩'. Everything else is unchanged."""
-    out = []
-    for ch in s:
-        if ch in _VISIBLE:
-            out.append(_VISIBLE[ch])
-        elif ord(ch) < 0x20:
-            out.append(chr(0x2400 + ord(ch)))      # Unicode's "control pictures": ␀ ␁ ...
-        elif unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Zl", "Zp"):
-            out.append(f"⟨U+{ord(ch):04X}⟩")
-        else:
-            out.append(ch)
-    return "".join(out)
-
-
-def bytes_label(raw: bytes) -> str:
-    """Readable text for a token's bytes; bytes that are only part of a character show as
-    <0xNN>: b'\\xe5\\xa4' -> '<0xE5><0xA4>', b' the' -> '␣the'."""
-    # surrogateescape turns each undecodable byte into one stand-in character U+DC80..U+DCFF
-    text = raw.decode("utf-8", errors="surrogateescape")
-    return "".join(f"<0x{ord(c) - 0xDC00:02X}>" if 0xDC80 <= ord(c) <= 0xDCFF else visible(c)
-                   for c in text)
-
-
 @dataclass(frozen=True)
 class TokenView:
     id: int
     label: str        # what the chip shows
-    raw: bytes        # the bytes the token stands for (empty for <unk>)
+    raw: bytes        # the bytes the token stands for (empty for <unk>); a special token's
+                      # are those of its name as typed in the text
     start: int        # character span in the text: text[start:end]
     end: int
     kind: str         # 'text', 'byte' (part of a character), 'special' or 'unknown'
 
 
-def token_views(tokenizer, text: str, spans=None) -> list[TokenView]:
+def token_views(tokenizer: Tokenizer, text: str, spans=None) -> list[TokenView]:
     """Every token of text with its id, label, bytes, character span and kind.
-    spans: TokenSpans already computed for text (e.g. by replay_merges); default: encode."""
-    views, bpe_bytes = [], {}     # bpe_bytes: id -> bytes, looked up once per distinct id
+    spans: TokenSpans already computed for text (e.g. by replay_merges); default: encode.
+
+    >>> from lessons.engine.tokenizers import CharTokenizer, MASK
+    >>> tok = CharTokenizer.train("ab").with_special_tokens(MASK)
+    >>> [(v.label, v.raw, v.kind) for v in token_views(tok, "a[MASK]")]
+    [('a', b'a', 'text'), ('[MASK]', b'[MASK]', 'special')]
+    """
+    seen = {}     # id -> (label, bytes, kind): looked up once per distinct id
+    views = []
     for span in tokenizer.token_spans(text) if spans is None else spans:
-        if isinstance(tokenizer, BPETokenizer):
-            if span.id not in bpe_bytes:
-                bpe_bytes[span.id] = tokenizer.token_bytes(span.id)
-            raw = bpe_bytes[span.id]
-            special = tokenizer.id_to_token(span.id) == END_OF_TEXT
-        elif isinstance(tokenizer, CharTokenizer):
-            special = False
-            raw = (bytes([span.id - tokenizer.byte_offset]) if span.id >= tokenizer.byte_offset
-                   else span.text.encode("utf-8"))
-        else:   # WordTokenizer
-            special = False
-            raw = b"" if span.id == 0 else span.text.encode("utf-8")
-        if special:
-            kind, label = "special", END_OF_TEXT
-        elif isinstance(tokenizer, WordTokenizer) and span.id == 0:
-            kind, label = "unknown", WordTokenizer.UNKNOWN
-        else:
-            label = bytes_label(raw)
-            kind = "text" if _is_utf8(raw) else "byte"
+        if span.id not in seen:
+            seen[span.id] = (tokenizer.token_label(span.id), tokenizer.token_bytes(span.id),
+                             tokenizer.token_kind(span.id))
+        label, raw, kind = seen[span.id]
+        if kind == "special":   # it stands for no bytes; the text that spelt it has some
+            raw = text[span.start:span.end].encode("utf-8")
         views.append(TokenView(span.id, label, raw, span.start, span.end, kind))
     return views
-
-
-def _is_utf8(raw: bytes) -> bool:
-    try:
-        raw.decode("utf-8")
-        return True
-    except UnicodeDecodeError:
-        return False
-
-
-def group_by_character(views: list[TokenView]) -> list[list[TokenView]]:
-    """Tokens whose character spans overlap belong together: the three byte tokens of one
-    Chinese character (all spanning the same character) form one group; others stand alone."""
-    groups: list[list[TokenView]] = []
-    for v in views:
-        if groups and v.start < max(g.end for g in groups[-1]):
-            groups[-1].append(v)
-        else:
-            groups.append([v])
-    return groups
 
 
 def characters_split_into_bytes(views: list[TokenView]) -> int:
@@ -135,9 +89,9 @@ def merge_table(bpe: BPETokenizer, counts: list[int]) -> list[dict]:
     for step, ((left, right), count) in enumerate(zip(bpe.merges(), counts), start=1):
         new_id = bpe.tokenizer.token_to_id(left + right)
         ids = [bpe.tokenizer.token_to_id(left), bpe.tokenizer.token_to_id(right)]
-        left_label, right_label = (bytes_label(bpe.token_bytes(i)) for i in ids)
+        left_label, right_label = (bpe.token_label(i) for i in ids)
         rows.append({"step": step, "pair": f"{left_label} + {right_label}",
-                     "new_token": bytes_label(bpe.token_bytes(new_id)), "id": new_id,
+                     "new_token": bpe.token_label(new_id), "id": new_id,
                      "count": count})
     return rows
 

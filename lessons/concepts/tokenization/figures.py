@@ -5,7 +5,8 @@ import html
 
 import plotly.graph_objects as go
 
-from lessons.concepts.tokenization.compute import CHIP_LIMIT, TokenView, group_by_character, visible
+from lessons.concepts.tokenization.compute import CHIP_LIMIT, TokenView
+from lessons.display import group_by_character, group_label
 from lessons.i18n import t
 
 
@@ -36,13 +37,13 @@ def chips_html(views: list[TokenView], text: str, lang: str = "en",
                 f'<span style="font-size:10px;opacity:.7">{v.id}</span></span>')
             n += 1
         if len(group) > 1:
-            covered = text[group[0].start:max(v.end for v in group)]
-            note = t("tokenization.chip_group", lang, chars=visible(covered), n=len(group))
+            covered = group_label(group, text)
+            note = t("tokenization.chip_group", lang, chars=covered, n=len(group))
             parts.append(
                 f'<span title="{html.escape(note)}" style="display:inline-flex;flex-direction:column;'
                 f'align-items:center;margin:2px;padding:2px;border:2px dashed #868e96;'
                 f'border-radius:8px"><span>{"".join(chips)}</span>'
-                f'<span style="font-size:12px;unicode-bidi:isolate">{html.escape(visible(covered))}'
+                f'<span style="font-size:12px;unicode-bidi:isolate">{html.escape(covered)}'
                 f'</span></span>')
         else:
             parts.append(chips[0])

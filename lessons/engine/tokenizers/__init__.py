@@ -1,39 +1,53 @@
-"""Tokenizers behind one interface: text <-> list of integer ids.
+"""Tokenizers behind one interface (``Tokenizer`` in base.py): text <-> list of integer ids.
 
 - ``CharTokenizer``: one token per character seen in the training text; an unseen character
   falls back to one token per UTF-8 byte (``<0xE4>`` ...), so any text round-trips exactly.
 - ``BPETokenizer``: byte-level BPE trained live with Hugging Face ``tokenizers``.
 - ``WordTokenizer``: one token per whitespace word (the lesson's foil).
+
+Any of them takes special tokens (``MASK``, ``CLS``, ``PAD``, ``END_OF_TEXT``) with
+``with_special_tokens``, and survives ``to_dict`` / ``tokenizer_from_dict``.
+
+>>> tok = tokenizer_from_dict(CharTokenizer.train("hi").with_special_tokens(MASK, PAD).to_dict())
+>>> tok.special_tokens(), tok.vocab_size
+({'[MASK]': 258, '[PAD]': 259}, 260)
 """
 from __future__ import annotations
 
-from tokenizers import Tokenizer
-
-from .base import BYTE_TOKENS, END_OF_TEXT, TokenizerError, TokenSpan
+from .base import (BYTE_TOKENS, CLS, END_OF_TEXT, MASK, PAD, Tokenizer, TokenizerError,
+                   TokenSpan)
 from .bpe import BPETokenizer
 from .char import CharTokenizer
 from .word import WordTokenizer
 
-__all__ = ["BYTE_TOKENS", "END_OF_TEXT", "TokenizerError", "TokenSpan", "BPETokenizer",
-           "CharTokenizer", "WordTokenizer", "tokenizer_from_dict", "train_tokenizer"]
+__all__ = ["BYTE_TOKENS", "CLS", "END_OF_TEXT", "MASK", "PAD", "Tokenizer", "TokenizerError",
+           "TokenSpan", "BPETokenizer", "CharTokenizer", "WordTokenizer", "tokenizer_from_dict",
+           "train_tokenizer"]
+
+VARIANTS = {cls.kind: cls for cls in (CharTokenizer, BPETokenizer, WordTokenizer)}
 
 
-def tokenizer_from_dict(data: dict):
-    """Rebuild a tokenizer saved with ``to_dict``; raise TokenizerError on anything else."""
+def tokenizer_from_dict(data: dict) -> Tokenizer:
+    """Rebuild a tokenizer saved with ``to_dict``; raise TokenizerError on anything else.
+    Descriptions written before special tokens existed have no "special_tokens" and load
+    unchanged."""
+    variant = VARIANTS.get(data.get("kind")) if isinstance(data, dict) else None
+    if variant is None:
+        kind = data.get("kind") if isinstance(data, dict) else data
+        raise TokenizerError(f"unknown tokenizer kind {kind!r}")
+    names = data.get("special_tokens", [])
+    if not isinstance(names, list):
+        raise TokenizerError(f"special_tokens must be a list of names, not {names!r}")
     try:
-        if data["kind"] == "char":
-            return CharTokenizer(str(data["chars"]), bool(data.get("byte_fallback", True)))
-        if data["kind"] == "bpe":
-            return BPETokenizer(Tokenizer.from_str(data["json"]))
+        return variant.from_fields(data).with_special_tokens(*names)
     except Exception as exc:   # KeyError, TypeError, or the plain Exception tokenizers raises
         raise TokenizerError(f"the tokenizer description is damaged: {exc}") from exc
-    raise TokenizerError(f"unknown tokenizer kind {data.get('kind')!r}")
 
 
-def train_tokenizer(kind: str, text: str, vocab_size: int = 512):
-    """One entry point for both kinds (vocab_size only matters for BPE)."""
-    if kind == "char":
-        return CharTokenizer.train(text)
-    if kind == "bpe":
-        return BPETokenizer.train(text, vocab_size)
-    raise TokenizerError(f"unknown tokenizer kind {kind!r}; use 'char' or 'bpe'")
+def train_tokenizer(kind: str, text: str, vocab_size: int = 512) -> Tokenizer:
+    """One entry point for both kinds a model trains with (vocab_size only matters for BPE)."""
+    trainers = {"char": lambda: CharTokenizer.train(text),
+                "bpe": lambda: BPETokenizer.train(text, vocab_size)}
+    if kind not in trainers:
+        raise TokenizerError(f"unknown tokenizer kind {kind!r}; use 'char' or 'bpe'")
+    return trainers[kind]()

@@ -1,28 +1,41 @@
 """Byte-level byte-pair encoding, trained live with Hugging Face ``tokenizers``: start from the
-256 bytes and repeatedly merge the most frequent pair."""
+256 bytes and repeatedly merge the most frequent pair.
+
+Ids: 0 is <|endoftext|>, 1 .. 256 the bytes, 257 + i the token merge i made, then any
+appended special tokens.
+
+>>> bpe = BPETokenizer.train("low lower lowest " * 30, vocab_size=262)
+>>> [bpe.token_label(i) for i in bpe.encode("lower 低")]
+['low', 'e', 'r', '␣', '<0xE4>', '<0xBD>', '<0x8E>']
+>>> bpe.special_tokens()
+{'<|endoftext|>': 0}
+"""
 from __future__ import annotations
 
 import json
 from functools import lru_cache
 
-from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+import tokenizers as hf
+from tokenizers import decoders, models, pre_tokenizers, trainers
 
-from .base import BYTE_TOKENS, END_OF_TEXT, TokenSpan
+from .base import END_OF_TEXT, Tokenizer, TokenSpan
 
 
-class BPETokenizer:
+class BPETokenizer(Tokenizer):
     kind = "bpe"
 
-    def __init__(self, tokenizer: Tokenizer):
-        self.tokenizer = tokenizer
+    def __init__(self, tokenizer: hf.Tokenizer, special_tokens=()):
+        self.tokenizer = tokenizer       # the Hugging Face tokenizer that does the work
         self._merges: list[tuple[str, str]] | None = None   # read on first use (merges())
+        self._size = tokenizer.get_vocab_size()            # asked once: a call into Rust
+        super().__init__(special_tokens)
 
     @classmethod
     def train(cls, texts, vocab_size: int = 512) -> "BPETokenizer":
         """Learn merges from an iterable of strings until the vocabulary has vocab_size tokens."""
         if isinstance(texts, str):
             texts = [texts]
-        tok = Tokenizer(models.BPE())
+        tok = hf.Tokenizer(models.BPE())
         # add_prefix_space=False keeps decode(encode(x)) == x exactly
         tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
         tok.decoder = decoders.ByteLevel()
@@ -34,41 +47,37 @@ class BPETokenizer:
         tok.train_from_iterator(texts, trainer=trainer)
         return cls(tok)
 
-    @property
-    def vocab_size(self) -> int:
-        return self.tokenizer.get_vocab_size()
+    @classmethod
+    def from_fields(cls, data: dict) -> "BPETokenizer":
+        return cls(hf.Tokenizer.from_str(data["json"]))
 
-    def encode(self, text: str) -> list[int]:
+    def _fields(self) -> dict:
+        return {"json": self.tokenizer.to_str()}
+
+    @property
+    def _ordinary_vocab_size(self) -> int:
+        return self._size
+
+    def _builtin_special_tokens(self) -> dict[str, int]:
+        return {added.content: i for i, added in self.tokenizer.get_added_tokens_decoder().items()
+                if added.special}
+
+    def _encode_ordinary(self, text: str) -> list[int]:
         return self.tokenizer.encode(text).ids if text else []
 
-    def decode(self, ids) -> str:
-        return self.tokenizer.decode([int(i) for i in ids], skip_special_tokens=False)
+    def _decode_ordinary(self, ids: list[int]) -> str:
+        return self.tokenizer.decode(ids, skip_special_tokens=False)
 
-    def token_spans(self, text: str) -> list[TokenSpan]:
+    def _ordinary_spans(self, text: str) -> list[TokenSpan]:
         if not text:
             return []
         enc = self.tokenizer.encode(text)
-        return [TokenSpan(i, self._readable(i, text[s:e]), s, e)
-                for i, (s, e) in zip(enc.ids, enc.offsets)]
+        return [TokenSpan(i, self.token_text(i), s, e) for i, (s, e) in zip(enc.ids, enc.offsets)]
 
-    def _readable(self, token_id: int, covered: str) -> str:
-        """A token that holds only part of a character's bytes shows as its bytes."""
-        piece = self.tokenizer.decode([token_id], skip_special_tokens=False)
-        if "\ufffd" in piece and "\ufffd" not in covered:
-            raw = self.token_bytes(token_id)
-            return "".join(BYTE_TOKENS[b] for b in raw)
-        return piece
-
-    def token_bytes(self, token_id: int) -> bytes:
-        """The raw bytes a token stands for (ByteLevel maps each byte to a printable char)."""
+    def _ordinary_bytes(self, token_id: int) -> bytes:
+        """ByteLevel spells each byte as one printable character: map them back."""
         byte_of = _unicode_to_bytes()
-        token = self.tokenizer.id_to_token(token_id)
-        if token == END_OF_TEXT:
-            return token.encode()
-        return bytes(byte_of[c] for c in token)
-
-    def id_to_token(self, i: int) -> str:
-        return self.tokenizer.id_to_token(int(i))
+        return bytes(byte_of[c] for c in self.tokenizer.id_to_token(token_id))
 
     def merges(self) -> list[tuple[str, str]]:
         """The learned merges in the order they were learned (GPT-2 byte-to-char alphabet).
@@ -78,9 +87,6 @@ class BPETokenizer:
             self._merges = [tuple(m) if not isinstance(m, str) else tuple(m.split(" ", 1))
                             for m in json.loads(self.tokenizer.to_str())["model"]["merges"]]
         return list(self._merges)
-
-    def to_dict(self) -> dict:
-        return {"kind": self.kind, "json": self.tokenizer.to_str()}
 
 
 @lru_cache(maxsize=1)

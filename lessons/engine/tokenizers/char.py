@@ -1,65 +1,75 @@
 """One token per character seen in the training text, with a UTF-8 byte fallback.
 
+Ids: 0 .. len(chars) - 1 are the characters in sorted order, the next 256 the byte tokens
+<0x00> .. <0xFF> (with byte fallback), then any appended special tokens.
+
 >>> tok = CharTokenizer.train("hello")
 >>> tok.encode("hole")
 [1, 3, 2, 0]
 >>> tok.decode(tok.encode("hé")) == "hé"   # 'é' was never seen: two byte tokens
 True
+>>> [tok.token_label(i) for i in tok.encode("hé")]
+['h', '<0xC3>', '<0xA9>']
 """
 from __future__ import annotations
 
-from .base import BYTE_TOKENS, TokenSpan
+from .base import BYTE_TOKENS, Tokenizer, TokenSpan
 
 
-class CharTokenizer:
+class CharTokenizer(Tokenizer):
     kind = "char"
 
-    def __init__(self, chars: str, byte_fallback: bool = True):
+    def __init__(self, chars: str, byte_fallback: bool = True, special_tokens=()):
         self.chars = chars
         self.byte_fallback = byte_fallback
         self.char_to_id = {c: i for i, c in enumerate(chars)}
         self.byte_offset = len(chars)   # id of <0x00>
+        super().__init__(special_tokens)
 
     @classmethod
     def train(cls, text: str, byte_fallback: bool = True) -> "CharTokenizer":
         return cls("".join(sorted(set(text))), byte_fallback)
 
+    @classmethod
+    def from_fields(cls, data: dict) -> "CharTokenizer":
+        return cls(str(data["chars"]), bool(data.get("byte_fallback", True)))
+
+    def _fields(self) -> dict:
+        return {"chars": self.chars, "byte_fallback": self.byte_fallback}
+
     @property
-    def vocab_size(self) -> int:
+    def _ordinary_vocab_size(self) -> int:
         return len(self.chars) + (256 if self.byte_fallback else 0)
 
-    def token_spans(self, text: str) -> list[TokenSpan]:
-        spans = []
-        for i, ch in enumerate(text):
-            if ch in self.char_to_id:
-                spans.append(TokenSpan(self.char_to_id[ch], ch, i, i + 1))
-            elif self.byte_fallback:
-                for b in ch.encode("utf-8"):
-                    spans.append(TokenSpan(self.byte_offset + b, BYTE_TOKENS[b], i, i + 1))
-            else:
-                raise ValueError(f"character {ch!r} is not in the vocabulary")
-        return spans
+    def _ordinary_spans(self, text: str) -> list[TokenSpan]:
+        return [TokenSpan(i, self.token_text(i), at, at + 1)
+                for at, ch in enumerate(text) for i in self._ids_of(ch)]
 
-    def encode(self, text: str) -> list[int]:
-        """The ids of token_spans(text), without making a span per character: a training run
-        encodes its whole text here, and half a million span objects took over a second of
-        the server's one Python thread."""
+    def _encode_ordinary(self, text: str) -> list[int]:
+        """The ids of the spans, without making a span per character: a training run encodes
+        its whole text here, and half a million span objects took over a second of the
+        server's one Python thread."""
         ids, lookup = [], self.char_to_id
         for ch in text:
             i = lookup.get(ch)
             if i is not None:
                 ids.append(i)
-            elif self.byte_fallback:
-                ids.extend(self.byte_offset + b for b in ch.encode("utf-8"))
             else:
-                raise ValueError(f"character {ch!r} is not in the vocabulary")
+                ids.extend(self._ids_of(ch))
         return ids
 
-    def decode(self, ids) -> str:
+    def _ids_of(self, ch: str) -> list[int]:
+        """[id] of a known character; an unknown one as its UTF-8 byte tokens."""
+        if ch in self.char_to_id:
+            return [self.char_to_id[ch]]
+        if not self.byte_fallback:
+            raise ValueError(f"character {ch!r} is not in the vocabulary")
+        return [self.byte_offset + b for b in ch.encode("utf-8")]
+
+    def _decode_ordinary(self, ids: list[int]) -> str:
         out, pending = [], bytearray()
         for i in ids:
-            i = int(i)
-            if i >= self.byte_offset:
+            if self._is_fallback(i):
                 pending.append(i - self.byte_offset)
                 continue
             if pending:   # subtle: a run of byte tokens becomes text only as a whole
@@ -70,8 +80,25 @@ class CharTokenizer:
             out.append(pending.decode("utf-8", errors="replace"))
         return "".join(out)
 
-    def id_to_token(self, i: int) -> str:
-        return self.chars[i] if i < self.byte_offset else BYTE_TOKENS[i - self.byte_offset]
+    def _ordinary_bytes(self, token_id: int) -> bytes:
+        if self._is_fallback(token_id):
+            return bytes([token_id - self.byte_offset])
+        return self.chars[token_id].encode("utf-8")
 
-    def to_dict(self) -> dict:
-        return {"kind": self.kind, "chars": self.chars, "byte_fallback": self.byte_fallback}
+    def _is_fallback(self, token_id: int) -> bool:
+        return self.byte_fallback and self.byte_offset <= token_id < self.byte_offset + 256
+
+    def is_byte_piece(self, token_id: int) -> bool:
+        """A byte-fallback token spells a byte, never a character, even a one-byte one: it is
+        only used for a character the vocabulary lacks, so its 256 ids are never trained."""
+        return self._is_fallback(int(token_id))
+
+    def token_text(self, token_id: int) -> str:
+        """A byte-fallback token reads as <0xNN> even for an ASCII byte: its bytes b'A' would
+        read 'A', and then two different ids would carry the same label."""
+        token_id = int(token_id)
+        if token_id < self.byte_offset:
+            return self.chars[token_id]
+        if self._is_fallback(token_id):
+            return BYTE_TOKENS[token_id - self.byte_offset]
+        return super().token_text(token_id)

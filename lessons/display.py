@@ -1,0 +1,119 @@
+"""The one visual vocabulary every page and notebook shares: invisible characters made visible,
+a token's bytes as a readable label, and byte tokens grouped under the character they spell.
+
+One glyph per invisible character, everywhere: space ␣, newline ↵, tab ⇥, carriage return ␍,
+other control characters as Unicode's control pictures (NUL ␀, BEL ␇ ...), and characters
+that draw nothing at all (zero-width joiner, right-to-left mark ...) as ⟨U+XXXX⟩.
+
+>>> visible("a b\\n")
+'a␣b↵'
+>>> bytes_label("猫 ".encode())          # whole characters read as themselves
+'猫␣'
+>>> bytes_label("猫".encode()[:2])       # two of the three bytes of 猫: no character yet
+'<0xE7><0x8C>'
+"""
+from __future__ import annotations
+
+import unicodedata
+
+
+WHITESPACE_GLYPHS = {" ": "␣", "\n": "↵", "\t": "⇥", "\r": "␍"}
+# characters that draw nothing: controls, formats (ZWJ, RLM ...), surrogates, line/paragraph sep
+_INVISIBLE_CATEGORIES = ("Cc", "Cf", "Cs", "Zl", "Zp")
+
+
+def visible(text: str) -> str:
+    """Make invisible characters visible; every other character is unchanged.
+
+    >>> visible("x\\ty\\r\\n")
+    'x⇥y␍↵'
+    >>> visible("\\x00\\x07"), visible("\\u200d\\u202e")
+    ('␀␇', '⟨U+200D⟩⟨U+202E⟩')
+    >>> visible("大语言 model")
+    '大语言␣model'
+    """
+    return "".join(_visible_char(ch) for ch in text)
+
+
+def _visible_char(ch: str) -> str:
+    if ch in WHITESPACE_GLYPHS:
+        return WHITESPACE_GLYPHS[ch]
+    if ord(ch) < 0x20:
+        return chr(0x2400 + ord(ch))              # Unicode's "control pictures": ␀ ␁ ...
+    if unicodedata.category(ch) in _INVISIBLE_CATEGORIES:
+        return f"⟨U+{ord(ch):04X}⟩"
+    return ch
+
+
+def byte_name(byte: int) -> str:
+    """The name of one byte standing alone: 0xE4 -> '<0xE4>'.
+
+    >>> byte_name(228), byte_name(10)
+    ('<0xE4>', '<0x0A>')
+    """
+    return f"<0x{byte:02X}>"
+
+
+def bytes_text(raw: bytes) -> str:
+    """The bytes as text; a byte that is only part of a UTF-8 character shows as <0xNN>.
+    Whitespace is left as it is (``bytes_label`` makes it visible).
+
+    >>> bytes_text(b" the"), bytes_text(b"a\\xe4\\xbd")
+    (' the', 'a<0xE4><0xBD>')
+    """
+    # subtle: surrogateescape turns each byte that is no part of a whole character into one
+    # stand-in character U+DC80..U+DCFF, so the whole characters decode and the rest is marked
+    text = raw.decode("utf-8", errors="surrogateescape")
+    return "".join(byte_name(ord(c) - 0xDC00) if 0xDC80 <= ord(c) <= 0xDCFF else c for c in text)
+
+
+def bytes_label(raw: bytes) -> str:
+    """A token's readable label from its bytes: ``bytes_text`` with invisible characters shown.
+
+    >>> bytes_label(b"\\xe5\\xa4"), bytes_label("ok 大\\n".encode())
+    ('<0xE5><0xA4>', 'ok␣大↵')
+    """
+    return visible(bytes_text(raw))
+
+
+def is_whole_text(raw: bytes) -> bool:
+    """Are these bytes whole UTF-8 characters (no piece of one left over)?
+
+    >>> is_whole_text("你".encode()), is_whole_text("你".encode()[:1]), is_whole_text(b"")
+    (True, False, True)
+    """
+    try:
+        raw.decode("utf-8")
+        return True
+    except UnicodeDecodeError:
+        return False
+
+
+def group_by_character(tokens: list) -> list[list]:
+    """Tokens whose character spans overlap belong together: the three byte tokens of one
+    Chinese character (each spanning that same character) form one group; others stand alone.
+    ``tokens``: anything with ``start`` and ``end`` character offsets, in text order.
+
+    >>> from lessons.engine.tokenizers import TokenSpan
+    >>> spans = [TokenSpan(1, "a", 0, 1), TokenSpan(7, "<0xE9>", 1, 2),
+    ...          TokenSpan(8, "<0xB2>", 1, 2), TokenSpan(9, "<0xB8>", 1, 2)]
+    >>> [[s.id for s in group] for group in group_by_character(spans)]
+    [[1], [7, 8, 9]]
+    """
+    groups: list[list] = []
+    for token in tokens:
+        if groups and token.start < max(t.end for t in groups[-1]):
+            groups[-1].append(token)
+        else:
+            groups.append([token])
+    return groups
+
+
+def group_label(group: list, text: str) -> str:
+    """What a group of tokens spells in ``text``, made visible: the character its bytes make.
+
+    >>> from lessons.engine.tokenizers import TokenSpan
+    >>> group_label([TokenSpan(7, "<0xE9>", 2, 3), TokenSpan(8, "<0xB2>", 2, 3)], "a 鲸")
+    '鲸'
+    """
+    return visible(text[group[0].start:max(t.end for t in group)])

@@ -82,7 +82,6 @@ VERDICTS = {v.key: v for v in (Verdict("right", "✓", "#d9f2d9", "success"),
                                Verdict("right_to_rounding", "≈", "#fff3c4", "success"),
                                Verdict("wrong", "✗", "#f9d6d5", "error"),
                                Verdict("not_stated", "–", "#eeeeee", "info"))}
-VERDICT_ICONS = {key: v.icon for key, v in VERDICTS.items()}
 VERDICT_COLOURS = {v.icon: v.colour for v in VERDICTS.values()}   # a table cell starts with its icon
 
 

@@ -72,12 +72,14 @@ def test_unprojected_words_attend_most_to_themselves_and_query_map_changes_that(
 
 
 def test_document_attention_example_is_right_to_rounding():
-    ex = A.document_attention_example()
-    w_a, h_t = np.array(ex["w_a"]), np.array(ex["h_t"])
-    assert (w_a @ h_t).tolist() == ex["scores_ours"] == ex["scores_document"] == [1, 1, 1]
-    assert ex["ours"] == pytest.approx([1 / 3] * 3)
-    assert ex["document"] == [0.33, 0.33, 0.33]
-    assert ex["verdict"] == "right to rounding"
+    from lessons.worked_numbers import worked_number
+    scores, weights = worked_number("attention_scores"), worked_number("attention_weights")
+    w_a, h_t = np.array(scores.inputs["W_a"]), np.array(scores.inputs["h_t"])
+    assert (w_a @ h_t).tolist() == list(scores.ours) == [float(d) for d in scores.document] == [1, 1, 1]
+    assert scores.verdict == "right"
+    assert list(weights.ours) == pytest.approx([1 / 3] * 3)
+    assert weights.document == ("0.33", "0.33", "0.33")
+    assert weights.verdict == "right_to_rounding"
 
 
 # ---- scaled dot-product attention, step by step --------------------------------------------

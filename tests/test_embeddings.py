@@ -13,6 +13,7 @@ from lessons.concepts.embeddings import compute as E
 from lessons.concepts.embeddings import figures as EF
 from lessons.engine.checkpoint import checkpoint_bytes, load_checkpoint, load_shipped_model
 from lessons.engine.tokenizers import BPETokenizer, CharTokenizer
+from lessons.worked_numbers import worked_number
 from tests.conftest import ARTIFACTS, open_view, page_problems, wait_for_app
 
 MAIN = str(Path(__file__).resolve().parent.parent / "app" / "main.py")
@@ -27,23 +28,24 @@ def test_docstring_examples_hold():
 def test_document_example_value_and_verdict():
     W = np.array([[0, 1, 0], [1, 0, 1], [0, 1, 0]])       # retyped from section 3.3.1
     x = np.array([1, 0, 0])
-    example = E.document_worked_example()
+    example = worked_number("embedding")
+    assert example.inputs["W"] == tuple(map(tuple, W)) and example.inputs["x"] == tuple(x)
     assert example.ours == tuple(W @ x) == (0, 1, 0)
-    assert example.document == (0, 1, 1)
-    assert example.verdict == "slip"
-    assert example.wrong_entries == (2,)                  # only the third entry is wrong ...
+    assert example.document == ("0", "1", "1")
+    assert example.verdict == "wrong"
+    assert example.differing_entries == (2,)              # only the third entry is wrong ...
     assert example.distance == 1.0                        # ... and by exactly 1
     # no column and no row of W is the printed vector, so no lookup could produce it
-    assert not any((W[:, j] == example.document).all() or (W[j] == example.document).all()
-                   for j in range(3))
-    assert example.is_a_column is False
-    assert [total for _, _, total in example.row_products] == [0, 1, 0]
+    printed = np.array([int(d) for d in example.document])
+    assert not any((W[:, j] == printed).all() or (W[j] == printed).all() for j in range(3))
+    assert example.facts["printed_is_a_column_or_row"] is False
+    assert [step.total for step in example.facts["steps"]] == [0, 1, 0]
 
 
 @pytest.mark.parametrize("index", [0, 1, 2])
 def test_lookup_is_picking_a_column_and_nn_embedding_does_it(index):
-    W = torch.tensor(E.DOCUMENT_MATRIX, dtype=torch.float32)
-    demo = E.embedding_lookup_demo(index)
+    W = torch.tensor([[0, 1, 0], [1, 0, 1], [0, 1, 0]], dtype=torch.float32)   # section 3.3.1
+    demo = E.embedding_lookup_demo(index, W.tolist())
     assert demo["one_hot"] == [1.0 if j == index else 0.0 for j in range(3)]
     assert demo["matmul"] == W[:, index].tolist() == demo["column"]
     assert demo["embedding"] == F.embedding(torch.tensor(index), W.T).tolist()
@@ -51,11 +53,11 @@ def test_lookup_is_picking_a_column_and_nn_embedding_does_it(index):
 
 
 def test_zero_based_index_one_gives_the_middle_column():
-    assert E.embedding_lookup_demo(1)["matmul"] == [1.0, 0.0, 1.0]
+    assert E.embedding_lookup_demo(1, [[0, 1, 0], [1, 0, 1], [0, 1, 0]])["matmul"] == [1.0, 0.0, 1.0]
 
 
 def test_latex_steps_spell_out_each_row():
-    latex = E.latex_steps(E.DOCUMENT_MATRIX, E.DOCUMENT_ONE_HOT)
+    latex = E.latex_steps([[0, 1, 0], [1, 0, 1], [0, 1, 0]], [1, 0, 0])
     assert r"1\cdot1 + 0\cdot0 + 1\cdot0" in latex            # the middle row
     assert latex.endswith(r"\begin{bmatrix}0 \\ 1 \\ 0\end{bmatrix}")
 

@@ -12,6 +12,7 @@ from lessons.concepts.attention import bertviz as bv
 from lessons.concepts.attention import compute as A
 from lessons.concepts.attention import figures as AF
 from lessons.i18n import t
+from lessons.worked_numbers import VERDICTS, worked_number, worst_verdict
 
 T_ = "attention"
 tr = lambda key, **kw: state.tr(f"{T_}.{key}", **kw)   # noqa: E731
@@ -81,13 +82,14 @@ st.markdown(tr("doc_qk_explain"))
 
 # ---- 2. the document's W_a . h_t example ---------------------------------------------------
 st.header(tr("wa_heading"))
-ex = A.document_attention_example()
-fmt = lambda v: "[" + ", ".join(f"{n:g}" if isinstance(n, float) else fmt(n) for n in v) + "]"  # noqa: E731
-st.markdown(tr("wa_body", w_a=fmt(ex["w_a"]), h_t=fmt(ex["h_t"]), scores=fmt(ex["scores_ours"]),
-               scores_document=fmt(ex["scores_document"]),
-               ours="[" + ", ".join(f"{p:.6f}" for p in ex["ours"]) + "]",
-               document=fmt(ex["document"])))
-(st.success if ex["verdict"] != "wrong" else st.error)(tr("wa_verdict"))
+scores, weights = worked_number("attention_scores"), worked_number("attention_weights")
+fmt = lambda v: "[" + ", ".join(f"{n:g}" if isinstance(n, (int, float)) else fmt(n) for n in v) + "]"  # noqa: E731
+st.markdown(tr("wa_body", w_a=fmt(scores.inputs["W_a"]), h_t=fmt(scores.inputs["h_t"]),
+               scores=fmt(scores.ours), scores_document=scores.document_text(lang),
+               ours="[" + ", ".join(f"{p:.6f}" for p in weights.ours) + "]",
+               document=weights.document_text(lang)))
+getattr(st, VERDICTS[worst_verdict([scores, weights])].tone)(   # st.success, st.error or st.info
+    tr("wa_verdict", scores_verdict=scores.label(lang), weights_verdict=weights.label(lang)))
 
 # ---- 3. scaled dot-product attention on the learner's text -------------------------------
 st.header(tr("steps_heading"))

@@ -7,6 +7,7 @@ import streamlit as st
 from app import state
 from lessons.concepts.embeddings import compute as E
 from lessons.concepts.embeddings import figures as EF
+from lessons.worked_numbers import worked_number
 
 T = "embeddings"
 tr = lambda key, **values: state.tr(f"{T}.{key}", **values)   # noqa: E731
@@ -53,27 +54,31 @@ st.markdown(tr("intro"))
 # ---- 1. the document's worked example ----------------------------------------------------------
 st.header(tr("worked_heading"))
 st.markdown(tr("worked_intro"))
-example = E.document_worked_example()
-st.latex(r"W = " + E.latex_matrix(E.DOCUMENT_MATRIX) + r",\quad x = "
-         + E.latex_vector(E.DOCUMENT_ONE_HOT))
+example = worked_number("embedding")          # the document's W, x, its value, ours, verdict
+W, x = example.inputs["W"], example.inputs["x"]
+st.latex(r"W = " + E.latex_matrix(W) + r",\quad x = " + E.latex_vector(x))
 st.markdown(tr("worked_steps"))
-st.latex(r"W \cdot x = " + E.latex_steps(E.DOCUMENT_MATRIX, E.DOCUMENT_ONE_HOT))
+st.latex(r"W \cdot x = " + E.latex_steps(W, x))
 left, right = st.columns(2)
 left.markdown(f"**{tr('document_value')}**")
 left.latex(E.latex_vector(example.document))
 right.markdown(f"**{tr('our_value')}**")
 right.latex(E.latex_vector(example.ours))
-if example.verdict == "slip":
-    entry = example.wrong_entries[0]
-    st.warning(tr("verdict_slip", entry=entry + 1, distance=f"{example.distance:g}",
-                  difference=abs(example.document[entry] - example.ours[entry])))
+verdict = example.label(state.lang())
+if example.differing_entries:
+    entry = example.differing_entries[0]
+    text = tr("worked_wrong", verdict=verdict, entry=entry + 1, distance=f"{example.distance:g}",
+              difference=f"{example.differences[entry]:g}")
+    if not example.facts["printed_is_a_column_or_row"]:
+        text += "\n\n" + tr("worked_not_a_lookup")
 else:
-    st.success(tr("verdict_matches"))
+    text = tr("worked_right", verdict=verdict)
+getattr(st, example.tone)(text)              # tone: st.success, st.error or st.info
 
 st.subheader(tr("lookup_heading"))
 st.markdown(tr("lookup_intro"))
 index = st.radio(tr("lookup_index"), [0, 1, 2], horizontal=True, key="embeddings_lookup_index")
-demo = E.embedding_lookup_demo(index)
+demo = E.embedding_lookup_demo(index, W)
 for column, name in zip(st.columns(3), ("one_hot", "matmul", "embedding")):
     column.markdown(f"**{tr('lookup_' + name)}**")
     column.latex(E.latex_vector([round(v) for v in demo[name]]))

@@ -189,11 +189,11 @@ st.header(tr("softmax.worked_heading"))
 state.prose("softmax", "worked_text")
 table = worked_table(state.lang())
 colour = lambda verdict: f"background-color: {VERDICT_COLOURS.get(verdict[:1], 'white')}"
-styled = table.style.map(colour, subset=[tr("softmax.col_verdict")])
+styled = table.style.map(colour, subset=[tr("worked_numbers.col_verdict")])
 st.dataframe(styled, hide_index=True, width="stretch", row_height=36, height=36 * (len(table) + 1) + 3,
-             column_config={tr("softmax.col_what"): st.column_config.TextColumn(width="medium"),
-                            tr("softmax.col_why"): st.column_config.TextColumn(width="large")})
+             column_config={tr("worked_numbers.col_what"): st.column_config.TextColumn(width="medium"),
+                            tr("worked_numbers.col_why"): st.column_config.TextColumn(width="large")})
 with st.expander(tr("softmax.worked_expander")):
-    what, verdict, why = tr("softmax.col_what"), tr("softmax.col_verdict"), tr("softmax.col_why")
+    what, verdict, why = (tr(f"worked_numbers.col_{key}") for key in ("what", "verdict", "why"))
     st.markdown("\n".join(f"- {row[verdict]} · **{row[what]}**: {row[why]}" for _, row in table.iterrows()))
 state.prose("softmax", "worked_after")

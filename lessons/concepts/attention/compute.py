@@ -1,7 +1,9 @@
 """Self-attention, from the source document's simplest form up to the trained model's heads.
 
 Read top to bottom:
-1. the document's simple attention: alpha = softmax(x_i . x_j), y_i = sum_j alpha_ij x_j;
+1. the document's simple attention: alpha = softmax(x_i . x_j), y_i = sum_j alpha_ij x_j
+   (its worked example softmax(W_a . h_t), with the verdict on it, is a row of
+   ``lessons/worked_numbers.py``);
 2. scaled dot-product attention written out step by step, and why we divide by sqrt(d_k);
 3. the trained model's attention: every layer and head, per-head summaries, and the same
    maps at the weight snapshots kept during training.
@@ -72,28 +74,6 @@ def diagonal_is_row_max(weights: torch.Tensor) -> list[bool]:
     x_i . x_j <= |x_i| |x_j| (Cauchy-Schwarz): the best match for x_i is x_i itself.
     """
     return [bool(weights[i, i] >= weights[i].max() - 1e-6) for i in range(weights.shape[0])]
-
-
-def document_attention_example() -> dict:
-    """softmax(W_a . h_t) with the document's numbers; its printed value, ours, and a verdict.
-
-    >>> ex = document_attention_example()
-    >>> ex["scores_ours"], ex["verdict"]
-    ([1.0, 1.0, 1.0], 'right to rounding')
-    """
-    w_a = torch.tensor([[0.0, 1.0, 0.0], [1.0, 0.0, 1.0], [0.0, 1.0, 0.0]])
-    h_t = torch.tensor([0.0, 1.0, 1.0])
-    scores = w_a @ h_t                            # (3,)
-    ours = F.softmax(scores, dim=0)
-    printed_scores, printed = [1.0, 1.0, 1.0], [0.33, 0.33, 0.33]
-    same_scores = scores.tolist() == printed_scores
-    if same_scores and [round(p, 2) for p in ours.tolist()] == printed:
-        verdict = "right" if ours.tolist() == printed else "right to rounding"
-    else:
-        verdict = "wrong"
-    return {"what": "softmax(W_a · h_t), 004 §3.3.3", "w_a": w_a.tolist(), "h_t": h_t.tolist(),
-            "scores_document": printed_scores, "scores_ours": scores.tolist(),
-            "document": printed, "ours": ours.tolist(), "verdict": verdict}
 
 
 # ---- 2. scaled dot-product attention, one step at a time ---------------------------------

@@ -4,15 +4,15 @@ Four pieces, each a pure function the page and the notebook share:
 
 1. The source document's worked example (section 3.3.1): an embedding is ``W · x`` with ``x`` a
    one-hot vector, which is the same as picking one column of ``W`` -- and ``torch.nn.Embedding``
-   is that pick, stored row-wise. The document prints a value no lookup can produce.
+   is that pick, stored row-wise. ``matrix_times_vector`` writes ``W · x`` out entry by entry;
+   the document's numbers themselves, and the verdict on them, live in ``lessons/worked_numbers.py``.
 2. The trained model's token table: a PCA projection, a simple class for every token, nearest
    neighbours and cosine similarity.
 3. The learned position vectors and how similar positions are to each other.
 4. A timeline: the same projection at every weight snapshot kept while training.
 
->>> example = document_worked_example()
->>> example.document, example.ours, example.verdict
-((0, 1, 1), (0, 1, 0), 'slip')
+>>> [step.total for step in matrix_times_vector([[0, 1, 0], [1, 0, 1], [0, 1, 0]], [1, 0, 0])]
+[0, 1, 0]
 
 Shapes: V = vocabulary size, C = embedding width (n_embd), T = block size, k = 2 or 3 axes.
 """
@@ -20,72 +20,43 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import torch
 import torch.nn.functional as F
 
 
-# ---- 1. the document's worked example --------------------------------------------------------
+# ---- 1. W · x, one entry at a time -------------------------------------------------------------
 
-DOCUMENT_MATRIX = ((0, 1, 0),
-                   (1, 0, 1),
-                   (0, 1, 0))
-DOCUMENT_ONE_HOT = (1, 0, 0)    # "hello" has index 1, counted from 1: a 1 in the first place
-DOCUMENT_PRINTED = (0, 1, 1)    # what the document says W · x is
-
-
-@dataclass(frozen=True)
-class WorkedValue:
-    """One number (here a vector) of the source document: its value, ours, and a verdict."""
-    name: str
-    document: tuple
-    ours: tuple
-    verdict: str                # "matches" or "slip"
-    row_products: tuple         # ours, entry by entry: (row of W, the products, their sum)
-    wrong_entries: tuple        # 0-based positions where the document differs from ours
-    distance: float             # Euclidean distance between the two vectors
-    is_a_column: bool           # could the printed vector come from any lookup at all?
+class RowProduct(NamedTuple):
+    """One entry of W · x: row i of W, its products with x entry by entry, and their sum."""
+    row: tuple
+    products: tuple
+    total: float    # an int when W and x are ints
 
 
-def matrix_times_vector(matrix, vector) -> list[tuple[tuple, tuple, float]]:
+def matrix_times_vector(matrix, vector) -> list[RowProduct]:
     """W · x written out one entry at a time: entry i is row i of W dotted with x.
 
+    The plain vector is ``[step.total for step in ...]``; the page shows every step.
+
     >>> matrix_times_vector(((1, 2), (3, 4)), (1, 0))
-    [((1, 2), (1, 0), 1), ((3, 4), (3, 0), 3)]
+    [RowProduct(row=(1, 2), products=(1, 0), total=1), RowProduct(row=(3, 4), products=(3, 0), total=3)]
     """
     steps = []
     for row in matrix:
-        products = tuple(a * b for a, b in zip(row, vector))
-        steps.append((tuple(row), products, sum(products)))
+        products = tuple(a * b for a, b in zip(row, vector, strict=True))
+        steps.append(RowProduct(tuple(row), products, sum(products)))
     return steps
 
 
-def document_worked_example() -> WorkedValue:
-    """Recompute the document's embed_1 = W · x and compare it with what it prints.
-
-    x = (1, 0, 0) picks the first column of W, (0, 1, 0). The document prints (0, 1, 1): the third
-    entry is row 3 of W, (0, 1, 0), dotted with x, which is 0, not 1. W's columns are (0, 1, 0),
-    (1, 0, 1), (0, 1, 0) and W is symmetric, so its rows are the same three vectors: (0, 1, 1)
-    cannot come from picking a column or a row under either way of counting the index.
-    """
-    steps = matrix_times_vector(DOCUMENT_MATRIX, DOCUMENT_ONE_HOT)
-    ours = tuple(total for _, _, total in steps)
-    wrong = tuple(i for i, (a, b) in enumerate(zip(DOCUMENT_PRINTED, ours)) if a != b)
-    columns = {tuple(row[j] for row in DOCUMENT_MATRIX) for j in range(len(DOCUMENT_MATRIX[0]))}
-    rows = {tuple(row) for row in DOCUMENT_MATRIX}
-    distance = sum((a - b) ** 2 for a, b in zip(DOCUMENT_PRINTED, ours)) ** 0.5
-    return WorkedValue("embed_1 = W · x (section 3.3.1)", DOCUMENT_PRINTED, ours,
-                       "matches" if not wrong else "slip", tuple(steps), wrong, distance,
-                       DOCUMENT_PRINTED in columns | rows)
-
-
-def embedding_lookup_demo(index: int, matrix=DOCUMENT_MATRIX) -> dict:
+def embedding_lookup_demo(index: int, matrix) -> dict:
     """Three ways to get token ``index``'s vector (index counted from 0, as Python does).
 
     W · one_hot(index) picks column ``index`` of W. ``nn.Embedding`` keeps one *row* per token,
     so it holds W transposed; its forward pass is plain indexing, no multiplication.
 
-    >>> demo = embedding_lookup_demo(0)
+    >>> demo = embedding_lookup_demo(0, [[0, 1, 0], [1, 0, 1], [0, 1, 0]])
     >>> demo["matmul"], demo["embedding"], demo["same"]
     ([0.0, 1.0, 0.0], [0.0, 1.0, 0.0], True)
     """
@@ -102,6 +73,11 @@ def embedding_lookup_demo(index: int, matrix=DOCUMENT_MATRIX) -> dict:
 
 
 def latex_vector(values) -> str:
+    r"""A column vector; entries may be numbers or the document's printed digits.
+
+    >>> print(latex_vector([0.0, "1", 2]))
+    \begin{bmatrix}0 \\ 1 \\ 2\end{bmatrix}
+    """
     return r"\begin{bmatrix}" + r" \\ ".join(_num(v) for v in values) + r"\end{bmatrix}"
 
 
@@ -111,13 +87,14 @@ def latex_matrix(rows) -> str:
 
 
 def latex_steps(matrix, vector) -> str:
-    """'W · x = [0·1 + 1·0 + 0·0, ...] = [...]' as LaTeX, for st.latex or a notebook."""
+    """'W · x = [0·1 + 1·0 + 0·0, ...] = [...]' as LaTeX, for st.latex or a notebook, from the
+    steps of ``matrix_times_vector``."""
     steps = matrix_times_vector(matrix, vector)
-    sums = [" + ".join(rf"{_num(a)}\cdot{_num(b)}" for a, b in zip(row, vector))
-            for row, _, _ in steps]
+    sums = [" + ".join(rf"{_num(a)}\cdot{_num(b)}" for a, b in zip(step.row, vector))
+            for step in steps]
     return (latex_matrix(matrix) + r"\cdot" + latex_vector(vector) + "="
             + r"\begin{bmatrix}" + r" \\ ".join(sums) + r"\end{bmatrix}" + "="
-            + latex_vector([total for _, _, total in steps]))
+            + latex_vector([step.total for step in steps]))
 
 
 def _num(v) -> str:

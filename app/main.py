@@ -14,42 +14,44 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:          # lets `streamlit run app/main.py` find lessons/ and app/
     sys.path.insert(0, str(ROOT))
 
-from app import state  # noqa: E402
+from app.state import runs, session  # noqa: E402
+from app.ui import tr  # noqa: E402
 from lessons import registry  # noqa: E402
 from lessons.i18n import LANGUAGES  # noqa: E402
 
+
 def sidebar() -> None:
     with st.sidebar:
-        st.selectbox(state.tr("app.language"), list(LANGUAGES), key=state.LANG_KEY,
+        st.selectbox(tr("app.language"), list(LANGUAGES), key=session.LANG_KEY,
                      format_func=LANGUAGES.get)
-        checkpoint = state.active_checkpoint()
-        st.markdown(f"**{state.tr('app.active_model')}**")
-        st.caption(state.tr("app.model_summary", name=state.active_model_name(),
-                            params=f"{checkpoint.model.num_parameters():,}",
-                            layers=checkpoint.model.config.n_layer,
-                            heads=checkpoint.model.config.n_head,
-                            tokenizer=checkpoint.tokenizer.kind,
-                            vocab=checkpoint.tokenizer.vocab_size))
-        if st.session_state.get(state.MODEL_KEY) and st.button(state.tr("app.back_to_shipped")):
-            state.use_shipped_model()
+        checkpoint = session.active_checkpoint()
+        st.markdown(f"**{tr('app.active_model')}**")
+        st.caption(tr("app.model_summary", name=session.active_model_name(),
+                      params=f"{checkpoint.model.num_parameters():,}",
+                      layers=checkpoint.model.config.n_layer,
+                      heads=checkpoint.model.config.n_head,
+                      tokenizer=checkpoint.tokenizer.kind,
+                      vocab=checkpoint.tokenizer.vocab_size))
+        if session.has_own_model() and st.button(tr("app.back_to_shipped")):
+            session.use_shipped_model()
             st.rerun()
-        missing = state.forget_missing_device()
+        missing = session.forget_missing_device()
         if missing:
-            st.warning(state.tr("app.device_missing", name=missing, device=state.device()))
-        st.selectbox(state.tr("app.device"), state.device_choices(), key=state.DEVICE_KEY)
-        st.caption(state.tr("app.device_in_use", device=state.device()))
+            st.warning(tr("app.device_missing", name=missing, device=session.device()))
+        st.selectbox(tr("app.device"), session.device_choices(), key=session.DEVICE_KEY)
+        st.caption(tr("app.device_in_use", device=session.device()))
 
 
 def main() -> None:
     st.set_page_config(page_title="LLM Explorer", page_icon="🧠", layout="wide")
     # ?lang=zh in a link opens the app in Chinese (handy for a class's shared link)
     wanted = st.query_params.get("lang", "en")
-    st.session_state.setdefault(state.LANG_KEY, wanted if wanted in LANGUAGES else "en")
-    pages = [st.Page(entry.page, title=state.tr(entry.title_key), icon=entry.icon,
+    st.session_state.setdefault(session.LANG_KEY, wanted if wanted in LANGUAGES else "en")
+    pages = [st.Page(entry.page, title=tr(entry.title_key), icon=entry.icon,
                      url_path=entry.url_path or None, default=entry.is_home)
              for entry in registry.PAGES]
     navigation = st.navigation(pages)
-    state.note_activity()
+    runs.note_activity()
     sidebar()
     navigation.run()
 

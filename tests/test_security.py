@@ -58,9 +58,10 @@ def _assigned_from(tree, variable: str) -> str | None:
 
 
 def _maker(call: ast.Call) -> str:
-    """The function that made a value; state.shared(f, ...) computes f(...) (once per server)."""
+    """The function that made a value; shared(f, ...) (app/ui.py) computes f(...) (once per
+    server)."""
     name = ast.unparse(call.func)
-    if name == "state.shared" and call.args:
+    if name in ("shared", "ui.shared") and call.args:
         return ast.unparse(call.args[0])
     return name
 

@@ -6,18 +6,25 @@ from dataclasses import replace
 
 import streamlit as st
 
-from app import state
+from app.state import runs, session
+from app.ui import explain, lang, prose, shared, tr
+from lessons.concepts.softmax.compute import perplexity
+from lessons.concepts.training.compute import metrics_csv, run_estimate, vocabulary_size
+from lessons.concepts.training.figures import compare_runs, run_dashboard
 from lessons.engine.checkpoint import CheckpointError, load_checkpoint
 from lessons.engine.config import PRESETS, ConfigError, ModelConfig, TrainConfig
 from lessons.engine.corpus import CorpusError, check_training_text, decode_user_bytes, embedded_corpus
+from lessons.engine.training import measure_flops_per_second
 from lessons.hosting.limits import upload_widget_mb
-from lessons.concepts.softmax.compute import perplexity
-from lessons.concepts.training.compute import count_parameters, metrics_csv
-from lessons.engine.training import flops_per_step
-from lessons.concepts.training.figures import compare_runs, run_dashboard
 
-tr = state.tr
-PAGE_PRESETS = ["quick-demo", "tiny", "baby", "speedrun-cpu", "classroom", "shakespeare-char"]
+# option -> the full prose key of its label
+PAGE_PRESETS = {"quick-demo": "training.preset_quick_demo", "tiny": "training.preset_tiny",
+                "baby": "training.preset_baby", "speedrun-cpu": "training.preset_speedrun_cpu",
+                "classroom": "training.preset_classroom",
+                "shakespeare-char": "training.preset_shakespeare_char"}
+CORPORA = {"embedded": "training.corpus_embedded", "upload": "training.corpus_upload"}
+TOKENIZERS = {"char": "training.tokenizer_char", "bpe": "training.tokenizer_bpe"}
+COMPARE_METRICS = {"val_loss": "training.val_loss", "train_loss": "training.train_loss"}
 LEARNING_RATES = [1e-4, 3e-4, 1e-3, 2e-3, 3e-3, 4e-3, 1e-2, 3e-2, 1e-1, 1.0, 10.0]
 # widget key -> (which config, field)
 FIELDS = {"tr_layers": ("model", "n_layer"), "tr_heads": ("model", "n_head"),
@@ -60,9 +67,9 @@ def training_text() -> tuple[str, str] | None:
         st.info(tr("training.upload_first"))
         return None
     try:
-        return upload.name, decode_user_bytes(upload.getvalue(), state.limits().max_upload_bytes)
+        return upload.name, decode_user_bytes(upload.getvalue(), runs.limits().max_upload_bytes)
     except CorpusError as exc:
-        st.error(tr("training.bad_corpus", reason=state.explain(exc)))
+        st.error(tr("training.bad_corpus", reason=explain(exc)))
         return None
 
 
@@ -83,11 +90,10 @@ def restore_settings() -> None:
             st.session_state[key] = st.session_state["saved_" + key]
 
 
-def _labels(options, key) -> dict:
+def _labels(keys: dict) -> dict:
     """Option -> translated label, made now: a format_func must not look up the language
     later (AppTest calls it outside the script run)."""
-    make_key = key.format if isinstance(key, str) else key
-    return {option: tr(make_key(option)) for option in options}
+    return {option: tr(key) for option, key in keys.items()}
 
 
 def setup_form() -> None:
@@ -95,18 +101,18 @@ def setup_form() -> None:
     st.session_state.setdefault("tr_preset", "quick-demo")
     if "tr_layers" not in st.session_state:
         apply_preset()
-    st.selectbox(tr("training.preset"), PAGE_PRESETS, key="tr_preset", on_change=apply_preset,
-                 format_func=_labels(PAGE_PRESETS, lambda p: f"training.preset_{p.replace('-', '_')}").get)
+    st.selectbox(tr("training.preset"), list(PAGE_PRESETS), key="tr_preset", on_change=apply_preset,
+                 format_func=_labels(PAGE_PRESETS).get)
     left, right = st.columns(2)
     with left:
-        st.radio(tr("training.corpus"), ["embedded", "upload"], key="tr_corpus", horizontal=True,
-                 format_func=_labels(["embedded", "upload"], "training.corpus_{}").get)
+        st.radio(tr("training.corpus"), list(CORPORA), key="tr_corpus", horizontal=True,
+                 format_func=_labels(CORPORA).get)
         if st.session_state.tr_corpus == "upload":
-            cap = state.limits().max_upload_bytes
+            cap = runs.limits().max_upload_bytes
             st.file_uploader(tr("training.upload_text", mb=cap / 1e6), type=["txt"],
                              key="tr_upload", max_upload_size=upload_widget_mb(cap))
-        st.radio(tr("training.tokenizer"), ["char", "bpe"], key="tr_tokenizer", horizontal=True,
-                 format_func=_labels(["char", "bpe"], "training.tokenizer_{}").get)
+        st.radio(tr("training.tokenizer"), list(TOKENIZERS), key="tr_tokenizer", horizontal=True,
+                 format_func=_labels(TOKENIZERS).get)
         st.session_state.setdefault("tr_bpe_vocab", 512)
         st.slider(tr("training.bpe_vocab"), 260, 4096, step=4, key="tr_bpe_vocab",
                   disabled=st.session_state.tr_tokenizer != "bpe")
@@ -118,26 +124,25 @@ def setup_form() -> None:
         st.select_slider(tr("training.batch"), [1, 2, 4, 8, 12, 16, 32, 64], key="tr_batch")
         st.select_slider(tr("training.lr"), LEARNING_RATES, key="tr_lr", help=tr("training.lr_help"))
         st.number_input(tr("training.warmup"), 0, 5000, step=10, key="tr_warmup")
-        st.number_input(tr("training.steps"), 10, state.limits().max_steps, step=50, key="tr_steps")
+        st.number_input(tr("training.steps"), 10, runs.limits().max_steps, step=50, key="tr_steps")
         st.slider(tr("training.dropout"), 0.0, 0.5, step=0.05, key="tr_dropout")
     remember_settings()
 
 
 def estimate(model: ModelConfig, train: TrainConfig, text: str) -> bool:
     """Show size and time estimates; False if the model is over this server's size cap."""
-    # the char tokenizer's vocabulary: the text's characters plus 256 byte-fallback tokens
-    vocab = len(set(text)) + 256 if train.tokenizer == "char" else train.bpe_vocab_size
-    sized = replace(model, vocab_size=vocab)
-    seconds = flops_per_step(sized, train.batch_size) / state.machine_flops_per_second(state.device())
-    params = count_parameters(sized)
+    # both shared: the vocabulary reads the whole corpus (keyed by its digest), and the
+    # machine's speed is measured by timing a few training steps
+    vocab = shared(vocabulary_size, train.tokenizer, text, train.bpe_vocab_size)
+    guess = run_estimate(model, train, vocab, shared(measure_flops_per_second, session.device()))
     a, b, c = st.columns(3)
-    a.metric(tr("training.parameters"), f"{params:,}")
-    b.metric(tr("training.time_per_step"), f"{seconds * 1000:.0f} ms")
-    c.metric(tr("training.time_total"), _duration(seconds * train.max_iters))
-    cap = state.limits().max_parameters
-    if params > cap:
-        st.error(tr("training.too_big", params=f"{params:,}", cap=f"{cap:,}"))
-    return params <= cap
+    a.metric(tr("training.parameters"), f"{guess.parameters:,}")
+    b.metric(tr("training.time_per_step"), f"{guess.seconds_per_step * 1000:.0f} ms")
+    c.metric(tr("training.time_total"), _duration(guess.seconds_total))
+    cap = runs.limits().max_parameters
+    if guess.parameters > cap:
+        st.error(tr("training.too_big", params=f"{guess.parameters:,}", cap=f"{cap:,}"))
+    return guess.parameters <= cap
 
 
 def _duration(seconds: float | None) -> str:
@@ -150,26 +155,30 @@ def start_run() -> None:
     try:
         model, train = chosen_configs()
     except ConfigError as exc:
-        st.error(tr("training.bad_settings", reason=state.explain(exc)))
+        st.error(tr("training.bad_settings", reason=explain(exc)))
         return
     corpus = training_text()
     fits = corpus is not None and estimate(model, train, corpus[1])
     if st.button(tr("training.start"), type="primary", disabled=corpus is None or not fits,
                  key="tr_start"):
         name, text = corpus
-        book = state.run_book()
-        run = book.start(model, train, text, name, device=state.device(),
+        book = runs.run_book()
+        run = book.start(model, train, text, name, device=session.device(),
                          name=tr("training.run_name", n=len(book.runs) + 1, lr=train.learning_rate))
         st.session_state.tr_current = run.id
 
 
-def dashboard(run, lang: str):
+def dashboard(run, language: str):
     """The run's four charts, drawn again only when it has logged something new: this view
-    refreshes every second, also long after a run has finished."""
-    key = (run.id, len(run.metrics), lang)
+    refreshes every second, also long after a run has finished.
+
+    A per-session memo, not a cache, so not shared(): it holds one picture, the last one drawn
+    of this session's own run, which no other session can ask for; and a run logs hundreds of
+    rows, whose pictures in the shared store would push out the ones every visitor needs."""
+    key = (run.id, len(run.metrics), language)
     drawn = st.session_state.get("tr_dashboard")
     if drawn is None or drawn[0] != key:
-        drawn = (key, run_dashboard(run.metrics, lang))
+        drawn = (key, run_dashboard(run.metrics, language))
         st.session_state.tr_dashboard = drawn
     return drawn[1]
 
@@ -178,7 +187,7 @@ def dashboard(run, lang: str):
 def live_view() -> None:
     if "tr_notice" in st.session_state:
         st.toast(st.session_state.pop("tr_notice"))
-    book = state.run_book()
+    book = runs.run_book()
     if not book.runs:
         st.caption(tr("training.no_runs"))
         return
@@ -194,7 +203,7 @@ def live_view() -> None:
     st.caption(tr("training.status_line", status=tr("training.status_" + run.status)))
     show_status(run, book)
     if run.metrics:
-        st.plotly_chart(dashboard(run, state.lang()), key=f"dash_{run_id}")
+        st.plotly_chart(dashboard(run, lang()), key=f"dash_{run_id}")
     if run.samples:
         st.markdown(f"**{tr('training.samples')}**")
         for step, text in reversed(run.samples[-8:]):
@@ -225,10 +234,10 @@ def show_status(run, book) -> None:
     if status == "stopped" and left.button(tr("training.resume"), key=f"resume_{run.id}"):
         book.resume(run.id)
     if status == "stopped" and run.stopped_while_idle:
-        st.info(tr("training.stopped_idle", minutes=round(state.limits().idle_stop_s / 60)))
+        st.info(tr("training.stopped_idle", minutes=round(runs.limits().idle_stop_s / 60)))
     if status == "diverged":
-        st.error(tr("training.diverged", message=run.message_in(state.lang())))
-        st.markdown(tr("training.diverged_why"))
+        st.error(tr("training.diverged", message=run.message_in(lang())))
+        prose("training.diverged_why")
     elif status == "error":
         st.error(tr("training.failed", message=run.message))
     elif status == "finished":
@@ -244,7 +253,7 @@ def keep_and_share(run, book) -> None:
         return
     a, b, c = st.columns(3)
     if a.button(tr("training.use_model"), key=f"use_{run.id}"):
-        state.use_model(run.name, book.checkpoint(run.id))
+        session.use_model(run.name, book.checkpoint(run.id))
         st.session_state.tr_notice = tr("training.now_active", name=run.name)
         st.rerun()     # the whole app, so the sidebar shows the new model at once
     # The files are made only when clicked (a callable): this view redraws every second, and
@@ -260,22 +269,22 @@ def keep_and_share(run, book) -> None:
 
 
 def compare_section() -> None:
-    book = state.run_book()
+    book = runs.run_book()
     if len(book.runs) < 2:
         st.caption(tr("training.compare_hint"))
         return
     ids = list(book.runs)
     chosen = st.multiselect(tr("training.compare_runs"), ids, default=ids[-3:], key="tr_compare",
                             format_func=lambda i: book.runs[i].name)
-    metric = st.radio(tr("training.compare_metric"), ["val_loss", "train_loss"], horizontal=True,
-                      key="tr_compare_metric", format_func=_labels(["val_loss", "train_loss"], "training.{}").get)
-    runs = {book.runs[i].name: book.runs[i].metrics for i in chosen if i in book.runs}
-    st.plotly_chart(compare_runs(runs, metric, state.lang()))
+    metric = st.radio(tr("training.compare_metric"), list(COMPARE_METRICS), horizontal=True,
+                      key="tr_compare_metric", format_func=_labels(COMPARE_METRICS).get)
+    chosen_runs = {book.runs[i].name: book.runs[i].metrics for i in chosen if i in book.runs}
+    st.plotly_chart(compare_runs(chosen_runs, metric, lang()))
     st.dataframe([book.runs[i].settings() for i in chosen if i in book.runs], hide_index=True)
 
 
 def upload_checkpoint() -> None:
-    cap = state.limits().max_checkpoint_bytes
+    cap = runs.limits().max_checkpoint_bytes
     upload = st.file_uploader(tr("training.upload_checkpoint"), key="tr_ckpt_upload",
                               help=tr("training.upload_checkpoint_help"),
                               max_upload_size=upload_widget_mb(cap))
@@ -284,9 +293,9 @@ def upload_checkpoint() -> None:
     try:
         checkpoint = load_checkpoint(upload.getvalue(), max_bytes=cap)
     except CheckpointError as exc:
-        st.error(tr("training.bad_checkpoint", reason=state.explain(exc)))
+        st.error(tr("training.bad_checkpoint", reason=explain(exc)))
         return
-    book = state.run_book()
+    book = runs.run_book()
     if st.session_state.get("tr_uploaded_id") != upload.file_id:
         run = book.add_uploaded(checkpoint, upload.name)
         st.session_state.tr_uploaded_id = upload.file_id
@@ -296,9 +305,9 @@ def upload_checkpoint() -> None:
 
 
 st.title(tr("training.title"))
-state.prose("training", "intro")
+prose("training.intro")
 with st.expander(tr("training.lesson_heading")):
-    state.prose("training", "lesson")
+    prose("training.lesson")
 
 st.header(tr("training.setup_heading"))
 setup_form()

@@ -306,3 +306,23 @@ def timeline_projections(tables: dict[int, torch.Tensor], ids: list[int],
         explained = (coords ** 2).sum(dim=0) / total
         frames[step] = Projection(coords.float(), axes.float(), mean.float(), explained.float())
     return frames
+
+
+def axis_reach(frames: dict[int, Projection], margin: float = 1.1) -> float:
+    """Half the width of axes that hold every frame's points, with a margin: fixed axes for
+    the timeline, so the learner sees the table grow instead of the zoom changing.
+
+    >>> frame = Projection(torch.tensor([[1., -2.], [0.5, 0.]]), None, None, None)
+    >>> round(axis_reach({0: frame}), 6)
+    2.2
+    """
+    return max(float(f.coords.abs().max()) for f in frames.values()) * margin
+
+
+def mean_vector_length(vectors: torch.Tensor) -> float:
+    """Mean Euclidean length of the rows of vectors (N, C).
+
+    >>> mean_vector_length(torch.tensor([[3., 4.], [0., 1.]]))
+    3.0
+    """
+    return float(vectors.norm(dim=1).mean())

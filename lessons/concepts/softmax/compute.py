@@ -77,6 +77,27 @@ def log_softmax(logits, dim: int = -1) -> torch.Tensor:
     return shifted - torch.log(torch.exp(shifted).sum(dim=dim, keepdim=True))
 
 
+def parse_logits(text: str, min_count: int = 2, max_count: int = 12) -> list[float]:
+    """Scores typed by a learner: numbers split by commas (also the Chinese ，), semicolons or
+    spaces. ValueError for anything that is not a number, NaN or infinity, or a count outside
+    min_count..max_count.
+
+    >>> parse_logits("1, 2，2; -0.5")
+    [1.0, 2.0, 2.0, -0.5]
+    >>> parse_logits("1")
+    Traceback (most recent call last):
+    ...
+    ValueError: between 2 and 12 numbers, got 1
+    """
+    parts = text.replace("，", ",").replace(";", ",").replace(",", " ").split()
+    values = [float(p) for p in parts]        # ValueError on anything that is not a number
+    if not min_count <= len(values) <= max_count:
+        raise ValueError(f"between {min_count} and {max_count} numbers, got {len(values)}")
+    if not all(math.isfinite(v) for v in values):
+        raise ValueError("every number must be finite")
+    return values
+
+
 # ---- cross-entropy and its relatives -------------------------------------------------------
 
 def cross_entropy(logits, target) -> torch.Tensor:
@@ -103,6 +124,34 @@ def cross_entropy_of_probabilities(target_probs, predicted_probs, base: str = "n
     y, y_hat = as_tensor(target_probs), as_tensor(predicted_probs)
     terms = torch.where(y > 0, y * torch.log(y_hat), torch.zeros_like(y))   # 0 * log 0 = 0
     return -terms.sum(dim=-1) / math.log(LOG_BASES[base])
+
+
+def target_surprise(probs, target: int) -> dict[str, float]:
+    """How surprised the prediction ``probs`` is by the class ``target``: its probability,
+    the cross-entropy against the one-hot target in nats and in bits, and the perplexity.
+
+    >>> s = target_surprise([0.5, 0.25, 0.25], 1)
+    >>> s["p"], round(s["nats"], 4), round(s["bits"], 6), round(s["perplexity"], 6)
+    (0.25, 1.3863, 2.0, 4.0)
+    """
+    probs = as_tensor(probs)
+    one_hot = torch.zeros_like(probs)
+    one_hot[target] = 1.0
+    nats = float(cross_entropy_of_probabilities(one_hot, probs))
+    return {"p": float(probs[target]), "nats": nats,
+            "bits": float(cross_entropy_of_probabilities(one_hot, probs, "bits")),
+            "perplexity": perplexity(nats)}
+
+
+def token_surprise(logits, token_id: int) -> dict[str, float]:
+    """The model's probability of one token and its cross-entropy -log p in nats, from raw
+    scores (log_softmax, so a very unlikely token gives a large finite loss, never inf).
+
+    >>> s = token_surprise([0.0, 0.0], 1)
+    >>> s["p"], round(s["nats"], 4)            # ln 2
+    (0.5, 0.6931)
+    """
+    return {"p": float(softmax(logits)[token_id]), "nats": -float(log_softmax(logits)[token_id])}
 
 
 def entropy(probs, base: str = "nats") -> torch.Tensor:

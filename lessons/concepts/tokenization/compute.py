@@ -12,15 +12,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from lessons.concepts.tokenization.bpe_replay import bpe_with_first_merges
+from lessons.concepts.tokenization.bpe_replay import bpe_with_first_merges, merge_counts
 # the shared display vocabulary (lessons.display), named here too because this lesson's page,
 # notebook and tests reach visible, bytes_label and group_by_character through this module
 from lessons.display import bytes_label, group_by_character, visible
-from lessons.engine.tokenizers import BPETokenizer, Tokenizer
+from lessons.engine.corpus import split_text
+from lessons.engine.tokenizers import BPETokenizer, CharTokenizer, Tokenizer, WordTokenizer
 
-__all__ = ["CHIP_LIMIT", "DEFAULT_TEXT", "DISPLAY_CHAR_LIMIT", "TokenView", "bytes_label",
-           "cap_text", "characters_split_into_bytes", "compression_curve", "group_by_character",
-           "merge_table", "round_trips", "text_stats", "token_views", "visible"]
+__all__ = ["BPELesson", "CHIP_LIMIT", "DEFAULT_TEXT", "DISPLAY_CHAR_LIMIT", "SimpleTokenizers",
+           "TokenView", "bpe_lesson", "bytes_label", "cap_text", "characters_split_into_bytes",
+           "compression_curve", "group_by_character", "merge_table", "round_trips",
+           "simple_tokenizers", "text_stats", "token_views", "visible"]
 
 DISPLAY_CHAR_LIMIT = 20_000   # longer text is cut for display (a 1 MB paste stays in the box)
 CHIP_LIMIT = 3_000            # more chips than this make the browser crawl
@@ -109,3 +111,53 @@ def compression_curve(bpe: BPETokenizer, val_text: str, points: int = 10) -> lis
                       "tokens": n_tokens, "tokens_per_char": n_tokens / n_chars,
                       "tokens_per_byte": n_tokens / n_bytes})
     return curve
+
+
+# ---- the three tokenizers trained on one corpus (what the page shows for its text source) ----
+
+@dataclass(frozen=True)
+class SimpleTokenizers:
+    char: CharTokenizer
+    word: WordTokenizer
+    train_chars: int                               # characters of the training part
+    points: dict[str, tuple[int, float]]           # "char"/"word" -> (vocabulary size,
+                                                   #   tokens per character on the held-out part)
+
+
+def simple_tokenizers(corpus: str) -> SimpleTokenizers:
+    """The character and word tokenizers trained on the corpus's first 90 % (split_text), and
+    their single points of the compression chart, measured on the last 10 %.
+
+    >>> simple = simple_tokenizers("ab ab ab ab ab ab ab ab ab cd")   # held out: " cd"
+    >>> simple.train_chars, simple.char.vocab_size == CharTokenizer.train("ab ").vocab_size
+    (26, True)
+    >>> simple.points["word"]        # <unk> and "ab"; " cd" is one (unknown) word in 3 characters
+    (2, 0.3333333333333333)
+    """
+    train_text, val_text = split_text(corpus)
+    char, word = CharTokenizer.train(train_text), WordTokenizer.train(train_text)
+    points = {name: (tok.vocab_size, len(tok.encode(val_text)) / max(1, len(val_text)))
+              for name, tok in (("char", char), ("word", word))}
+    return SimpleTokenizers(char, word, len(train_text), points)
+
+
+@dataclass(frozen=True)
+class BPELesson:
+    bpe: BPETokenizer
+    merge_counts: list[int]      # how often each merged pair occurred, in merge order
+    merge_rows: list[dict]       # merge_table's rows
+    curve: list[dict]            # compression_curve on the held-out part
+
+
+def bpe_lesson(corpus: str, vocab_size: int) -> BPELesson:
+    """BPE trained on the corpus's first 90 % up to vocab_size tokens, its merge table and its
+    compression curve on the last 10 %: all the BPE part of the lesson needs, in one result.
+
+    >>> lesson = bpe_lesson("ab ab ab ab ab ab ab ab ab ab", 258)
+    >>> [(row["pair"], row["count"]) for row in lesson.merge_rows]
+    [('a + b', 9)]
+    """
+    train_text, val_text = split_text(corpus)
+    bpe = BPETokenizer.train(train_text, vocab_size)
+    counts = merge_counts(bpe, train_text)
+    return BPELesson(bpe, counts, merge_table(bpe, counts), compression_curve(bpe, val_text))

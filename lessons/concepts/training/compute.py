@@ -1,4 +1,5 @@
-"""The training lesson's numbers: a run's metrics as CSV, a model's size before it exists.
+"""The training lesson's numbers: a run's metrics as CSV, a model's size and a run's duration
+before they exist, the vocabulary a run will have.
 
 >>> metrics_csv([{"step": 10, "train_loss": 2.5, "val_loss": None}]).splitlines()[1]
 '10,2.5,,,,,'
@@ -7,11 +8,14 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import dataclass, replace
 
 import torch
 
-from lessons.engine.config import ModelConfig
+from lessons.engine.config import ModelConfig, TrainConfig
 from lessons.engine.model import GPT
+from lessons.engine.tokenizers import train_tokenizer
+from lessons.engine.training import flops_per_step
 
 
 METRIC_COLUMNS = ["step", "train_loss", "val_loss", "lr", "grad_norm", "tokens_per_s", "elapsed_s"]
@@ -31,3 +35,56 @@ def count_parameters(model_config: ModelConfig) -> int:
     """Parameters of a model with this config, without allocating its weights."""
     with torch.device("meta"):
         return GPT(model_config).num_parameters()
+
+
+def last_val_loss(metrics: list[dict]) -> float | None:
+    """The validation loss of the last row that measured one, or None.
+
+    >>> last_val_loss([{"val_loss": 2.0}, {"val_loss": None}, {"train_loss": 1.0}])
+    2.0
+    >>> last_val_loss([]) is None
+    True
+    """
+    measured = [row["val_loss"] for row in metrics if row.get("val_loss") is not None]
+    return measured[-1] if measured else None
+
+
+def vocabulary_size(tokenizer_kind: str, text: str, bpe_vocab_size: int) -> int:
+    """The vocabulary a run on ``text`` will have, asked of the real tokenizer.
+
+    A character tokenizer is trained on the text (cheap: it collects the characters); a BPE
+    run gets the size it asks for: training BPE here would cost seconds, and the requested size
+    is what the model is built for unless the text is too small to learn that many merges.
+
+    >>> vocabulary_size("char", "abca", 512) == train_tokenizer("char", "abca").vocab_size
+    True
+    >>> vocabulary_size("bpe", "abca", 512)
+    512
+    """
+    if tokenizer_kind == "bpe":
+        return bpe_vocab_size
+    return train_tokenizer(tokenizer_kind, text, bpe_vocab_size).vocab_size
+
+
+@dataclass(frozen=True)
+class RunEstimate:
+    parameters: int
+    seconds_per_step: float
+    seconds_total: float
+
+
+def run_estimate(model_config: ModelConfig, train_config: TrainConfig, vocab_size: int,
+                 flops_per_second: float) -> RunEstimate:
+    """Size and duration of a run before it starts: the model's parameters with this vocabulary,
+    and flops_per_step / the machine's measured speed, per step and for all max_iters steps.
+
+    >>> from lessons.engine.config import preset
+    >>> model, train = preset("tiny", max_iters=10)
+    >>> est = run_estimate(model, train, 65, flops_per_step(replace(model, vocab_size=65),
+    ...                                                        train.batch_size))
+    >>> est.seconds_per_step, est.seconds_total     # a machine doing one step a second
+    (1.0, 10.0)
+    """
+    sized = replace(model_config, vocab_size=vocab_size)
+    seconds = flops_per_step(sized, train_config.batch_size) / flops_per_second
+    return RunEstimate(count_parameters(sized), seconds, seconds * train_config.max_iters)

@@ -1,0 +1,88 @@
+"""Training runs: this session's RunBook, the one queue of the whole server, the idle sweep,
+the clean-up when a session ends, and the limits this server runs under.
+
+Who sees what: a session's RunBook lives in its ``st.session_state`` (never shared between
+sessions). Server-wide there are only the queue (``training_slots``) and a set of weak
+references used to stop idle runs; no session can read another's runs through either.
+"""
+from __future__ import annotations
+
+import weakref
+
+import streamlit as st
+
+from lessons.hosting.limits import Limits, TrainingSlots, current_limits
+from lessons.hosting.runs import RunBook
+
+RUN_BOOK_KEY = "run_book"
+
+
+def limits() -> Limits:
+    """This server's limits: generous locally, tight with LLM_EXPLORER_HOSTED=1."""
+    return current_limits()
+
+
+def text_cap() -> int | None:
+    """max_chars for every free-text box. None locally: pages cut long text for display
+    themselves and the whole paste stays in the box. On a hosted server the cap is real:
+    the browser stops at it and Streamlit cuts longer values on the server too."""
+    lim = limits()
+    return lim.max_text_chars if lim.hosted else None
+
+
+# ---- server-wide objects (resources, not caches of results: there is exactly one each) -----
+
+@st.cache_resource(show_spinner=False)
+def training_slots() -> TrainingSlots:
+    """One queue for the whole server: at most K trainings run at once across all sessions."""
+    return TrainingSlots(limits().max_concurrent_trainings)
+
+
+@st.cache_resource(show_spinner=False)
+def _every_run_book() -> weakref.WeakSet:
+    # only weak references, used only to stop idle runs
+    return weakref.WeakSet()
+
+
+class _SessionRuns:
+    """Every RunBook made in one browser session, so they can all be stopped at its end."""
+
+    def __init__(self):
+        self.books: list[RunBook] = []
+
+    def stop_all(self) -> None:
+        for book in self.books:
+            book.stop_all()
+
+
+@st.cache_resource(scope="session", on_release=_SessionRuns.stop_all, show_spinner=False)
+def _session_runs() -> _SessionRuns:
+    # Streamlit drops session-scoped resources when the tab goes away; on_release then stops
+    # every training thread of that session, so no training outlives its learner.
+    return _SessionRuns()
+
+
+# ---- this session ---------------------------------------------------------------------------
+
+def run_book() -> RunBook:
+    """This session's training runs, made on first use and registered for the clean-up at
+    the session's end and for the idle sweep."""
+    if RUN_BOOK_KEY not in st.session_state:
+        lim = limits()
+        book = RunBook(lim.max_runs_per_session, training_slots(), lim.threads_per_training)
+        _session_runs().books.append(book)
+        _every_run_book().add(book)
+        st.session_state[RUN_BOOK_KEY] = book
+    return st.session_state[RUN_BOOK_KEY]
+
+
+def note_activity() -> None:
+    """Called on every full script run, i.e. a click or a page view, never on the training
+    page's once-a-second refresh. Marks this session active and stops the trainings of
+    sessions idle for longer than the limit; sweeping here needs no janitor thread."""
+    if RUN_BOOK_KEY in st.session_state:
+        st.session_state[RUN_BOOK_KEY].touch()
+    idle_s = limits().idle_stop_s
+    if idle_s != float("inf"):
+        for book in list(_every_run_book()):
+            book.stop_if_idle(idle_s)

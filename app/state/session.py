@@ -1,0 +1,76 @@
+"""One browser session's choices: its language, the model every page shows, the device it
+trains on. Kept in ``st.session_state``, which Streamlit never shares between sessions; the
+keys live here only.
+"""
+from __future__ import annotations
+
+import streamlit as st
+
+from lessons.engine.checkpoint import Checkpoint, load_shipped_model
+from lessons.engine.devices import available_devices, pick_device
+from lessons.i18n import DEFAULT_LANGUAGE, t
+
+LANG_KEY = "lang"
+MODEL_KEY = "active_model"        # (name, Checkpoint) chosen in this session, or absent
+DEVICE_KEY = "device"             # "auto", "cpu", "cuda", ... as picked in the sidebar
+
+
+def lang() -> str:
+    return st.session_state.get(LANG_KEY, DEFAULT_LANGUAGE)
+
+
+# ---- the active model ----------------------------------------------------------------------
+
+@st.cache_resource(show_spinner=False)
+def shipped_checkpoint() -> Checkpoint:
+    """The shipped model, loaded once for the whole server and only ever read.
+
+    Not a cache of results (those go through results.shared): it is the one server-wide object
+    every session starts from, and its uid keys the shared pictures of it."""
+    return load_shipped_model()
+
+
+def active_checkpoint() -> Checkpoint:
+    chosen = st.session_state.get(MODEL_KEY)
+    return chosen[1] if chosen else shipped_checkpoint()
+
+
+def active_model_name() -> str:
+    chosen = st.session_state.get(MODEL_KEY)
+    return chosen[0] if chosen else t("app.shipped_model_name", lang())
+
+
+def has_own_model() -> bool:
+    """True when this session replaced the shipped model by one of its own."""
+    return bool(st.session_state.get(MODEL_KEY))
+
+
+def use_model(name: str, checkpoint: Checkpoint) -> None:
+    """Make a model the one every page shows, for this session only."""
+    st.session_state[MODEL_KEY] = (name, checkpoint)
+
+
+def use_shipped_model() -> None:
+    st.session_state.pop(MODEL_KEY, None)
+
+
+# ---- the device ----------------------------------------------------------------------------
+
+def device() -> str:
+    """The device this session trains on ('auto' resolved)."""
+    return pick_device(st.session_state.get(DEVICE_KEY, "auto"))
+
+
+def device_choices() -> list[str]:
+    return ["auto"] + available_devices()
+
+
+def forget_missing_device() -> str | None:
+    """If this session chose a device this machine no longer has (a GPU that went away),
+    fall back to auto and return the missing one's name so the sidebar can say so.
+    Called before the device box is drawn: a widget's value cannot change after that."""
+    chosen = st.session_state.get(DEVICE_KEY, "auto")
+    if chosen in device_choices():
+        return None
+    st.session_state[DEVICE_KEY] = "auto"
+    return str(chosen)

@@ -1,0 +1,56 @@
+"""What every page does, one way: text in the session's language, a prose section, the code
+behind a result, an error explained, work shared by every visitor.
+
+Pages import what they use by name::
+
+    from app.ui import lang, prose, shared, show_code, tr
+
+    st.title(tr("softmax.title"))                  # always the FULL key: topic.key
+    prose("softmax.intro")                          # a section of prose/<lang>/softmax.md
+    st.plotly_chart(shared(figures.surprise_curve, 0.2, lang=lang()))   # once per server
+
+Keys are always written out in full (``"topic.key"``), never built from a prefix, so a key can
+be found with grep and tests/app/ checks that every key a page uses exists in both languages.
+"""
+from __future__ import annotations
+
+import inspect
+
+import streamlit as st
+
+from app.state import session
+from app.state.results import shared
+from lessons import errors
+from lessons.i18n import t
+
+__all__ = ["explain", "lang", "prose", "shared", "show_code", "tr"]
+
+
+def lang() -> str:
+    """The language this session reads: "en" or "zh"."""
+    return session.lang()
+
+
+def tr(key: str, **values) -> str:
+    """The text of the full key "topic.key" in this session's language, placeholders filled."""
+    if "." not in key:
+        raise KeyError(f"tr() takes a full key 'topic.key', got {key!r}")
+    return t(key, lang(), **values)
+
+
+def prose(key: str, **values) -> None:
+    """Show one prose section ("topic.key") as Markdown."""
+    st.markdown(tr(key, **values))
+
+
+def explain(exc: Exception) -> str:
+    """An error's message in this session's language (ours are translated; others as-is)."""
+    return errors.explain(exc, lang())
+
+
+def show_code(*functions, label: str) -> None:
+    """An expander (titled by the full key ``label``) with the source of the lessons
+    functions the page just called: the learner reads the real code, not a copy."""
+    with st.expander(tr(label)):
+        for fn in functions:
+            st.code(inspect.getsource(fn), language="python")

@@ -13,7 +13,7 @@ from lessons.engine.corpus import CorpusError, check_training_text, decode_user_
 from lessons.hosting.limits import upload_widget_mb
 from lessons.concepts.softmax.compute import perplexity
 from lessons.concepts.training.compute import count_parameters, metrics_csv
-from lessons.engine.training import flops_per_step
+from lessons.engine.training import RunStatus, flops_per_step
 from lessons.concepts.training.figures import compare_runs, run_dashboard
 
 tr = state.tr
@@ -191,7 +191,7 @@ def live_view() -> None:
                           format_func=lambda i: book.runs[i].name)
     st.session_state.tr_current = run_id
     run = book.runs[run_id]
-    st.caption(tr("training.status_line", status=tr("training.status_" + run.status)))
+    st.caption(tr("training.status_line", status=tr("training.status_" + run.status.value)))
     show_status(run, book)
     if run.metrics:
         st.plotly_chart(dashboard(run, state.lang()), key=f"dash_{run_id}")
@@ -205,10 +205,10 @@ def live_view() -> None:
 
 def show_status(run, book) -> None:
     status = run.status
-    if status == "queued":
+    if status is RunStatus.QUEUED:
         st.info(tr("training.queued", position=run.background.queue_position() or 1))
         return
-    if status == "preparing":
+    if status is RunStatus.PREPARING:
         st.info(tr("training.preparing"))
         return
     eta = run.eta_seconds()
@@ -220,18 +220,18 @@ def show_status(run, book) -> None:
     c.metric(tr("training.perplexity"), _fmt(perplexity(run.latest("val_loss")), 1))
     d.metric(tr("training.tokens_per_s"), _fmt(run.latest("tokens_per_s"), 0))
     left, right, _ = st.columns([1, 1, 4])
-    if status == "running" and left.button(tr("training.stop"), key=f"stop_{run.id}"):
+    if status is RunStatus.RUNNING and left.button(tr("training.stop"), key=f"stop_{run.id}"):
         book.stop(run.id)
-    if status == "stopped" and left.button(tr("training.resume"), key=f"resume_{run.id}"):
+    if status is RunStatus.STOPPED and left.button(tr("training.resume"), key=f"resume_{run.id}"):
         book.resume(run.id)
-    if status == "stopped" and run.stopped_while_idle:
+    if status is RunStatus.STOPPED and run.stopped_while_idle:
         st.info(tr("training.stopped_idle", minutes=round(state.limits().idle_stop_s / 60)))
-    if status == "diverged":
+    if status is RunStatus.DIVERGED:
         st.error(tr("training.diverged", message=run.message_in(state.lang())))
         st.markdown(tr("training.diverged_why"))
-    elif status == "error":
+    elif status is RunStatus.ERROR:
         st.error(tr("training.failed", message=run.message))
-    elif status == "finished":
+    elif status is RunStatus.FINISHED:
         st.success(tr("training.finished", steps=run.step))
 
 
@@ -240,7 +240,7 @@ def _fmt(value, digits: int = 3) -> str:
 
 
 def keep_and_share(run, book) -> None:
-    if run.status in ("preparing", "error") or (run.trainer is None and run.uploaded is None):
+    if run.status in (RunStatus.PREPARING, RunStatus.ERROR) or (run.trainer is None and run.uploaded is None):
         return
     a, b, c = st.columns(3)
     if a.button(tr("training.use_model"), key=f"use_{run.id}"):
@@ -250,7 +250,7 @@ def keep_and_share(run, book) -> None:
     # The files are made only when clicked (a callable): this view redraws every second, and
     # a file made on every redraw costs a model copy each time and is replaced before the
     # browser can fetch it (a 404 in the console).
-    if run.status != "running":   # a file of a model that is still changing would be stale
+    if run.status is not RunStatus.RUNNING:   # a file of a model that is still changing would be stale
         b.download_button(tr("training.download_checkpoint"), lambda: book.checkpoint_file(run.id),
                           file_name=f"llm-explorer-run{run.id}.safetensors",
                           mime="application/octet-stream", key=f"dl_ckpt_{run.id}")

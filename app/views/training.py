@@ -191,8 +191,11 @@ def live_view() -> None:
                           format_func=lambda i: book.runs[i].name)
     st.session_state.tr_current = run_id
     run = book.runs[run_id]
-    st.caption(tr("training.status_line", status=tr("training.status_" + run.status.value)))
-    show_status(run, book)
+    # subtle: read the status once; the training thread may change it mid-redraw, and a
+    # caption saying "running" above a Resume button would be a lie
+    status = run.status
+    st.caption(tr("training.status_line", status=tr("training.status_" + status.value)))
+    show_status(run, book, status)
     if run.metrics:
         st.plotly_chart(dashboard(run, state.lang()), key=f"dash_{run_id}")
     if run.samples:
@@ -200,11 +203,10 @@ def live_view() -> None:
         for step, text in reversed(run.samples[-8:]):
             st.caption(tr("training.sample_at", step=step))
             st.code(text, language=None, wrap_lines=True)
-    keep_and_share(run, book)
+    keep_and_share(run, book, status)
 
 
-def show_status(run, book) -> None:
-    status = run.status
+def show_status(run, book, status: RunStatus) -> None:
     if status is RunStatus.QUEUED:
         st.info(tr("training.queued", position=run.background.queue_position() or 1))
         return
@@ -239,8 +241,9 @@ def _fmt(value, digits: int = 3) -> str:
     return "–" if value is None or not math.isfinite(value) else f"{value:,.{digits}f}"
 
 
-def keep_and_share(run, book) -> None:
-    if run.status in (RunStatus.PREPARING, RunStatus.ERROR) or (run.trainer is None and run.uploaded is None):
+def keep_and_share(run, book, status: RunStatus) -> None:
+    if status in (RunStatus.PREPARING, RunStatus.ERROR) or \
+            (run.trainer is None and run.uploaded is None):
         return
     a, b, c = st.columns(3)
     if a.button(tr("training.use_model"), key=f"use_{run.id}"):
@@ -250,7 +253,7 @@ def keep_and_share(run, book) -> None:
     # The files are made only when clicked (a callable): this view redraws every second, and
     # a file made on every redraw costs a model copy each time and is replaced before the
     # browser can fetch it (a 404 in the console).
-    if run.status is not RunStatus.RUNNING:   # a file of a model that is still changing would be stale
+    if status is not RunStatus.RUNNING:   # a file of a still-changing model would be stale
         b.download_button(tr("training.download_checkpoint"), lambda: book.checkpoint_file(run.id),
                           file_name=f"llm-explorer-run{run.id}.safetensors",
                           mime="application/octet-stream", key=f"dl_ckpt_{run.id}")

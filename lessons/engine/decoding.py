@@ -69,7 +69,8 @@ def filter_logits(logits: torch.Tensor, top_k: int | None = None,
     return top_p_filter(top_k_filter(logits, top_k), top_p)
 
 
-def repetition_penalty(logits: torch.Tensor, previous: torch.Tensor, penalty: float) -> torch.Tensor:
+def repetition_penalty(logits: torch.Tensor, previous: torch.Tensor,
+                       penalty: float) -> torch.Tensor:
     """Make every token already in ``previous`` (B, T) less likely (the CTRL paper's rule):
     a positive logit is divided by ``penalty``, a negative one multiplied by it. 1 = off.
 
@@ -118,7 +119,8 @@ def sample(probs: torch.Tensor, generator: torch.Generator | None = None) -> tor
 
 
 def sample_next(logits: torch.Tensor, temperature: float = 1.0, top_k: int | None = None,
-                top_p: float | None = None, generator: torch.Generator | None = None) -> torch.Tensor:
+                top_p: float | None = None,
+                generator: torch.Generator | None = None) -> torch.Tensor:
     """Pick the next token id for each row of logits (B, V) -> (B, 1); temperature 0 = greedy."""
     logits = next_token_logits(logits, temperature=temperature, top_k=top_k, top_p=top_p)
     return greedy(logits) if temperature <= 0 else sample(F.softmax(logits, dim=-1), generator)

@@ -52,7 +52,7 @@ class Run:
     def message_in(self, lang: str) -> str:
         """The message, translated when it says why the run diverged."""
         trainer = self.trainer
-        if self.status is RunStatus.DIVERGED and trainer is not None and trainer.problem is not None:
+        if self.status is RunStatus.DIVERGED and trainer and trainer.problem is not None:
             return trainer.problem.in_language(lang)
         return self.message
 

@@ -4,8 +4,10 @@ Parameters are named as in ``GPT.state_dict()`` (``token_embedding.weight``,
 ``blocks.0.attn.qkv.weight`` ...) plus ``head.<name>`` for a new head on the body. Freezing
 takes name *prefixes*, whole dotted parts only, so ``blocks.1`` never catches ``blocks.10``:
 
->>> matches("blocks.1.mlp.expand.weight", "blocks.1"), matches("blocks.10.ln_mlp.weight", "blocks.1")
-(True, False)
+>>> matches("blocks.1.mlp.expand.weight", "blocks.1")
+True
+>>> matches("blocks.10.ln_mlp.weight", "blocks.1")
+False
 
 A frozen parameter gets ``requires_grad=False`` and is left out of the optimizer, so neither
 a gradient nor weight decay can touch it: it stays bit-for-bit what it was.

@@ -156,6 +156,27 @@ def test_same_seed_same_text_and_another_seed_differs():
 
 def test_filtered_tokens_are_never_sampled(logits):
     probs = F.softmax(decoding.next_token_logits(logits, temperature=1.0, top_k=3), dim=-1)
-    draws = torch.cat([decoding.sample(probs, torch.Generator().manual_seed(s)) for s in range(50)], 1)
+    draws = torch.cat([decoding.sample(probs, torch.Generator().manual_seed(s))
+                       for s in range(50)], dim=1)
     top3 = torch.topk(logits, 3).indices
     assert all(set(row.tolist()) <= set(allowed.tolist()) for row, allowed in zip(draws, top3))
+
+
+@pytest.mark.parametrize("settings", [dict(temperature=1.0), dict(temperature=0.6, top_k=4),
+                                      dict(temperature=1.5, top_p=0.7)])
+def test_the_softmax_pages_next_token_takes_generates_steps(settings):
+    from lessons.concepts.softmax.compute import next_token
+    from lessons.engine.tokenizers import CharTokenizer
+    tok = CharTokenizer.train("abcdefgh ")
+    torch.manual_seed(0)
+    model = GPT(ModelConfig(vocab_size=tok.vocab_size, block_size=8, n_layer=1, n_head=2,
+                            n_embd=16)).eval()
+    prompt = "abc dea fgh"                         # longer than the block: both crop it
+    for seed in range(5):
+        shown = next_token(model, tok, prompt, seed=seed, **settings)
+        made = decoding.generate(model, torch.tensor([tok.encode(prompt)]), 1,
+                                 generator=torch.Generator().manual_seed(seed), **settings)
+        assert shown.sampled_id == made[0, -1].item()
+        expected = F.softmax(decoding.next_token_logits(
+            model(torch.tensor([tok.encode(prompt)[-8:]]))[0][:, -1], **settings), dim=-1)[0]
+        torch.testing.assert_close(shown.probs.float(), expected, atol=1e-6, rtol=0)

@@ -55,6 +55,8 @@ class Trainer:
                 raise ValueError("a given model needs the tokenizer it was trained with")
             tokenizer = train_tokenizer(train_config.tokenizer, text, train_config.bpe_vocab_size)
         self.tokenizer = tokenizer
+        if model is None and model_config is None:
+            raise ValueError("a fresh model needs a model_config")
         self.model_config = (replace(model_config, vocab_size=tokenizer.vocab_size)
                              if model is None else model.config)
         if self.model_config.vocab_size != tokenizer.vocab_size:

@@ -18,7 +18,7 @@ from lessons.engine.checkpoint import save_checkpoint
 from lessons.engine.config import PRESETS, ConfigError, config_to_dict, preset
 from lessons.engine.corpus import CorpusError, check_training_text, embedded_corpus, read_text_file
 from lessons.engine.devices import DeviceError
-from lessons.engine.training import Trainer
+from lessons.engine.training import RunStatus, Trainer
 
 
 def parse_args(argv=None):
@@ -65,18 +65,19 @@ def main(argv=None) -> int:
     status = trainer.train(callback=log)
     os.makedirs(args.out, exist_ok=True)
     save_checkpoint(os.path.join(args.out, "model.safetensors"), trainer.model, trainer.tokenizer,
-                    train_config=train_config, metrics=trainer.metrics, snapshots=trainer.snapshots)
+                    train_config=train_config, metrics=trainer.metrics, snapshots=trainer.snapshots,
+                    head=trainer.head)
     with open(os.path.join(args.out, "config.json"), "w") as f:
         json.dump({"preset": args.preset, "model": config_to_dict(trainer.model_config),
                    "train": config_to_dict(train_config), "device": trainer.device}, f, indent=2)
     with open(os.path.join(args.out, "metrics.json"), "w") as f:
         json.dump(trainer.metrics, f)
-    end = {"event": "end", "status": status, "message": trainer.message,
+    end = {"event": "end", "status": status.value, "message": trainer.message,
            "checkpoint": os.path.join(args.out, "model.safetensors")}
-    if args.sample_tokens and status == "finished":
+    if args.sample_tokens and status is RunStatus.FINISHED:
         end["sample"] = trainer.sample("", args.sample_tokens)
     print(json.dumps(end, ensure_ascii=False), flush=True)
-    return 0 if status == "finished" else 1
+    return 0 if status is RunStatus.FINISHED else 1
 
 
 if __name__ == "__main__":

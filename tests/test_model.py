@@ -2,7 +2,7 @@ import pytest
 import torch
 
 from lessons.engine.config import ConfigError, ModelConfig
-from lessons.engine.decoding import filter_logits, sample_next
+from lessons.engine.decoding import filter_logits, generate, sample_next
 from lessons.engine.model import GPT
 
 
@@ -97,7 +97,7 @@ def test_top_p_keeps_smallest_set_reaching_p():
 def test_temperature_zero_is_greedy_and_generation_extends(model):
     logits = torch.tensor([[0.1, 2.0, 0.3]])
     assert sample_next(logits, temperature=0).item() == 1
-    out = model.generate(torch.zeros(1, 1, dtype=torch.long), 20, temperature=0.8, top_k=5,
+    out = generate(model, torch.zeros(1, 1, dtype=torch.long), 20, temperature=0.8, top_k=5,
                          generator=torch.Generator().manual_seed(0))
     assert out.shape == (1, 21)
 
@@ -105,6 +105,6 @@ def test_temperature_zero_is_greedy_and_generation_extends(model):
 def test_generation_never_emits_masked_tokens(model):
     never = torch.ones(50, dtype=torch.bool)
     never[[3, 7]] = False        # only tokens 3 and 7 are allowed
-    out = model.generate(torch.zeros(1, 1, dtype=torch.long), 30, temperature=1.5,
+    out = generate(model, torch.zeros(1, 1, dtype=torch.long), 30, temperature=1.5,
                          generator=torch.Generator().manual_seed(0), never=never)
     assert set(out[0, 1:].tolist()) <= {3, 7}

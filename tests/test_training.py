@@ -58,13 +58,13 @@ def test_background_thread_stops_and_resumes(tiny_text):
     while trainer.step < 5:
         time.sleep(0.01)
     run.stop()
-    assert not run.running and trainer.status == "stopped"
+    assert not run.running and run.status == "stopped"
     stopped_at = trainer.step
     run.start()
     while trainer.step < stopped_at + 3:
         time.sleep(0.01)
     run.stop()
-    assert trainer.step > stopped_at and trainer.status == "stopped"
+    assert trainer.step > stopped_at and run.status == "stopped"
 
 
 def test_nan_guard_stops_cleanly(tiny_text):

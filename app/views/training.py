@@ -14,7 +14,7 @@ from lessons.concepts.training.figures import compare_runs, run_dashboard
 from lessons.engine.checkpoint import CheckpointError, load_checkpoint
 from lessons.engine.config import PRESETS, ConfigError, ModelConfig, TrainConfig
 from lessons.engine.corpus import CorpusError, check_training_text, decode_user_bytes, embedded_corpus
-from lessons.engine.training import measure_flops_per_second
+from lessons.engine.training import RunStatus, measure_flops_per_second
 from lessons.hosting.limits import upload_widget_mb
 
 # option -> the full prose key of its label
@@ -200,8 +200,11 @@ def live_view() -> None:
                           format_func=lambda i: book.runs[i].name)
     st.session_state.tr_current = run_id
     run = book.runs[run_id]
-    st.caption(tr("training.status_line", status=tr("training.status_" + run.status)))
-    show_status(run, book)
+    # subtle: read the status once; the training thread may change it mid-redraw, and a
+    # caption saying "running" above a Resume button would be a lie
+    status = run.status
+    st.caption(tr("training.status_line", status=tr("training.status_" + status.value)))
+    show_status(run, book, status)
     if run.metrics:
         st.plotly_chart(dashboard(run, lang()), key=f"dash_{run_id}")
     if run.samples:
@@ -209,15 +212,14 @@ def live_view() -> None:
         for step, text in reversed(run.samples[-8:]):
             st.caption(tr("training.sample_at", step=step))
             st.code(text, language=None, wrap_lines=True)
-    keep_and_share(run, book)
+    keep_and_share(run, book, status)
 
 
-def show_status(run, book) -> None:
-    status = run.status
-    if status == "queued":
+def show_status(run, book, status: RunStatus) -> None:
+    if status is RunStatus.QUEUED:
         st.info(tr("training.queued", position=run.background.queue_position() or 1))
         return
-    if status == "preparing":
+    if status is RunStatus.PREPARING:
         st.info(tr("training.preparing"))
         return
     eta = run.eta_seconds()
@@ -229,18 +231,18 @@ def show_status(run, book) -> None:
     c.metric(tr("training.perplexity"), _fmt(perplexity(run.latest("val_loss")), 1))
     d.metric(tr("training.tokens_per_s"), _fmt(run.latest("tokens_per_s"), 0))
     left, right, _ = st.columns([1, 1, 4])
-    if status == "running" and left.button(tr("training.stop"), key=f"stop_{run.id}"):
+    if status is RunStatus.RUNNING and left.button(tr("training.stop"), key=f"stop_{run.id}"):
         book.stop(run.id)
-    if status == "stopped" and left.button(tr("training.resume"), key=f"resume_{run.id}"):
+    if status is RunStatus.STOPPED and left.button(tr("training.resume"), key=f"resume_{run.id}"):
         book.resume(run.id)
-    if status == "stopped" and run.stopped_while_idle:
+    if status is RunStatus.STOPPED and run.stopped_while_idle:
         st.info(tr("training.stopped_idle", minutes=round(runs.limits().idle_stop_s / 60)))
-    if status == "diverged":
+    if status is RunStatus.DIVERGED:
         st.error(tr("training.diverged", message=run.message_in(lang())))
         prose("training.diverged_why")
-    elif status == "error":
+    elif status is RunStatus.ERROR:
         st.error(tr("training.failed", message=run.message))
-    elif status == "finished":
+    elif status is RunStatus.FINISHED:
         st.success(tr("training.finished", steps=run.step))
 
 
@@ -248,8 +250,9 @@ def _fmt(value, digits: int = 3) -> str:
     return "–" if value is None or not math.isfinite(value) else f"{value:,.{digits}f}"
 
 
-def keep_and_share(run, book) -> None:
-    if run.status in ("preparing", "error") or (run.trainer is None and run.uploaded is None):
+def keep_and_share(run, book, status: RunStatus) -> None:
+    if status in (RunStatus.PREPARING, RunStatus.ERROR) or \
+            (run.trainer is None and run.uploaded is None):
         return
     a, b, c = st.columns(3)
     if a.button(tr("training.use_model"), key=f"use_{run.id}"):
@@ -259,7 +262,7 @@ def keep_and_share(run, book) -> None:
     # The files are made only when clicked (a callable): this view redraws every second, and
     # a file made on every redraw costs a model copy each time and is replaced before the
     # browser can fetch it (a 404 in the console).
-    if run.status != "running":   # a file of a model that is still changing would be stale
+    if status is not RunStatus.RUNNING:   # a file of a still-changing model would be stale
         b.download_button(tr("training.download_checkpoint"), lambda: book.checkpoint_file(run.id),
                           file_name=f"llm-explorer-run{run.id}.safetensors",
                           mime="application/octet-stream", key=f"dl_ckpt_{run.id}")

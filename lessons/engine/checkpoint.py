@@ -6,6 +6,11 @@ that is not one of our safetensors files is refused with a ``CheckpointError`` t
 
 Optional weight *snapshots* taken during training (for the "watch it learn" sliders) live in
 the same file under ``snapshot.<step>.<name>``, stored in float16 to keep the file small.
+
+A fine-tuned model may carry a new head on its body (``lessons.engine.heads``): its weights
+are ``head.<name>`` and its description the ``head`` metadata entry. A file without them (every
+file written before heads existed) loads with ``head=None``, as does a config without
+``causal``, which loads as the causal model it was.
 """
 from __future__ import annotations
 
@@ -22,11 +27,13 @@ from safetensors.torch import save as save_to_bytes
 
 from lessons.errors import LessonError
 from lessons.engine.config import ConfigError, ModelConfig, TrainConfig, config_from_dict, config_to_dict
+from lessons.engine.heads import head_from_dict
 from lessons.engine.model import GPT
 from lessons.engine.tokenizers import TokenizerError, tokenizer_from_dict
 
 FORMAT = "llm-explorer/1"
 TIED = "lm_head.weight"   # the same tensor as token_embedding.weight; stored once
+HEAD = "head."            # the prefix of a new head's weights
 
 
 class CheckpointError(LessonError):
@@ -40,6 +47,7 @@ class Checkpoint:
     train_config: TrainConfig | None = None
     metrics: list[dict] = field(default_factory=list)
     snapshots: dict[int, dict[str, torch.Tensor]] = field(default_factory=dict)
+    head: torch.nn.Module | None = None       # a head on the body (e.g. a classifier), if any
     # A name no other checkpoint gets, so a page can remember what it drew for this model
     # (app/state.py shared()) without hashing its weights. A checkpoint is never changed
     # after it is made: a run's "use this model" is a frozen copy.
@@ -48,15 +56,18 @@ class Checkpoint:
     def snapshot_model(self, step: int) -> GPT:
         """A copy of the model with the weights it had at ``step``."""
         model = GPT(self.model.config)
-        _load_weights(model, self.snapshots[step])
+        _load_weights(model, _body_weights(self.snapshots[step]))
         return model.eval()
 
 
 def checkpoint_bytes(model: GPT, tokenizer, train_config: TrainConfig | None = None,
                      metrics: list[dict] | None = None,
-                     snapshots: dict[int, dict[str, torch.Tensor]] | None = None) -> bytes:
+                     snapshots: dict[int, dict[str, torch.Tensor]] | None = None,
+                     head: torch.nn.Module | None = None) -> bytes:
     tensors = {k: v.detach().float().cpu().contiguous()
                for k, v in model.state_dict().items() if k != TIED}
+    for k, v in (head.state_dict() if head is not None else {}).items():
+        tensors[HEAD + k] = v.detach().float().cpu().contiguous()
     for step, weights in (snapshots or {}).items():
         for k, v in weights.items():
             if k != TIED:
@@ -68,6 +79,8 @@ def checkpoint_bytes(model: GPT, tokenizer, train_config: TrainConfig | None = N
         "train_config": json.dumps(config_to_dict(train_config) if train_config else None),
         "metrics": json.dumps(metrics or []),
     }
+    if head is not None:
+        metadata["head"] = json.dumps(head.to_dict())
     return save_to_bytes(tensors, metadata=metadata)
 
 
@@ -100,6 +113,7 @@ def load_checkpoint(source, max_bytes: int | None = None) -> Checkpoint:
         train_dict = json.loads(metadata.get("train_config") or "null")
         train_config = config_from_dict(TrainConfig, train_dict) if train_dict else None
         metrics = json.loads(metadata.get("metrics") or "[]")
+        head = head_from_dict(json.loads(metadata["head"])) if "head" in metadata else None
     except (KeyError, json.JSONDecodeError, ConfigError, TokenizerError, TypeError) as exc:
         raise CheckpointError("ckpt_damaged_settings", detail=exc) from exc
     if tokenizer.vocab_size != model_config.vocab_size:
@@ -107,8 +121,12 @@ def load_checkpoint(source, max_bytes: int | None = None) -> Checkpoint:
                               model_vocab=model_config.vocab_size)
     weights = {k: v for k, v in tensors.items() if not k.startswith("snapshot.")}
     model = GPT(model_config)
-    _load_weights(model, weights)
-    return Checkpoint(model.eval(), tokenizer, train_config, metrics, _group_snapshots(tensors))
+    _load_weights(model, _body_weights(weights))
+    if head is not None:
+        _load_weights(head, {k[len(HEAD):]: v for k, v in weights.items() if k.startswith(HEAD)})
+        head.eval()
+    return Checkpoint(model.eval(), tokenizer, train_config, metrics, _group_snapshots(tensors),
+                      head)
 
 
 def _read_safetensors_bytes(data: bytes):
@@ -127,7 +145,12 @@ def _read_safetensors_bytes(data: bytes):
     return tensors, metadata
 
 
-def _load_weights(model: GPT, weights: dict[str, torch.Tensor]) -> None:
+def _body_weights(weights: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """The body's weights without a head's (``head.*``)."""
+    return {k: v for k, v in weights.items() if not k.startswith(HEAD)}
+
+
+def _load_weights(model: torch.nn.Module, weights: dict[str, torch.Tensor]) -> None:
     # an in-memory snapshot still holds the tied head; it is the embedding under another name
     weights = {k: v for k, v in weights.items() if k != TIED}
     expected = {k: v.shape for k, v in model.state_dict().items() if k != TIED}

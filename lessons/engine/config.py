@@ -29,6 +29,10 @@ class ModelConfig:
     n_embd: int = 128         # embedding width; each head gets n_embd // n_head
     dropout: float = 0.0
     bias: bool = True         # biases in Linear layers and LayerNorms
+    # True: GPT-style, position i sees positions <= i (a next-token predictor).
+    # False: BERT-style, every position sees the whole sequence (a masked-token predictor).
+    # A checkpoint saved before this field existed loads as causal, which it was.
+    causal: bool = True
 
     def __post_init__(self):
         checks = [

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from lessons.engine.checkpoint import Checkpoint, checkpoint_bytes
 from lessons.engine.config import ModelConfig, TrainConfig
-from lessons.engine.training import BackgroundTraining, Trainer
+from lessons.engine.training import BackgroundTraining, RunStatus, Trainer
 
 
 @dataclass
@@ -40,8 +40,10 @@ class Run:
         return self.background.trainer if self.background else None
 
     @property
-    def status(self) -> str:
-        return self.background.status if self.background else "uploaded"
+    def status(self) -> RunStatus:
+        """Read from the run's BackgroundTraining, the status's one owner; a run without one
+        is a checkpoint loaded from a file."""
+        return self.background.status if self.background else RunStatus.UPLOADED
 
     @property
     def message(self) -> str:
@@ -50,7 +52,7 @@ class Run:
     def message_in(self, lang: str) -> str:
         """The message, translated when it says why the run diverged."""
         trainer = self.trainer
-        if self.status == "diverged" and trainer is not None and trainer.problem is not None:
+        if self.status is RunStatus.DIVERGED and trainer and trainer.problem is not None:
             return trainer.problem.in_language(lang)
         return self.message
 
@@ -89,7 +91,7 @@ class Run:
                 "layers": m.n_layer, "heads": m.n_head, "width": m.n_embd,
                 "block": m.block_size, "batch": t.batch_size, "learning_rate": t.learning_rate,
                 "warmup": t.warmup_iters, "steps": t.max_iters, "dropout": m.dropout,
-                "device": self.device, "status": self.status,
+                "device": self.device, "status": self.status.value,
                 "val_loss": self.latest("val_loss")}
 
 
@@ -193,10 +195,11 @@ class RunBook:
         if trainer is None:
             raise ValueError("this run has no model yet")
         model = copy.deepcopy(trainer.model).to("cpu").eval()
+        head = copy.deepcopy(trainer.head).to("cpu").eval() if trainer.head is not None else None
         return Checkpoint(model, trainer.tokenizer, run.train_config, list(trainer.metrics),
-                          dict(trainer.snapshots))
+                          dict(trainer.snapshots), head)
 
     def checkpoint_file(self, run_id: int) -> bytes:
         ckpt = self.checkpoint(run_id)
         return checkpoint_bytes(ckpt.model, ckpt.tokenizer, train_config=ckpt.train_config,
-                                metrics=ckpt.metrics, snapshots=ckpt.snapshots)
+                                metrics=ckpt.metrics, snapshots=ckpt.snapshots, head=ckpt.head)

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import torch
 
-from lessons.engine.decoding import filter_logits
+from lessons.engine.decoding import next_token_logits, sample
 
 
 LOG_BASES = {"nats": math.e, "bits": 2.0, "bans": 10.0}   # ln, log2, log10
@@ -249,9 +249,9 @@ def next_token(model, tokenizer, prompt: str, temperature: float = 1.0, top_k: i
                top_p: float | None = None, seed: int = 0) -> NextToken:
     """The model's distribution over the token after ``prompt`` and one sample from it.
 
-    Same steps as ``GPT.generate``: crop to the last block_size tokens, divide by temperature,
-    drop what top-k / top-p would never pick (``filter_logits``), softmax, sample. An empty
-    prompt starts from token 0, as the trainer's sampler does.
+    Same steps as ``decoding.generate``: crop to the last block_size tokens, divide by
+    temperature, drop what top-k / top-p would never pick (``decoding.next_token_logits``),
+    softmax, sample. An empty prompt starts from token 0, as the trainer's sampler does.
     """
     ids = tokenizer.encode(prompt)
     started_empty = not ids
@@ -262,10 +262,11 @@ def next_token(model, tokenizer, prompt: str, temperature: float = 1.0, top_k: i
     idx = torch.tensor([context], dtype=torch.long, device=device)
     model.eval()
     logits = model(idx)[0][0, -1].double().cpu()                       # (V,)
-    filtered = filter_logits((logits / temperature).unsqueeze(0), top_k, top_p)[0]
+    filtered = next_token_logits(logits.unsqueeze(0), temperature=temperature, top_k=top_k,
+                                 top_p=top_p)[0]
     probs = softmax(filtered)        # exp(-inf) = 0: filtered tokens get probability 0
     generator = torch.Generator().manual_seed(seed)
-    sampled = int(torch.multinomial(probs.float(), 1, generator=generator))
+    sampled = int(sample(probs.float().unsqueeze(0), generator))
     return NextToken(context, len(ids) > block, started_empty, logits, probs, sampled)
 
 

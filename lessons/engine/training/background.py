@@ -7,6 +7,7 @@ import threading
 
 import torch
 
+from lessons.engine.training.status import RunStatus
 from lessons.engine.training.trainer import Trainer
 
 
@@ -31,7 +32,10 @@ class BackgroundTraining:
 
     ``make_trainer`` may be a Trainer or a function returning one; a function is called inside
     the thread, so slow preparation (tokenizer training, encoding a big text) never blocks the
-    caller. Until it returns, ``trainer`` is None and ``status`` is "preparing".
+    caller. Until it returns, ``trainer`` is None and ``status`` is PREPARING.
+
+    This class owns the run's ``RunStatus`` (see ``status.py`` for why): ``_set_status`` is
+    the only place that changes it; every other object only reads ``status``.
     """
 
     def __init__(self, make_trainer, callback=None, slots=None, threads: int = 0):
@@ -42,37 +46,39 @@ class BackgroundTraining:
         self.threads = threads        # torch threads for this training (0: torch's default)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._queued = False
+        self._status = RunStatus.READY
         self.error: str = ""
+
+    @property
+    def status(self) -> RunStatus:
+        return self._status
+
+    def _set_status(self, status: RunStatus) -> None:
+        # subtle: one attribute assignment, so a page reading from another thread sees
+        # either the old status or the new one, never a mixture
+        self._status = status
 
     @property
     def running(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
 
-    @property
-    def status(self) -> str:
-        if self.error:
-            return "error"
-        if self._queued:
-            return "queued"
-        if self.trainer is None:
-            if self.running:
-                return "preparing"
-            return "stopped" if self._stop.is_set() else "ready"
-        return self.trainer.status
-
     def queue_position(self) -> int | None:
         """1 = next in line for a training slot; None when not waiting."""
-        return self.slots.position(self) if self.slots is not None and self._queued else None
+        if self.slots is None or self._status is not RunStatus.QUEUED:
+            return None
+        return self.slots.position(self)
 
     @property
     def message(self) -> str:
         return self.error or (self.trainer.message if self.trainer else "")
 
     def start(self) -> None:
-        if self.running or self.status in ("finished", "diverged", "error"):
+        if self.running or self._status.ended:
             return
         self._stop.clear()
+        # at once, so a page redrawn before the thread begins already shows the wait
+        self._set_status(RunStatus.QUEUED if self.slots is not None else
+                         RunStatus.PREPARING if self.trainer is None else RunStatus.RUNNING)
         self._thread = threading.Thread(target=self._run, daemon=True, name="llm-explorer-train")
         self._thread.start()
 
@@ -81,21 +87,19 @@ class BackgroundTraining:
         if self.threads:
             torch.set_num_threads(self.threads)   # applies to this thread only
         if self.slots is not None:
-            self._queued = True
-            got_slot = self.slots.acquire(self, self._stop)
-            self._queued = False
-            if not got_slot:                      # stopped while waiting in the queue
-                if self.trainer is not None:
-                    self.trainer.status = "stopped"
+            self._set_status(RunStatus.QUEUED)
+            if not self.slots.acquire(self, self._stop):   # stopped while waiting in the queue
+                self._set_status(RunStatus.STOPPED)
                 return
         try:
             if self.trainer is None:
+                self._set_status(RunStatus.PREPARING)
                 self.trainer = self._make_trainer()
-            self.trainer.train(self.callback, self._stop)
+            self._set_status(RunStatus.RUNNING)
+            self._set_status(self.trainer.train(self.callback, self._stop))
         except Exception as exc:   # reported to the UI, never raised into a thread's void
             self.error = f"{type(exc).__name__}: {exc}"
-            if self.trainer is not None:
-                self.trainer.status, self.trainer.message = "error", self.error
+            self._set_status(RunStatus.ERROR)
         finally:
             if self.slots is not None:
                 self.slots.release(self)

@@ -5,7 +5,7 @@ One step of decoding, in the order ``next_token_logits`` applies it (the order H
 
 1. ``repetition_penalty``: make tokens that already occur in the text less likely;
 2. ``never``: a bool mask (V,) of tokens never to emit (e.g. byte tokens the training text
-   lacks, which an early model babbles and which decode to '�');
+   lacks, which an early model babbles and which decode to the replacement character U+FFFD);
 3. ``temperature``: divide by T (T < 1 sharpens, T > 1 flattens; 0 means greedy);
 4. ``top_k_filter`` / ``top_p_filter``: drop the tokens sampling should never pick.
 

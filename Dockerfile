@@ -1,4 +1,4 @@
-# LLM Explorer, hosted: CPU-only torch, non-root user, hosted-mode limits on (lessons/limits.py),
+# LLM Explorer, hosted: CPU-only torch, non-root user, hosted-mode limits on (lessons/hosting/limits.py),
 # uploads capped at 32 MB by Streamlit itself (the largest hosted checkpoint).
 #   docker build -t llm-explorer .
 #   docker run -p 8501:8501 llm-explorer        # then open http://localhost:8501

@@ -49,7 +49,7 @@ class Checkpoint:
     snapshots: dict[int, dict[str, torch.Tensor]] = field(default_factory=dict)
     head: torch.nn.Module | None = None       # a head on the body (e.g. a classifier), if any
     # A name no other checkpoint gets, so a page can remember what it drew for this model
-    # (app/state.py shared()) without hashing its weights. A checkpoint is never changed
+    # (app/state/results.py shared()) without hashing its weights. A checkpoint is never changed
     # after it is made: a run's "use this model" is a frozen copy.
     uid: str = field(default_factory=lambda: uuid.uuid4().hex, compare=False, repr=False)
 

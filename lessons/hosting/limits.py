@@ -5,7 +5,7 @@ environment the app caps model size, steps, text and upload sizes, lets only a f
 run at once across all sessions (the rest wait in a queue and see their position), and gives
 each training a small thread budget so pages stay responsive for everyone. A session nobody
 has clicked in for ``idle_stop_s`` has its trainings stopped (resumable), and a closed tab's
-trainings stop at once (app/state.py).
+trainings stop at once (app/state/runs.py).
 
 ``TrainingSlots`` is the queue: a training thread calls ``acquire`` before its first step and
 ``release`` when it stops; waiting can be abandoned at any time (the learner pressed Stop or

@@ -11,7 +11,7 @@ Reference: nanoGPT's own train.py with the baby settings, run on the same 2-core
 (the README has the whole table). The issue's 49 ms / 111 s came from a machine about twice as
 fast.
 
-    python benchmarks/train_speed.py [--data ../shared/data/tinyshakespeare.txt] [--quick]
+    python benchmarks/train_speed.py [--data ../shared/data/tinyshakespeare.txt] [--iters N] [--max-iters N]
 """
 from __future__ import annotations
 

@@ -8,7 +8,7 @@ import torch
 
 from app import state
 from lessons.engine.checkpoint import load_checkpoint, load_shipped_model
-from tests.conftest import open_view
+from tests.helpers import open_view
 
 
 @pytest.fixture(autouse=True)

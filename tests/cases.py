@@ -23,8 +23,9 @@ def page_cases() -> list[tuple[str, str]]:
 
 
 def screenshot_name(slug: str, lang: str) -> str:
-    """File name, in tests/artifacts/, of the browser's picture of a page."""
-    return f"{slug}-{lang}.png"
+    """File name, in tests/artifacts/, of the browser's picture of a page as it opens (the
+    lessons' own browser tests save their pages after interacting as <slug>-<lang>.png)."""
+    return f"page-{slug}-{lang}.png"
 
 
 def text_box_cases() -> list[tuple[str, str, str]]:

@@ -60,6 +60,14 @@ def _serve(**extra_env):
         log.close()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def chromium_installed():
+    """Skip before any server starts (autouse session fixtures are set up first)."""
+    if not os.path.exists(CHROMIUM):
+        pytest.skip("Debian's chromium is not installed (make test installs it when root)")
+    pytest.importorskip("playwright.sync_api")
+
+
 @pytest.fixture(scope="session")
 def live_app():
     """The app as `make app` serves it."""
@@ -74,8 +82,6 @@ def hosted_app():
 
 @pytest.fixture(scope="session")
 def browser():
-    if not os.path.exists(CHROMIUM):
-        pytest.skip("Debian's chromium is not installed (make test installs it when root)")
     playwright_api = pytest.importorskip("playwright.sync_api")
     with playwright_api.sync_playwright() as p:
         chromium = p.chromium.launch(

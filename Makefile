@@ -7,7 +7,7 @@ VENV   ?= .venv
 TORCH  ?= torch==2.13.0
 BIN     = $(VENV)/bin
 
-.PHONY: app test install browser notebooks shipped-model benchmark load-test docker-check
+.PHONY: app test test-fast test-browser install browser notebooks shipped-model benchmark load-test docker-check
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,8 +33,17 @@ browser:
 	  else echo "note: /usr/bin/chromium missing and not root; browser tests will be skipped"; fi; \
 	fi
 
+# The whole suite (what CI runs): unit, AppTest, integration, notebooks and browser tests.
 test: install browser
 	$(BIN)/python -m pytest
+
+# While working: no browser and no slow tests (two to three minutes on two cores).
+test-fast: install
+	$(BIN)/python -m pytest -m "not browser and not slow"
+
+# Only the browser tests (headless Chromium against a live server).
+test-browser: install browser
+	$(BIN)/python -m pytest tests/browser
 
 # Re-create the shipped model exactly as the README describes.
 shipped-model: install

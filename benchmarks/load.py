@@ -17,9 +17,9 @@ frontend does (browsers themselves would mostly measure Chromium on a 2-core mac
 * ``run_every`` fragments: the server only announces them (``auto_rerun``); the frontend reruns
   them on a timer by sending a ``rerun_script`` with the fragment id, and so does this client.
 
-N - M sessions browse the five non-training pages with a random think time and now and then
-move a slider or pick another option. M sessions open Training, pick a preset, press
-"Start training" and then watch the live view (the 1 s fragment) until the run says
+N - M sessions browse the pages lessons/registry.py marks ``browse``, with a random think time,
+and now and then move a slider or pick another option. M sessions open Training, pick a
+preset, press "Start training" and then watch the live view (the 1 s fragment) until the run says
 "Finished N steps.", and keep watching until the end (as a learner reading the samples would).
 
 Counted as an error: an exception box on a page, a dropped connection, a rerun that takes
@@ -74,6 +74,7 @@ from streamlit.proto.ClientState_pb2 import ClientState  # noqa: E402
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg  # noqa: E402
 from streamlit.proto.WidgetStates_pb2 import WidgetState  # noqa: E402
 
+from lessons import registry  # noqa: E402
 from lessons.i18n import t, topic_sections  # noqa: E402
 
 try:                      # psutil comes with the test extras (via ipykernel); /proc otherwise
@@ -81,8 +82,15 @@ try:                      # psutil comes with the test extras (via ipykernel); /
 except ImportError:       # pragma: no cover
     psutil = None
 
-BROWSE_PAGES = ["home", "tokenization", "embeddings", "attention", "softmax"]
-TRAINING_PAGE = "training"
+TRAINING_PAGE = "training"       # driven by the training sessions, never browsed
+
+
+def browse_pages() -> list[str]:
+    """The pages visitors browse, by the name the navigation gives them (the home page's url
+    path is empty: "home"): every registry entry marked browse."""
+    return [entry.slug for entry in registry.PAGES if entry.browse]
+
+
 PRESETS = ["quick-demo", "tiny", "baby", "classroom", "shakespeare-char"]
 SIDEBAR = 1                       # first number of a delta path: 0 main area, 1 sidebar
 CHANGEABLE = ("slider", "radio", "selectbox", "checkbox")
@@ -467,7 +475,8 @@ async def browse(tab: Tab, rng: random.Random, rec: Recorder, session: int, args
                 continue
         # pages in a shuffled order, each once per round, so even a short run sees them all
         if not tour:
-            tour = rng.sample(BROWSE_PAGES, len(BROWSE_PAGES))
+            pages = browse_pages()
+            tour = rng.sample(pages, len(pages))
         page = tour.pop()
         if page == tab.page_name():
             continue
@@ -699,7 +708,7 @@ async def warm_up(base_url: str, timeout_s: float) -> dict[str, float]:
         await tab.open()
         result = await tab.rerun()
         seconds[tab.page_name()] = result.seconds
-        for page in BROWSE_PAGES[1:] + [TRAINING_PAGE]:
+        for page in [entry.slug for entry in registry.PAGES if not entry.is_home]:
             seconds[page] = (await tab.rerun(page=page)).seconds
     finally:
         await tab.close()

@@ -1,33 +1,8 @@
-"""Every page opens in real headless Chromium, in both languages, with no exception on the
-page and no console error. Screenshots land in tests/artifacts/."""
+"""Training in the browser: pick a preset, train, watch the live chart grow, download the
+metrics, use the model on every page."""
 import pytest
 
-from lessons import registry
-from tests.conftest import ARTIFACTS, full_screenshot, page_problems, wait_for_app
-
-pytestmark = pytest.mark.browser
-
-
-@pytest.mark.parametrize("lang", ["en", "zh"])
-def test_every_page_opens(live_app, page, lang):
-    for entry in registry.PAGES:
-        slug = entry.slug
-        page.goto(f"{live_app}/{entry.url_path}?lang={lang}")
-        wait_for_app(page)
-        full_screenshot(page, ARTIFACTS / f"{slug}-{lang}.png")
-        assert not page_problems(page), (slug, lang, page_problems(page))
-
-
-def test_language_switch_in_the_sidebar(live_app, page):
-    page.goto(live_app)
-    wait_for_app(page)
-    page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').first.click()
-    page.get_by_role("option", name="简体中文").click()
-    page.wait_for_selector("text=从这里开始")
-    page.get_by_text("分词", exact=True).first.click()     # the nav link keeps the session
-    wait_for_app(page)
-    assert page.locator("h1").first.inner_text() == "分词"
-    assert not page_problems(page), page_problems(page)
+from tests.browser.helpers import ARTIFACTS, full_screenshot, page_problems, wait_for_app
 
 
 TRAINING_WORDS = {

@@ -1,22 +1,15 @@
 """Softmax, log-softmax, cross-entropy and friends against torch.nn.functional and hand-checked
-numbers; every row of the worked-numbers table; the page in AppTest and in a real browser."""
-import json
+numbers; the model's next-token distribution against its own logits."""
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from streamlit.testing.v1 import AppTest
 
 from lessons.concepts.softmax import compute as sm
 from lessons.concepts.softmax import figures as smf
-from lessons import worked_numbers as wx
 from lessons.engine.checkpoint import load_checkpoint
-from tests.conftest import open_view
-
-MAIN = str(Path(__file__).resolve().parent.parent / "app" / "main.py")
 
 EXTREME = [
     [1000.0, -1000.0, 0.0],
@@ -85,12 +78,6 @@ def test_temperature_keeps_the_order_and_sharpens_or_flattens():
     assert torch.equal(torch.argsort(cold), torch.argsort(warm))
     with pytest.raises(ValueError):
         sm.softmax(x, 0.0)
-
-
-def test_docstring_worked_examples():
-    assert [round(p, 3) for p in sm.softmax([1.0, 2.0, 2.0]).tolist()] == [0.155, 0.422, 0.422]
-    assert round(sm.cross_entropy([1.0, 2.0, 2.0], 1).item(), 3) == 0.862
-    assert [round(p, 3) for p in sm.softmax([2.0, 1.0, 0.0], temperature=2.0).tolist()] == [0.506, 0.307, 0.186]
 
 
 # ---- cross-entropy, entropy, KL, perplexity -----------------------------------------------
@@ -219,162 +206,3 @@ def test_per_position_cross_entropy_averages_to_the_training_loss(tiny):
         _, loss = model(torch.tensor([ids[:-1]]), torch.tensor([ids[1:]]))
     assert per_position.shape == (len(ids) - 1,)
     assert per_position.mean().item() == pytest.approx(loss.item(), rel=1e-5)
-
-
-# ---- the document's worked numbers -----------------------------------------------------------
-
-# id -> (our value, checked by hand or with NumPy here, independently of lessons/, and verdict)
-W = np.array(wx.EMBEDDING_MATRIX, float)
-Y, Y_HAT = np.array([0.7, 0.2, 0.1]), np.array([0.5, 0.3, 0.2])
-CE_NATS = float(-(Y * np.log(Y_HAT)).sum())
-EXPECTED = {
-    "embedding": ([0, 1, 0], "wrong"),
-    "pre_activation": ([2, 2, 2], "wrong"),
-    "pre_activation_fixed": ([1, 2, 2], "right"),
-    "output_probs": ([1 / (1 + 2 * math.e), math.e / (1 + 2 * math.e), math.e / (1 + 2 * math.e)], "wrong"),
-    "output_probs_chain": ([1 / 3] * 3, "wrong"),
-    "attention_scores": (list(W @ np.array([0, 1, 1])), "right"),
-    "attention_weights": ([1 / 3] * 3, "right_to_rounding"),
-    "mse": ([0.02], "wrong"),
-    "ce_nats": ([CE_NATS], "wrong"),
-    "ce_bits": ([CE_NATS / math.log(2)], "wrong"),
-    "ce_log10": ([float(-(Y * np.log10(Y_HAT)).sum())], "wrong"),
-    "cat_words": ([6], "right"),
-    # per encoder layer: attention 4*512*512 + 4*512, feed-forward 2*512*2048 + 2048 + 512,
-    # two LayerNorms 2*2*512; a decoder layer adds a second attention and a third LayerNorm
-    "transformer_params": ([6 * 3_152_384 + 1024 + 6 * (3_152_384 + 1_050_624 + 1024) + 1024], "not_stated"),
-    "encoder_params": ([6 * 3_152_384 + 1024], "not_stated"),
-    "mlp_params": ([(3 * 128 + 128) + (128 * 64 + 64) + (64 * 32 + 32) + (32 * 16 + 16)], "not_stated"),
-}
-
-
-def test_every_row_has_an_expectation():
-    assert [row.id for row in wx.worked_numbers()] == list(EXPECTED)
-
-
-@pytest.mark.parametrize("row", wx.worked_numbers(), ids=lambda row: row.id)
-def test_worked_number(row):
-    value, verdict = EXPECTED[row.id]
-    np.testing.assert_allclose(row.ours, value, rtol=1e-12)
-    assert row.verdict == verdict
-
-
-def test_cross_entropy_value_of_the_document_matches_no_usual_base():
-    assert CE_NATS == pytest.approx(0.8869, abs=1e-4)
-    for base in (math.e, 2, 10):
-        assert round(CE_NATS / math.log(base), 3) != 0.342
-    # 0.342 would need a logarithm of base ~13.4
-    assert math.exp(CE_NATS / 0.342) == pytest.approx(13.37, abs=0.01)
-
-
-def test_encoder_layer_count_matches_torch():
-    layer = torch.nn.TransformerEncoderLayer(512, 8, 2048)
-    assert sum(p.numel() for p in layer.parameters()) == 3_152_384
-
-
-def test_judge():
-    assert wx.judge(["1", "2"], [1.0, 2.0]) == "right"
-    assert wx.judge(["0.33"], [1 / 3]) == "right_to_rounding"
-    assert wx.judge(["0.34"], [1 / 3]) == "wrong"
-    assert wx.judge(["1"], [1.0, 2.0]) == "wrong"
-    assert wx.judge(None, [5.0]) == "not_stated"
-    assert wx.format_values([44140544.0], 0) == "44,140,544"
-    assert wx.format_values([0.155, 0.5], 3) == "[0.155, 0.500]"
-
-
-@pytest.mark.parametrize("lang", ["en", "zh"])
-def test_worked_numbers_table_is_complete(lang):
-    table = wx.worked_numbers_table(lang)
-    assert len(table) == len(EXPECTED)
-    assert all(len(row) == 6 and all(row.values()) for row in table)
-
-
-# ---- the page ---------------------------------------------------------------------------------
-
-def open_page(lang="en", checkpoint=None):
-    return open_view("softmax", lang, checkpoint)
-
-
-def metric_values(at):
-    return [m.value for m in at.metric]
-
-
-def chart_y(at, index=0):
-    spec = json.loads(at.get("plotly_chart")[index].proto.spec)
-    return spec["data"][0]["y"]
-
-
-@pytest.mark.parametrize("lang", ["en", "zh"])
-def test_page_temperature_slider_changes_the_probabilities(lang, tiny):
-    at = open_page(lang, tiny)
-    assert not at.exception, [e.value for e in at.exception]
-    assert metric_values(at)[0] == f"{F.softmax(torch.tensor([1.0, 2.0, 2.0]), 0)[1]:.4f}"
-    at.slider(key="softmax_temperature").set_value(3.0).run()
-    assert not at.exception
-    expected = F.softmax(torch.tensor([1.0, 2.0, 2.0], dtype=torch.float64) / 3.0, 0)
-    assert metric_values(at)[0] == f"{expected[1]:.4f}"
-    np.testing.assert_allclose(chart_y(at), expected.numpy(), rtol=1e-9)
-    assert len(at.dataframe) == 4      # shift, overflow, soft targets, worked numbers
-
-
-def test_page_survives_bad_logits_and_keeps_the_text(tiny):
-    at = open_page("en", tiny)
-    at.text_input(key="softmax_logits").set_value("1, two, 3").run()
-    assert not at.exception
-    assert at.error and "could not be read" in at.error[0].value
-    assert at.text_input(key="softmax_logits").value == "1, two, 3"
-    at.text_input(key="softmax_logits").set_value("1000 -1000 0 5").run()
-    assert not at.exception and not at.error
-
-
-def test_page_next_token_controls_and_awkward_prompts(tiny):
-    at = open_page("en", tiny)
-    at.number_input(key="softmax_top_k").set_value(3).run()
-    assert not at.exception
-    assert "3 of the" in " ".join(m.value for m in at.markdown)
-    at.text_area(key="softmax_prompt").set_value("").run()
-    assert not at.exception and any("empty" in i.value for i in at.info)
-    at.text_area(key="softmax_prompt").set_value("猫🙂" * 50).run()
-    assert not at.exception and any("longer than" in i.value for i in at.info)
-    at.text_input(key="softmax_actual").set_value(".").run()      # Markdown-escaped
-    assert not at.exception and "**\\.**" in " ".join(m.value for m in at.markdown)
-    at.text_input(key="softmax_actual").set_value("").run()
-    assert not at.exception and at.warning
-
-
-def test_page_target_class_survives_fewer_logits(tiny):
-    at = open_page("en", tiny)
-    at.text_input(key="softmax_logits").set_value("1 2 2 3 4").run()
-    at.selectbox(key="softmax_target").set_value(4).run()
-    at.text_input(key="softmax_logits").set_value("1 2").run()
-    assert not at.exception
-    chosen = at.selectbox(key="softmax_target").value
-    assert metric_values(at)[0] == f"{F.softmax(torch.tensor([1.0, 2.0]), 0)[chosen]:.4f}"
-
-
-def test_page_worked_numbers_table_has_verdict_icons():
-    at = open_page("en")
-    table = at.dataframe[-1].value
-    assert len(table) == len(EXPECTED)
-    verdicts = " ".join(table["verdict"])
-    assert "✗ wrong" in verdicts and "≈ right to rounding" in verdicts and "✓ right" in verdicts
-    assert "– not stated" in verdicts
-
-
-# ---- a real browser ---------------------------------------------------------------------------
-
-@pytest.mark.browser
-@pytest.mark.parametrize("lang", ["en", "zh"])
-def test_page_in_a_real_browser(live_app, page, lang):
-    from tests.conftest import ARTIFACTS, page_problems, wait_for_app
-    page.goto(f"{live_app}/softmax?lang={lang}")
-    wait_for_app(page)
-    logits = page.get_by_role("textbox", name="Logits" if lang == "en" else "Logit（").first
-    logits.fill("1000, 999, 998")
-    logits.press("Enter")
-    wait_for_app(page)
-    page.set_viewport_size({"width": 1400, "height": 7000})   # Streamlit scrolls inside a div
-    wait_for_app(page)
-    page.screenshot(path=str(ARTIFACTS / f"softmax-{lang}.png"), full_page=True)
-    assert page.locator('[data-testid="stDataFrame"]').count() == 4
-    assert not page_problems(page), page_problems(page)

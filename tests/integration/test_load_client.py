@@ -5,16 +5,16 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-BROWSE_PAGES = {"home", "tokenization", "embeddings", "attention", "softmax"}
+from tests.helpers import ROOT, load_test_script
 
 
 @pytest.mark.slow
 def test_load_test_runs_sessions_and_a_training_to_the_end():
+    browse_pages = set(load_test_script().browse_pages())
+    assert browse_pages and "training" not in browse_pages     # training is driven, not browsed
     command = [sys.executable, str(ROOT / "benchmarks" / "load.py"),
                "--sessions", "3", "--training", "1", "--preset", "tiny", "--minutes", "0.3",
                "--grace-s", "20", "--ramp-s", "0.5", "--think-min", "0.2", "--think-max", "0.6",
@@ -27,10 +27,21 @@ def test_load_test_runs_sessions_and_a_training_to_the_end():
     figures = json.loads(lines[-1])
     report = done.stdout[-3000:] + done.stderr[-2000:]
     assert figures["errors"] == 0, report
-    assert set(figures["pages"]) == BROWSE_PAGES, report
-    assert all(figures["pages"][p]["n"] > 0 for p in BROWSE_PAGES), report
+    assert set(figures["pages"]) == browse_pages, report
+    assert all(figures["pages"][p]["n"] > 0 for p in browse_pages), report
     assert figures["runs_started"] == 1 and figures["all_runs_finished"], report
     assert figures["run_steps"] == [60], report            # the tiny preset's steps
     assert figures["training_fragment"]["n"] > 0, report   # the live view was polled
-    assert figures["peak_rss_mb"] > 0
+    # the server imports torch and streamlit, so its peak is at least what the import alone
+    # takes in a bare interpreter (a reading of the wrong process would be a few MB)
+    assert import_floor_mb() * 0.9 <= figures["peak_rss_mb"] <= 4096, (figures["peak_rss_mb"], report)
     assert done.returncode == 0, report
+
+
+def import_floor_mb() -> float:
+    """Peak resident memory, in MB, of a bare interpreter that imports torch and streamlit."""
+    code = ("import resource, torch, streamlit; "
+            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)")   # KiB on Linux
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120, check=True)
+    return float(done.stdout)

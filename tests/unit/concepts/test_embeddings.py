@@ -1,26 +1,15 @@
-"""Embeddings lesson: the document's W · x, PCA vs NumPy, neighbours vs brute force, the page."""
-import doctest
-import math
-from pathlib import Path
-
+"""Embeddings lesson: the document's W · x, PCA vs NumPy, neighbours vs brute force, figures."""
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from streamlit.testing.v1 import AppTest
 
 from lessons.concepts.embeddings import compute as E
 from lessons.concepts.embeddings import figures as EF
-from lessons.engine.checkpoint import checkpoint_bytes, load_checkpoint, load_shipped_model
+from lessons.engine.checkpoint import load_checkpoint
 from lessons.engine.tokenizers import BPETokenizer, CharTokenizer
 from lessons.worked_numbers import worked_number
-from tests.conftest import ARTIFACTS, open_view, page_problems, wait_for_app
-
-MAIN = str(Path(__file__).resolve().parent.parent / "app" / "main.py")
-
-
-def test_docstring_examples_hold():
-    assert doctest.testmod(E, optionflags=doctest.ELLIPSIS).failed == 0
+from tests.references import brute_force_neighbours
 
 
 # ---- 1. the document's worked example ---------------------------------------------------------
@@ -95,14 +84,6 @@ def test_pca_refuses_what_it_cannot_do():
         E.pca_project(torch.zeros(1, 4))
     with pytest.raises(ValueError):
         E.pca_project(torch.randn(5, 2), n_components=3)
-
-
-def brute_force_neighbours(vectors, index, k, candidates):
-    def cos(a, b):
-        return sum(x * y for x, y in zip(a, b)) / math.sqrt(sum(x * x for x in a) * sum(y * y for y in b))
-    rows = vectors.tolist()
-    scored = [(j, cos(rows[index], rows[j])) for j in candidates if j != index]
-    return sorted(scored, key=lambda p: -p[1])[:k]
 
 
 @pytest.mark.parametrize("index", [0, 7, 39])
@@ -230,98 +211,3 @@ def test_snapshot_tables_from_a_trained_checkpoint(tiny_checkpoint_bytes):
     first = min(tables)
     rebuilt = checkpoint.snapshot_model(first).token_embedding.weight
     assert torch.allclose(tables[first], rebuilt)
-
-
-# ---- the page --------------------------------------------------------------------------------------
-
-def open_page(lang, checkpoint=None):
-    return open_view("embeddings", lang, checkpoint)
-
-
-@pytest.mark.parametrize("lang", ["en", "zh"])
-def test_page_pick_a_token_and_move_the_timeline(lang, tiny_checkpoint_bytes):
-    checkpoint = load_checkpoint(tiny_checkpoint_bytes)
-    at = open_page(lang, checkpoint)
-    assert not at.exception, [e.value for e in at.exception]
-    tokens = E.token_table(checkpoint.tokenizer)
-    cat = next(t.id for t in tokens if t.label == "c")
-    at.selectbox(key="embeddings_token").set_value(cat)
-    at.slider(key="embeddings_k").set_value(4)
-    steps = at.select_slider(key="embeddings_step")
-    assert len(steps.options) == len(checkpoint.snapshots)
-    last = max(checkpoint.snapshots)
-    steps.set_value(last).run()
-    assert not at.exception, [e.value for e in at.exception]
-    table = at.dataframe[0].value
-    expected = brute_force_neighbours(checkpoint.model.token_embedding.weight.detach(), cat, 4,
-                                      E.visible_ids(tokens))
-    assert list(table.iloc[:, 0]) == [tokens[i].label for i, _ in expected]
-    step_word = "step" if lang == "en" else "步"
-    assert any(f"{last}" in c.value and step_word in c.value.lower() for c in at.caption), \
-        [c.value for c in at.caption]
-    # the other widgets: 3-D, byte tokens, fixed axes, fewer compared tokens, another lookup id
-    at.radio(key="embeddings_dims").set_value(3)
-    at.checkbox(key="embeddings_show_bytes").check()
-    at.checkbox(key="embeddings_fixed_axes").check()
-    at.multiselect(key="embeddings_compare").set_value([cat])
-    at.radio(key="embeddings_lookup_index").set_value(2).run()
-    assert not at.exception, [e.value for e in at.exception]
-    assert at.info, "one compared token asks for a second"
-    assert any("2" in s.value for s in at.success)
-
-
-def test_page_survives_a_model_switch(tiny_checkpoint_bytes):
-    at = open_page("en")                            # the shipped model
-    assert not at.exception, [e.value for e in at.exception]
-    shipped = E.visible_ids(E.token_table(load_shipped_model().tokenizer))
-    tiny = load_checkpoint(tiny_checkpoint_bytes)
-    shipped_id = shipped[-1]                            # a token id the tiny model does not show
-    assert shipped_id not in E.visible_ids(E.token_table(tiny.tokenizer))
-    at.selectbox(key="embeddings_token").set_value(shipped_id)   # Streamlit must drop these
-    at.multiselect(key="embeddings_compare").set_value([shipped_id, shipped[0]])
-    at.select_slider(key="embeddings_step").set_value(max(load_shipped_model().snapshots)).run()
-    assert at.session_state["embeddings_token"] == shipped_id
-    at.session_state["active_model"] = ("tiny", tiny)
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    visible = E.visible_ids(E.token_table(tiny.tokenizer))
-    assert at.session_state["embeddings_token"] in visible
-    assert set(at.session_state["embeddings_compare"]) <= set(visible)
-    assert at.session_state["embeddings_step"] in tiny.snapshots
-
-
-def test_page_with_a_bpe_model(tiny_text):
-    from lessons.engine.config import preset
-    from lessons.engine.training import Trainer
-    model_cfg, train_cfg = preset("tiny", max_iters=4, tokenizer="bpe", bpe_vocab_size=300,
-                                  snapshot_count=2)
-    trainer = Trainer(model_cfg, train_cfg, tiny_text, device="cpu")
-    trainer.train()
-    checkpoint = load_checkpoint(checkpoint_bytes(trainer.model, trainer.tokenizer, train_cfg,
-                                                  trainer.metrics, trainer.snapshots))
-    at = open_page("en", checkpoint)
-    assert not at.exception, [e.value for e in at.exception]
-    visible = E.visible_ids(E.token_table(checkpoint.tokenizer))
-    assert at.selectbox(key="embeddings_token").value in visible
-    assert len(at.select_slider(key="embeddings_step").options) == 2
-
-
-@pytest.mark.browser
-@pytest.mark.parametrize("lang", ["en", "zh"])
-def test_page_in_a_real_browser(live_app, page, lang):
-    page.goto(f"{live_app}/embeddings?lang={lang}")
-    wait_for_app(page)
-    timeline = page.locator('[data-testid="stSlider"]').last
-    timeline.locator('input[type="range"]').wait_for(state="attached", timeout=60_000)
-    timeline.scroll_into_view_if_needed()
-    timeline.locator('input[type="range"]').focus()
-    page.keyboard.press("End")                      # the timeline's last step
-    last = max(load_shipped_model().snapshots)
-    caption = f"Step {last}:" if lang == "en" else f"第 {last} 步："
-    page.wait_for_function(         # the page reran with the new step
-        f"() => [...document.querySelectorAll('[data-testid=stCaptionContainer]')]"
-        f".some(e => e.innerText.startsWith('{caption}'))", timeout=60_000)
-    wait_for_app(page)
-    assert page.locator(".js-plotly-plot").count() >= 5
-    page.screenshot(path=str(ARTIFACTS / f"embeddings-{lang}.png"), full_page=True)
-    assert not page_problems(page), page_problems(page)

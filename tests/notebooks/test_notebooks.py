@@ -1,24 +1,19 @@
-"""Every notebook in notebooks/ runs top to bottom, headless and offline (design principle 12).
-
-A new notebook is picked up by itself. Notebooks are committed without outputs.
-"""
+"""Every registry lesson's notebook runs top to bottom, headless and offline (design principle
+13). Notebooks are committed without outputs. (That each entry's notebook exists and each
+notebook belongs to an entry: tests/unit/test_prose.py.) Every test here is marked slow."""
 import os
-from pathlib import Path
 
 import nbformat
 import pytest
 from nbclient import NotebookClient
 
-ROOT = Path(__file__).resolve().parent.parent
-NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+from tests.cases import notebook_cases
+from tests.helpers import ROOT
 
 
-def test_there_are_notebooks():
-    assert NOTEBOOKS, "notebooks/ is empty"
-
-
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
-def test_notebook_runs(path, monkeypatch):
+@pytest.mark.parametrize("name", notebook_cases())
+def test_notebook_runs(name, monkeypatch):
+    path = ROOT / "notebooks" / name
     nb = nbformat.read(path, as_version=4)
     assert all(not cell.get("outputs") for cell in nb.cells if cell.cell_type == "code"), \
         "commit notebooks without outputs"

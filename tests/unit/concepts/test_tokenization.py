@@ -1,7 +1,6 @@
 """The tokenisation lesson: views against `tokenizers`' own encoding, the merge replay and merge
-counts against a naive recount, the chips' escaping, the page (AppTest) and the browser."""
+counts against a naive recount, the chips' escaping."""
 from collections import Counter
-from pathlib import Path
 
 import pytest
 from tokenizers import Tokenizer, pre_tokenizers
@@ -11,9 +10,7 @@ from lessons.concepts.tokenization import figures as lesson_figures
 from lessons.concepts.tokenization.bpe_replay import (bpe_with_first_merges, merge_counts,
                                                      replay_merges)
 from lessons.engine.tokenizers import BPETokenizer, CharTokenizer, WordTokenizer
-from tests.conftest import open_view
 
-MAIN = str(Path(__file__).resolve().parent.parent / "app" / "main.py")
 TRICKY = ["", "The cat sat on the mat.", "大语言模型如何工作？", "emoji 👩🏽‍💻 and 🇨🇳 flags",
           "mixed שלום мир 你好\tTabs\nnewlines", "\x00 control \x07 chars\x7f",
           "a<|endoftext|>b", "<script>alert(1)</script>", "aaaaaaa  \n\n  end"]
@@ -125,11 +122,11 @@ def test_chip_limit_and_display_cap(bpe):
     assert lesson.cap_text("abcdef", 4) == ("abcd", True) and lesson.cap_text("ab", 4) == ("ab", False)
 
 
-def test_stats_hand_checked():
+def test_stats_of_an_empty_text():
+    # (the module docstring's example, checked by tests/unit/test_doctests.py, covers "hi 你")
     tok = CharTokenizer.train("hi there")
-    assert lesson.text_stats(tok, "hi 你") == {"characters": 4, "bytes": 6, "tokens": 6,
-                                               "chars_per_token": 0.67}
-    assert lesson.text_stats(tok, "")["tokens"] == 0
+    assert lesson.text_stats(tok, "") == {"characters": 0, "bytes": 0, "tokens": 0,
+                                          "chars_per_token": 0.0}
 
 
 def test_merge_table_and_compression_curve(bpe, tiny_text):
@@ -155,79 +152,3 @@ def test_a_text_too_small_to_learn_any_merge():
     assert lesson.merge_table(bpe, []) == []
     assert [p["merges"] for p in lesson.compression_curve(bpe, "abc")] == [0]
     assert [s.text for s in replay_merges(bpe, "abc", 5)] == ["a", "b", "c"]
-
-
-# ---- the page --------------------------------------------------------------------------------
-def open_page(lang="en"):
-    return open_view("tokenization", lang)
-
-
-def htmls(at):
-    return " ".join(str(e.proto) for e in at.get("html"))
-
-
-def test_page_moves_the_merge_slider_and_vocabulary():
-    at = open_page()
-    assert not at.exception, [e.value for e in at.exception]
-    at.slider(key="tok_merge").set_value(0).run()
-    assert any("0 of 743 merges" in c.value for c in at.caption)
-    assert any("No merge yet" in m.value for m in at.markdown)
-    at.slider(key="tok_merge").set_value(3).run()
-    assert any("Merge 3:" in m.value for m in at.markdown)
-    at.select_slider(key="tok_vocab").set_value(300).run()
-    assert not at.exception
-    # 300 tokens = 257 + 43 merges: the slider's range shrank and its value stayed inside
-    assert at.slider(key="tok_merge").max == 43 and at.slider(key="tok_merge").value == 3
-    assert any("✓" in c.value for c in at.caption)
-
-
-def test_page_bad_input_never_raises_and_keeps_the_text():
-    at = open_page("zh")
-    for text in ["", "x" * 1_000_000, "\x00\x01 NUL \u202e RTL שלום", "👩🏽‍💻👍🏿🇨🇳",
-                 "<script>alert(1)</script>"]:
-        at.text_area(key="tok_text").set_value(text).run()
-        assert not at.exception, [e.value for e in at.exception]
-        assert at.text_area(key="tok_text").value == text
-        if not text:
-            assert at.info
-        if len(text) > lesson.DISPLAY_CHAR_LIMIT:
-            assert any("20,000" in w.value for w in at.warning)
-        assert "<script>" not in htmls(at)
-
-
-def test_page_upload_choice_without_a_file_falls_back_to_the_builtin_text():
-    at = open_page()
-    at.radio(key="tok_source").set_value("upload").run()
-    assert not at.exception
-    assert any("No file yet" in i.value for i in at.info)
-
-
-def test_page_active_model_tokenizer():
-    at = open_page()
-    at.radio(key="tok_which").set_value("active").run()
-    assert not at.exception
-    # the shipped model's tokenizer is character-level and never saw Chinese: 47 English
-    # characters + 10 Chinese ones = 57 characters, 47 + 30 = 77 bytes, 47 + 30 byte tokens
-    assert [m.value for m in at.metric][:3] == ["57", "77", "77"]
-    at.select_slider(key="tok_vocab").set_value(500).run()
-    assert at.radio(key="tok_which").value == "active"
-
-
-# ---- the browser -----------------------------------------------------------------------------
-@pytest.mark.browser
-@pytest.mark.parametrize("lang", ["en", "zh"])
-def test_page_in_a_real_browser(live_app, page, lang):
-    from tests.conftest import ARTIFACTS, full_screenshot, page_problems, wait_for_app
-    page.goto(f"{live_app}/tokenization?lang={lang}")
-    wait_for_app(page)
-    box = page.locator("textarea").first
-    box.fill("Hello <b>world</b> 大模型 👩🏽‍💻 שלום")
-    box.press("Control+Enter")
-    wait_for_app(page)
-    page.wait_for_selector("text=<b>world</b>", timeout=30_000)   # escaped, shown as text
-    slider = page.get_by_role("slider").last
-    slider.focus()
-    slider.press("End")
-    wait_for_app(page)
-    full_screenshot(page, ARTIFACTS / f"tokenization-page-{lang}.png")
-    assert not page_problems(page), page_problems(page)

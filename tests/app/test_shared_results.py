@@ -9,7 +9,7 @@ import torch
 from app.state.results import key_part
 from app.ui import shared
 from lessons.engine.checkpoint import load_checkpoint, load_shipped_model
-from tests.conftest import open_view
+from tests.helpers import open_view
 
 CALLS = []
 

@@ -1,0 +1,57 @@
+"""What browser tests do to a page: wait for Streamlit to finish, collect its problems, take a
+picture of all of it."""
+from __future__ import annotations
+
+from tests.helpers import ROOT
+
+ARTIFACTS = ROOT / "tests" / "artifacts"      # screenshots; ignored by git
+
+
+def watched_page(context):
+    """A new page of a browser context whose errors are collected in page.errors."""
+    pg = context.new_page()
+    pg.errors = []
+    pg.on("console", lambda m: m.type == "error" and pg.errors.append(m.text))
+    pg.on("pageerror", lambda e: pg.errors.append(str(e)))
+    # net::ERR_ABORTED is a request cut off by our own next navigation, not a fault
+    pg.on("requestfailed", lambda r: r.failure != "net::ERR_ABORTED"
+          and pg.errors.append(f"request failed ({r.failure}): {r.url}"))
+    pg.on("response", lambda r: r.status >= 400 and pg.errors.append(f"HTTP {r.status}: {r.url}"))
+    return pg
+
+
+def wait_for_app(pg, timeout_ms: int = 60_000) -> None:
+    """Streamlit keeps a websocket open, so never wait for network idle: wait until the
+    page has a title and no element is still running."""
+    pg.wait_for_selector("h1", timeout=timeout_ms)
+    pg.wait_for_function(
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=timeout_ms)
+    pg.wait_for_timeout(500)
+
+
+def page_problems(pg) -> list[str]:
+    """Exception boxes Streamlit draws on the page, plus console errors."""
+    boxes = pg.locator('[data-testid="stException"]').all_inner_texts()
+    return boxes + [e for e in pg.errors if not _benign(e)]
+
+
+def _benign(message: str) -> bool:
+    # Opened at /<page>, Streamlit's frontend first probes /<page>/_stcore/health and
+    # host-config, gets 404, then finds the server root. The console line "Failed to load
+    # resource" repeats a response already recorded with its URL.
+    probe = message.startswith("HTTP 404") and message.endswith(
+        ("/_stcore/health", "/_stcore/host-config"))
+    return probe or message.startswith("Failed to load resource")
+
+
+def full_screenshot(pg, path) -> None:
+    """Streamlit scrolls inside its own container, so full_page=True shows only one screen:
+    grow the viewport to the content's height for the picture, then put it back."""
+    size = pg.viewport_size
+    height = pg.evaluate("""() => Math.max(800, ...['stMain', 'stAppViewContainer', 'stMainBlockContainer']
+        .map(id => document.querySelector(`[data-testid="${id}"]`))
+        .filter(Boolean).map(e => e.scrollHeight))""")
+    pg.set_viewport_size({"width": size["width"], "height": min(int(height) + 100, 12000)})
+    pg.wait_for_timeout(800)
+    pg.screenshot(path=str(path))
+    pg.set_viewport_size(size)

@@ -1,0 +1,52 @@
+"""Small helpers every test folder uses: the repo's paths, a wait with a deadline, an AppTest of
+the app opened on one page."""
+from __future__ import annotations
+
+import importlib.util
+import sys
+import time
+from functools import lru_cache
+from pathlib import Path
+from typing import Callable
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+MAIN_SCRIPT = str(ROOT / "app" / "main.py")
+
+
+def wait_for(condition: Callable[[], object], timeout: float, what: str,
+             interval: float = 0.01) -> None:
+    """Poll condition() until it is true; after timeout seconds fail the test, naming what it
+    waited for. Every wait in the suite goes through here, so none can hang a CI run."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout:g} s waiting for {what}", pytrace=False)
+        time.sleep(interval)
+
+
+def open_app(lang: str = "en", checkpoint=None):
+    """AppTest of app/main.py, run once (the home page), in a language, optionally with a
+    Checkpoint as the session's active model."""
+    from streamlit.testing.v1 import AppTest
+    at = AppTest.from_file(MAIN_SCRIPT, default_timeout=120)
+    at.session_state["lang"] = lang
+    if checkpoint is not None:
+        at.session_state["active_model"] = ("test model", checkpoint)
+    return at.run()
+
+
+def open_view(view: str, lang: str = "en", checkpoint=None):
+    """AppTest of the app opened on app/views/<view>.py (see open_app)."""
+    return open_app(lang, checkpoint).switch_page(f"views/{view}.py").run()
+
+
+@lru_cache(maxsize=None)
+def load_test_script():
+    """benchmarks/load.py imported as a module (it is a script, not a package)."""
+    spec = importlib.util.spec_from_file_location("benchmarks_load", ROOT / "benchmarks" / "load.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module      # its dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module

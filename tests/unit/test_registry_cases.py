@@ -17,7 +17,7 @@ SUITES = {
     "tests/unit/test_prose.py": 3,             # prose in en and zh, its notebook exists
     "tests/browser/test_every_page.py": 2,     # opens in en and zh (+ screenshot)
     "tests/browser/test_security.py": 1,       # the payload in its first text box
-    "tests/notebooks/test_notebooks.py": 1,    # its notebook runs
+    "tests/notebooks/test_notebooks.py": 2,    # its notebook runs, in en and zh
 }
 
 

@@ -2,14 +2,13 @@
 model's heads -> bertviz -> attention forming during training."""
 import pandas as pd
 import streamlit as st
-import torch
 
+from app.panels.attention_document import simple_attention_section, worked_example_section
 from app.state import runs, session
 from app.ui import explain, lang, prose, shared, show_code, tr
 from lessons.concepts.attention import bertviz as bv
 from lessons.concepts.attention import compute as A
 from lessons.concepts.attention import figures as AF
-from lessons.worked_numbers import VERDICTS, worked_number, worst_verdict
 
 # the nine steps of one head: (chart key, prose key of its tab and title, of its text)
 STEPS = (
@@ -30,84 +29,16 @@ SUMMARY_COLUMNS = {"layer": "attention.col_layer", "head": "attention.col_head",
 PATTERNS = {"previous": "attention.pattern_previous", "first": "attention.pattern_first",
             "self": "attention.pattern_self", "spread": "attention.pattern_spread"}
 
-
-# Everything drawn from the model goes through shared(): most visitors look at the shipped
-# model and the default text, so the server computes those pictures once.
-def scaling_figure(language: str):
-    return AF.scaling_figure(A.scaling_experiment(seed=0), language)
-
-
-def model_pass(checkpoint, text: str, max_tokens: int):
-    ids, tokens, cut = A.tokens_for(checkpoint.tokenizer, text, max_tokens)
-    return ids, tokens, cut, (A.attention_maps(checkpoint.model, ids) if ids else None)
-
-
-def head_steps(checkpoint, ids: list[int], tokens: list[str], layer: int, head: int,
-               causal: bool, titles: tuple, language: str):
-    """One head's matrices and their nine figures (titled ``titles``), kept as one shared
-    result: one entry per (layer, head, mask) instead of ten."""
-    inputs = A.head_inputs(checkpoint.model, ids, layer, head)
-    steps = A.attention_steps(inputs.x, inputs.w_q, inputs.w_k, inputs.w_v,
-                              inputs.b_q, inputs.b_k, inputs.b_v, causal=causal)
-    matrices = [inputs.x, steps.q, steps.k, steps.v, steps.scores, steps.scaled, steps.masked,
-                steps.weights, steps.output]
-    figures = [AF.matrix_figure(m, tokens, tokens if m.shape[1] == len(tokens) else None, title,
-                                language)
-               for m, title in zip(matrices, titles)]
-    return steps, figures
-
-
-def list_text(values) -> str:
-    """[0.5, [1.0, 2.0]] -> '[0.5, [1, 2]]': the document's vectors as it prints them."""
-    return "[" + ", ".join(f"{v:g}" if isinstance(v, (int, float)) else list_text(v)
-                           for v in values) + "]"
-
-
 st.title(tr("attention.title"))
 prose("attention.intro")
 
-# ---- 1. the document's simple attention ----------------------------------------------------
-st.header(tr("attention.doc_heading"))
-prose("attention.doc_intro")
-features = A.WORD_FEATURES     # stable column names; the labels are translated
-feature_labels = {"thing": tr("attention.doc_feature_thing"),
-                  "action": tr("attention.doc_feature_action"),
-                  "glue": tr("attention.doc_feature_glue")}
-defaults = pd.DataFrame(A.DEFAULT_WORD_VECTORS, columns=features, index=A.DOCUMENT_WORDS)
-edited = st.data_editor(defaults, key="attention_vectors", width="stretch", column_config={
-    "_index": st.column_config.TextColumn(tr("attention.doc_word")),
-    **{f: st.column_config.NumberColumn(feature_labels[f], step=0.1, format="%.2f")
-       for f in features}})
-vectors = pd.DataFrame(edited, columns=features).apply(pd.to_numeric, errors="coerce")
-if vectors.isna().any().any():
-    st.warning(tr("attention.doc_bad_vectors"))
-    vectors = vectors.fillna(defaults)
-use_query = st.checkbox(tr("attention.doc_use_query"), key="attention_use_query")
-x = torch.tensor(vectors.to_numpy(), dtype=torch.float32)
-weights, y = A.simple_attention(x, A.DEMO_QUERY_MAP if use_query else None)
-left, right = st.columns([3, 2])
-left.plotly_chart(shared(AF.attention_heatmap, weights, A.DOCUMENT_WORDS, A.DOCUMENT_WORDS,
-                         lang(), tr("attention.doc_weights_title")), key="attention_doc_heatmap")
-right.markdown(f"**{tr('attention.doc_output_title')}**")
-right.dataframe(pd.DataFrame(y.numpy(), columns=[feature_labels[f] for f in features],
-                             index=A.DOCUMENT_WORDS).round(3))
-on_diagonal = A.diagonal_is_row_max(weights)
-right.info(tr("attention.doc_self_max", count=sum(on_diagonal), total=len(on_diagonal)))
-prose("attention.doc_notice")
-prose("attention.doc_qk_explain")
-
-# ---- 2. the document's W_a . h_t example ---------------------------------------------------
-st.header(tr("attention.wa_heading"))
-scores, weights = worked_number("attention_scores"), worked_number("attention_weights")
-prose("attention.wa_body", w_a=list_text(scores.inputs["W_a"]), h_t=list_text(scores.inputs["h_t"]),
-      scores=list_text(scores.ours), scores_document=scores.document_text(lang()),
-      ours="[" + ", ".join(f"{p:.6f}" for p in weights.ours) + "]",
-      document=weights.document_text(lang()))
-getattr(st, VERDICTS[worst_verdict([scores, weights])].tone)(   # st.success, st.error or st.info
-    tr("attention.wa_verdict", scores_verdict=scores.label(lang()),
-       weights_verdict=weights.label(lang())))
+# ---- 1 and 2. the document's simple attention and its W_a . h_t example -------------------
+simple_attention_section()
+worked_example_section()
 
 # ---- 3. scaled dot-product attention on the learner's text -------------------------------
+# Everything drawn from the model goes through shared(): most visitors look at the shipped
+# model and the default text, so the server computes those pictures once.
 st.header(tr("attention.steps_heading"))
 prose("attention.steps_intro")
 checkpoint = session.active_checkpoint()
@@ -117,7 +48,7 @@ text = st.text_input(tr("attention.text_label"), value="The cat sat on the mat."
                      max_chars=runs.text_cap())
 max_tokens = min(config.block_size, 48)
 try:
-    ids, tokens, cut, attn = shared(model_pass, checkpoint, text, max_tokens)
+    ids, tokens, cut, attn = shared(A.model_pass, checkpoint, text, max_tokens)
 except Exception as exc:   # a damaged upload must not show a traceback
     st.error(tr("attention.model_error", error=explain(exc)))
     st.stop()
@@ -133,7 +64,7 @@ layer = c1.selectbox(tr("attention.layer_label"), range(config.n_layer), key="at
 head = c2.selectbox(tr("attention.head_label"), range(config.n_head), key="attention_head")
 causal = c3.checkbox(tr("attention.causal_label"), value=True, key="attention_causal")
 titles = tuple(tr(title_key) for _, title_key, _ in STEPS)
-steps, figures = shared(head_steps, checkpoint, ids, tokens, layer, head, causal, titles, lang())
+steps, figures = shared(AF.head_steps, checkpoint, ids, tokens, layer, head, causal, titles, lang())
 hs = config.head_size
 values = {"attention.step_x_text": dict(width=config.n_embd), "attention.step_q_text": dict(hs=hs),
           "attention.step_scaled_text": dict(hs=hs, sqrt=hs ** 0.5)}
@@ -150,7 +81,7 @@ show_code(A.attention_steps_from_qkv, label="attention.show_code")
 
 st.subheader(tr("attention.scaling_heading"))
 prose("attention.scaling_body")
-st.plotly_chart(shared(scaling_figure, lang()), key="attention_scaling")
+st.plotly_chart(shared(AF.scaling_experiment_figure, lang()), key="attention_scaling")
 
 # ---- 4. every layer and head -----------------------------------------------------------------
 st.header(tr("attention.heads_heading"))

@@ -6,41 +6,13 @@ from app.state import session
 from app.ui import lang, prose, shared, show_code, tr
 from lessons.concepts.embeddings import compute as E
 from lessons.concepts.embeddings import figures as EF
+from lessons.concepts.embeddings import timeline as ET
 from lessons.worked_numbers import worked_number
 
 LOOKUP_COLUMNS = (("one_hot", "embeddings.lookup_one_hot"), ("matmul", "embeddings.lookup_matmul"),
                   ("embedding", "embeddings.lookup_embedding"))
 # tokens the cosine heatmap starts with, where the vocabulary has them
 COMPARE_FIRST = ("a", "e", "i", "o", "u", "A", "E", "1", "2", "3", ".", ",", "␣", "↵")
-
-
-# The model's pictures go through shared(): most visitors look at the shipped model, so the
-# server draws each of them once. Each helper takes what keys its picture and gets what the
-# page already has from the shared store too, so nothing is computed twice.
-def visible_tokens(checkpoint, show_bytes: bool):
-    tokens = E.token_table(checkpoint.tokenizer)
-    return tokens, E.visible_ids(tokens, show_bytes)
-
-
-def token_scatter(checkpoint, show_bytes: bool, dims: int, picked, neighbour_ids, language: str):
-    tokens, ids = shared(visible_tokens, checkpoint, show_bytes)
-    projection = E.pca_project(checkpoint.model.token_embedding.weight.detach()[ids], dims)
-    return EF.embedding_scatter(projection.coords, [tokens[i] for i in ids], language,
-                               projection.explained, picked, neighbour_ids)
-
-
-def timeline_frames(checkpoint, show_bytes: bool):
-    ids = shared(visible_tokens, checkpoint, show_bytes)[1]
-    snapshots = E.snapshot_token_tables(checkpoint)
-    return snapshots, (E.timeline_projections(snapshots, ids) if len(ids) >= 3 else {})
-
-
-def timeline_scatter(checkpoint, show_bytes: bool, step: int, picked, reach, title: str,
-                     language: str):
-    tokens, ids = shared(visible_tokens, checkpoint, show_bytes)
-    frame = shared(timeline_frames, checkpoint, show_bytes)[1][step]
-    return EF.embedding_scatter(frame.coords, [tokens[i] for i in ids], language, frame.explained,
-                               picked, title=title, axis_range=reach)
 
 
 st.title(tr("embeddings.title"))
@@ -85,6 +57,8 @@ else:
 show_code(E.embedding_lookup_demo, label="embeddings.show_code")
 
 # ---- 2. the active model's token table --------------------------------------------------------
+# The model's pictures go through shared(): most visitors look at the shipped model, so the
+# server draws each of them once.
 checkpoint = session.active_checkpoint()
 model = checkpoint.model
 table = model.token_embedding.weight.detach()          # (V, C)
@@ -96,7 +70,7 @@ dims = c1.radio(tr("embeddings.dims"), [2, 3], horizontal=True, key="embeddings_
                 format_func=lambda d: f"{d}-D")
 show_bytes = c2.checkbox(tr("embeddings.show_bytes"), value=False, key="embeddings_show_bytes",
                          help=tr("embeddings.show_bytes_help"))
-tokens, ids = shared(visible_tokens, checkpoint, show_bytes)
+tokens, ids = shared(E.visible_tokens, checkpoint, show_bytes)
 shown = [tokens[i] for i in ids]
 label = {tok.id: tok.label for tok in tokens}
 
@@ -108,7 +82,7 @@ k = c2.slider(tr("embeddings.neighbour_count"), 3, 20, 8, key="embeddings_k")
 neighbours = E.nearest_neighbours(table, picked, k, ids) if picked is not None else []
 
 try:
-    st.plotly_chart(shared(token_scatter, checkpoint, show_bytes, dims, picked,
+    st.plotly_chart(shared(EF.token_scatter, checkpoint, show_bytes, dims, picked,
                            [i for i, _ in neighbours], lang()), key="embeddings_scatter")
 except ValueError as exc:
     st.warning(tr("embeddings.projection_failed", error=str(exc)))
@@ -145,7 +119,7 @@ if by_distance:
 
 # ---- 4. the table forming over training ----------------------------------------------------------
 st.header(tr("embeddings.timeline_heading"))
-snapshots, frames = shared(timeline_frames, checkpoint, show_bytes)
+snapshots, frames = shared(ET.timeline_frames, checkpoint, show_bytes)
 if not snapshots or len(ids) < 3:
     st.info(tr("embeddings.timeline_none"))
 else:
@@ -157,12 +131,12 @@ else:
                             key="embeddings_step", format_func=step_names.get)
     fixed = c2.checkbox(tr("embeddings.fixed_axes"), value=False, key="embeddings_fixed_axes",
                         help=tr("embeddings.fixed_axes_help"))
-    reach = E.axis_reach(frames) if fixed else None
-    st.plotly_chart(shared(timeline_scatter, checkpoint, show_bytes, step, picked, reach,
+    reach = ET.axis_reach(frames) if fixed else None
+    st.plotly_chart(shared(EF.timeline_scatter, checkpoint, show_bytes, step, picked, reach,
                            tr("embeddings.timeline_title", step=step, last=steps[-1]), lang()),
                     key="embeddings_timeline")
     rows = snapshots[step][ids]
     st.caption(tr("embeddings.timeline_caption", step=step,
                   length=f"{E.mean_vector_length(rows):.3f}",
                   separation=f"{E.class_separation(rows, [tok.kind for tok in shown]):.3f}"))
-    show_code(E.timeline_projections, label="embeddings.show_code")
+    show_code(ET.timeline_projections, label="embeddings.show_code")

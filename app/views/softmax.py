@@ -1,43 +1,18 @@
 """Softmax and cross-entropy: a playground, the loss, the model's next token, and the
 document's worked numbers."""
-import re
-
 import pandas as pd
 import streamlit as st
 
-from app.state import runs, session
+from app.panels.softmax_model import next_token_section
+from app.state import runs
 from app.ui import lang, prose, shared, show_code, tr
 from lessons.concepts.softmax import compute as sm
 from lessons.concepts.softmax import figures as smf
-from lessons.concepts.training.compute import last_val_loss
 from lessons.worked_numbers import VERDICT_COLOURS, worked_numbers_table
 
 DEFAULT_LOGITS = "1, 2, 2"          # the pre-activation the document prints in 3.3.2
 SOFT_TARGET, SOFT_PREDICTION = [0.7, 0.2, 0.1], [0.5, 0.3, 0.2]
 OVERFLOW_LOGITS = [1000.0, 999.0, 998.0]
-
-
-def label(tokenizer, token_id: int) -> str:
-    """A token as Markdown-safe text: a token like '*' or '$' must not start bold or maths."""
-    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~$])", r"\\\1", sm.token_label(tokenizer, token_id))
-
-
-def next_token_view(checkpoint, prompt: str, temperature: float, top_k, top_p, seed: int,
-                    language: str):
-    """The model's next-token distribution and its chart, as one shared result: most visitors
-    ask the shipped model the same thing."""
-    result = sm.next_token(checkpoint.model, checkpoint.tokenizer, prompt, temperature, top_k,
-                           top_p, seed)
-    return result, smf.next_token_figure(checkpoint.tokenizer, result, lang=language)
-
-
-def sequence_view(checkpoint, ids: list[int], language: str):
-    """Cross-entropy at every position of prompt + the learner's text, and (if the model kept
-    its training curve) that curve with this text's loss drawn across it."""
-    per_position = sm.per_position_cross_entropy(checkpoint.model, ids)
-    figure = smf.loss_curve_figure(checkpoint.metrics, float(per_position.mean()), lang=language) \
-        if checkpoint.metrics else None
-    return per_position, figure
 
 
 def verdict_colour(verdict: str) -> str:
@@ -120,56 +95,7 @@ prose("softmax.mse_text")
 st.plotly_chart(shared(smf.gradient_figure, lang=lang()), key="softmax_gradients")
 
 # ---- 3. the model's next token --------------------------------------------------------------
-st.header(tr("softmax.model_heading"))
-prose("softmax.model_text")
-checkpoint = session.active_checkpoint()
-model, tokenizer = checkpoint.model, checkpoint.tokenizer
-prompt = st.text_area(tr("softmax.prompt_label"), tr("softmax.prompt_default"), key="softmax_prompt",
-                      max_chars=runs.text_cap())
-k1, k2, k3, k4 = st.columns(4)
-model_temperature = k1.slider(tr("softmax.temperature_label"), 0.1, 3.0, 1.0, 0.1,
-                              key="softmax_model_temperature")
-top_k = k2.number_input(tr("softmax.top_k_label"), 0, tokenizer.vocab_size, 0, key="softmax_top_k",
-                        help=tr("softmax.top_k_help"))
-top_p = k3.slider(tr("softmax.top_p_label"), 0.05, 1.0, 1.0, 0.05, key="softmax_top_p",
-                  help=tr("softmax.top_p_help"))
-seed = k4.number_input(tr("softmax.seed_label"), 0, 10_000, 0, key="softmax_seed")
-try:
-    result, next_figure = shared(next_token_view, checkpoint, prompt, model_temperature,
-                                 int(top_k) or None, top_p if top_p < 1.0 else None, int(seed),
-                                 lang())
-except Exception:              # a damaged or unusual model must not show a traceback
-    st.error(tr("softmax.model_failed"))
-    result = None
-if result is not None:
-    if result.started_empty:
-        st.info(tr("softmax.empty_prompt", token=label(tokenizer, 0)))
-    if result.cropped:
-        st.info(tr("softmax.cropped", block=model.config.block_size))
-    st.plotly_chart(next_figure, key="softmax_next")
-    kept = int((result.probs > 0).sum())
-    prose("softmax.sampled", token=label(tokenizer, result.sampled_id),
-          p=f"{float(result.probs[result.sampled_id]):.3f}", kept=kept, vocab=tokenizer.vocab_size)
-
-    st.subheader(tr("softmax.actual_heading"))
-    actual = st.text_input(tr("softmax.actual_label"), tr("softmax.actual_default"),
-                           key="softmax_actual", max_chars=runs.text_cap())
-    actual_ids = tokenizer.encode(actual)
-    if not actual_ids:
-        st.warning(tr("softmax.actual_empty"))
-    else:
-        first = sm.token_surprise(result.logits, actual_ids[0])
-        prose("softmax.actual_result", token=label(tokenizer, actual_ids[0]),
-              p=f"{first['p']:.4f}", ce=f"{first['nats']:.3f}")
-        ids = (tokenizer.encode(prompt) or [0]) + actual_ids
-        per_position, loss_figure = shared(sequence_view, checkpoint, ids, lang())
-        mean_ce = float(per_position.mean())
-        val_loss = last_val_loss(checkpoint.metrics)
-        prose("softmax.sequence_result", n=len(per_position), ce=f"{mean_ce:.3f}",
-              ppl=f"{sm.perplexity(mean_ce):.1f}",
-              val=f"{val_loss:.3f}" if val_loss is not None else "–")
-        if loss_figure is not None:
-            st.plotly_chart(loss_figure, key="softmax_loss_curve")
+next_token_section()
 
 # ---- 4. the document's worked numbers -------------------------------------------------------
 st.header(tr("softmax.worked_heading"))

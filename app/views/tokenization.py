@@ -3,7 +3,8 @@ a merge replay, the compression chart, special tokens and the round trip."""
 import pandas as pd
 import streamlit as st
 
-from app.state import runs, session
+from app.panels.tokenization_text import chips, compare_section, your_text_section
+from app.state import runs
 from app.ui import explain, lang, prose, shared, show_code, tr
 from lessons.concepts.tokenization import compute as lesson
 from lessons.concepts.tokenization import figures as lesson_figures
@@ -14,14 +15,6 @@ from lessons.hosting.limits import upload_widget_mb
 
 VOCAB_SIZES = [260, 300, 400, 500, 750, 1000, 1500, 2000, 3000, 4000]
 CHART_NAMES = {"char": "tokenization.chart_char", "word": "tokenization.chart_word"}
-
-
-def chips(tokenizer, text: str, highlight=None) -> list:
-    views = lesson.token_views(tokenizer, text)
-    st.html(lesson_figures.chips_html(views, text, lang(), highlight))
-    if len(views) > lesson.CHIP_LIMIT:
-        st.caption(tr("tokenization.chips_capped", shown=lesson.CHIP_LIMIT, total=len(views)))
-    return views
 
 
 def chosen_corpus() -> str:
@@ -74,61 +67,13 @@ with st.status(tr("tokenization.training_status"), expanded=False) as status:
                            merges=n_merges, vocab=bpe.vocab_size), state="complete")
 char_tok, word_tok = simple.char, simple.word
 
-# ---- 1 · your text ------------------------------------------------------------------------
+# ---- 1 · your text, 2 · three tokenizers ---------------------------------------------------
 with your_text_box:
-    st.header(tr("tokenization.section_text"))
-    st.session_state.setdefault("tok_text", lesson.DEFAULT_TEXT)
-    typed = st.text_area(tr("tokenization.text_label"), key="tok_text", height=110,
-                         help=tr("tokenization.text_help"), max_chars=runs.text_cap())
-    active = session.active_checkpoint().tokenizer
-    tokenizer_labels = {"bpe": tr("tokenization.tokenizer_bpe"),
-                        "active": tr("tokenization.tokenizer_active", kind=active.kind,
-                                     vocab=active.vocab_size)}
-    which = st.radio(tr("tokenization.tokenizer_choice"), list(tokenizer_labels), key="tok_which",
-                     horizontal=True, format_func=tokenizer_labels.get)
-    shown_tokenizer = bpe if which == "bpe" else active
-    text, was_cut = lesson.cap_text(typed)
-    if was_cut:
-        st.warning(tr("tokenization.capped", n=f"{len(typed):,}",
-                      limit=f"{lesson.DISPLAY_CHAR_LIMIT:,}"))
-    views = []
-    if not text:
-        st.info(tr("tokenization.empty_text"))
-    else:
-        try:
-            views = chips(shown_tokenizer, text)
-            stats = lesson.text_stats(shown_tokenizer, text)
-            for col, key, name in zip(st.columns(4),
-                                      ["characters", "bytes", "tokens", "chars_per_token"],
-                                      ["tokenization.stat_chars", "tokenization.stat_bytes",
-                                       "tokenization.stat_tokens", "tokenization.stat_ratio"]):
-                col.metric(tr(name), f"{stats[key]:,}")
-            n_split = lesson.characters_split_into_bytes(views)
-            if n_split:
-                st.markdown(tr("tokenization.bytes_split_note", n=n_split))
-        except Exception as exc:   # e.g. text a tokenizer cannot take; never a traceback
-            st.error(tr("tokenization.bad_text", error=explain(exc)))
-            text = ""
-
-# ---- 2 · three tokenizers -----------------------------------------------------------------
+    text, views = your_text_section(bpe)
 trio = [("tokenization.name_char", char_tok), ("tokenization.name_word", word_tok),
         ("tokenization.name_bpe", bpe)]
 with compare_box:
-    st.header(tr("tokenization.section_compare"))
-    prose("tokenization.compare_intro")
-    for name, tok in trio:
-        if text:
-            ok = lesson.round_trips(tok, text)
-            st.markdown(tr("tokenization.compare_row", name=tr(name), vocab=f"{tok.vocab_size:,}",
-                           tokens=f"{len(tok.encode(text)):,}", check="✓" if ok else "✗"))
-            chips(tok, text)
-    st.session_state.setdefault("tok_unseen", tr("tokenization.unseen_default"))
-    unseen = st.text_input(tr("tokenization.unseen_label"), key="tok_unseen", max_chars=200)
-    if unseen:
-        for name, tok in trio:
-            st.markdown(f"**{tr(name)}**")
-            chips(tok, unseen)
-    prose("tokenization.unseen_explain")
+    compare_section(trio, text)
 
 # ---- 3 (continued) · replay the merges ----------------------------------------------------
 st.subheader(tr("tokenization.section_replay"))
@@ -141,13 +86,10 @@ k = st.slider(tr("tokenization.merge_slider"), 0, max(n_merges, 1), key="tok_mer
               disabled=n_merges == 0)
 table = learned.merge_rows
 if sample:
-    replayed = replay_merges(bpe, sample, k)
-    newest = {table[k - 1]["id"]} if k else set()
-    st.html(lesson_figures.chips_html(lesson.token_views(bpe, sample, replayed), sample, lang(),
-                                      newest))
-    st.caption(tr("tokenization.replay_step", k=k, total=n_merges, tokens=len(replayed)))
-    final = replay_merges(bpe, sample, n_merges) == bpe.token_spans(sample)
-    st.caption(tr("tokenization.replay_matches", check="✓" if final else "✗"))
+    replayed = lesson.replay_step(learned, sample, k)
+    st.html(lesson_figures.chips_html(replayed.views, sample, lang(), replayed.newest))
+    st.caption(tr("tokenization.replay_step", k=k, total=n_merges, tokens=len(replayed.views)))
+    st.caption(tr("tokenization.replay_matches", check="✓" if replayed.matches_tokenizer else "✗"))
 if k:
     row = table[k - 1]
     st.markdown(tr("tokenization.replay_latest", k=k, pair=row["pair"], token=row["new_token"],

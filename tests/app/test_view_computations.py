@@ -22,6 +22,7 @@ import torch.nn.functional as F
 
 from lessons.concepts.attention import compute as attention
 from lessons.concepts.embeddings import compute as embeddings
+from lessons.concepts.embeddings import timeline
 from lessons.concepts.softmax import compute as sm
 from lessons.concepts.tokenization import compute as tokenization
 from lessons.concepts.training import compute as training
@@ -175,7 +176,6 @@ def test_axis_reach_and_mean_length_against_numpy(shipped):
     table = shipped.model.token_embedding.weight.detach()
     assert embeddings.mean_vector_length(table) == pytest.approx(
         float(np.linalg.norm(table.numpy(), axis=1).mean()), rel=1e-6)
-    frames = embeddings.timeline_projections(embeddings.snapshot_token_tables(shipped),
-                                             list(range(20)))
+    frames = timeline.timeline_projections(timeline.snapshot_token_tables(shipped), list(range(20)))
     biggest = max(np.abs(f.coords.numpy()).max() for f in frames.values())
-    assert embeddings.axis_reach(frames) == pytest.approx(1.1 * biggest, rel=1e-6)
+    assert timeline.axis_reach(frames) == pytest.approx(1.1 * biggest, rel=1e-6)

@@ -76,6 +76,16 @@ def diagonal_is_row_max(weights: torch.Tensor) -> list[bool]:
     return [bool(weights[i, i] >= weights[i].max() - 1e-6) for i in range(weights.shape[0])]
 
 
+def list_text(values) -> str:
+    """A vector (or nested vectors) written the way the document prints them.
+
+    >>> list_text([0.5, [1.0, 2.0]])
+    '[0.5, [1, 2]]'
+    """
+    return "[" + ", ".join(f"{v:g}" if isinstance(v, (int, float)) else list_text(v)
+                           for v in values) + "]"
+
+
 # ---- 2. scaled dot-product attention, one step at a time ---------------------------------
 
 @dataclass
@@ -209,6 +219,27 @@ def tokens_for(tokenizer, text: str, max_tokens: int):
     cut = len(spans) > max_tokens
     spans = spans[:max_tokens]
     return [s.id for s in spans], [tokenizer.token_label(s.id) for s in spans], cut
+
+
+def model_pass(checkpoint, text: str, max_tokens: int):
+    """Everything the attention page draws from the model for a text, as one result:
+    (ids, token labels, was_cut, attention (L, H, T, T)) of its first max_tokens tokens;
+    the attention is None for a text with no tokens.
+
+    >>> from lessons.engine.checkpoint import Checkpoint
+    >>> from lessons.engine.config import ModelConfig
+    >>> from lessons.engine.model import GPT
+    >>> from lessons.engine.tokenizers import CharTokenizer
+    >>> tok = CharTokenizer.train("ab")
+    >>> gpt = GPT(ModelConfig(tok.vocab_size, block_size=8, n_layer=2, n_head=2, n_embd=8))
+    >>> ids, tokens, cut, attn = model_pass(Checkpoint(gpt, tok), "abba", 3)
+    >>> tokens, cut, tuple(attn.shape)
+    (['a', 'b', 'b'], True, (2, 2, 3, 3))
+    >>> model_pass(Checkpoint(gpt, tok), "", 3)
+    ([], [], False, None)
+    """
+    ids, tokens, cut = tokens_for(checkpoint.tokenizer, text, max_tokens)
+    return ids, tokens, cut, (attention_maps(checkpoint.model, ids) if ids else None)
 
 
 @torch.no_grad()

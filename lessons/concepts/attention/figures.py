@@ -10,7 +10,8 @@ import plotly.graph_objects as go
 import torch
 from plotly.subplots import make_subplots
 
-from lessons.concepts.attention.compute import head_summaries
+from lessons.concepts.attention.compute import (attention_steps, head_inputs, head_summaries,
+                                                scaling_experiment)
 from lessons.i18n import t
 
 
@@ -94,6 +95,34 @@ def matrix_figure(matrix, row_labels, col_labels=None, title: str = "",
     return fig
 
 
+def head_steps(checkpoint, ids: list[int], tokens: list[str], layer: int, head: int,
+               causal: bool, titles: tuple, lang: str = "en"):
+    """One head of the checkpoint's model on ids, step by step: (AttentionSteps, nine
+    heatmaps titled by ``titles``) for X, Q, K, V, the scores, scaled, masked, the weights and
+    the output. One result per (layer, head, mask), so a page keeps one entry, not ten.
+
+    >>> from lessons.engine.checkpoint import Checkpoint
+    >>> from lessons.engine.config import ModelConfig
+    >>> from lessons.engine.model import GPT
+    >>> from lessons.engine.tokenizers import CharTokenizer
+    >>> tok = CharTokenizer.train("ab")
+    >>> gpt = GPT(ModelConfig(tok.vocab_size, block_size=8, n_layer=1, n_head=2, n_embd=8))
+    >>> steps, figures = head_steps(Checkpoint(gpt, tok), tok.encode("aba"), ["a", "b", "a"],
+    ...                             0, 1, True, tuple("123456789"))
+    >>> tuple(steps.weights.shape), len(figures), figures[8].layout.title.text
+    ((3, 3), 9, '9')
+    """
+    inputs = head_inputs(checkpoint.model, ids, layer, head)
+    steps = attention_steps(inputs.x, inputs.w_q, inputs.w_k, inputs.w_v,
+                            inputs.b_q, inputs.b_k, inputs.b_v, causal=causal)
+    matrices = [inputs.x, steps.q, steps.k, steps.v, steps.scores, steps.scaled, steps.masked,
+                steps.weights, steps.output]
+    # a (T, T) matrix has a token on both axes; X, Q, K, V and the output have numbered columns
+    figures = [matrix_figure(m, tokens, tokens if m.shape[1] == len(tokens) else None, title, lang)
+               for m, title in zip(matrices, titles)]
+    return steps, figures
+
+
 def attention_grid_figure(attn: torch.Tensor, tokens, lang: str = "en",
                           title: str = "") -> go.Figure:
     """Every layer (rows) and head (columns) of attn (L, H, T, T) as small heatmaps."""
@@ -150,6 +179,12 @@ def scaling_figure(experiment: dict, lang: str = "en") -> go.Figure:
     fig.update_yaxes(range=[0, 1.05], row=1, col=2)
     fig.update_layout(height=400)
     return fig
+
+
+def scaling_experiment_figure(lang: str = "en", seed: int = 0) -> go.Figure:
+    """scaling_figure of scaling_experiment(seed=seed): the experiment and its picture in
+    one call, so a page can keep both as one shared result."""
+    return scaling_figure(scaling_experiment(seed=seed), lang)
 
 
 def training_entropy_figure(timeline, lang: str = "en") -> go.Figure:

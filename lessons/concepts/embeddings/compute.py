@@ -9,7 +9,8 @@ Four pieces, each a pure function the page and the notebook share:
 2. The trained model's token table: a PCA projection, a simple class for every token, nearest
    neighbours and cosine similarity.
 3. The learned position vectors and how similar positions are to each other.
-4. A timeline: the same projection at every weight snapshot kept while training.
+4. A timeline: the same projection at every weight snapshot kept while training
+   (``timeline.py``).
 
 >>> [step.total for step in matrix_times_vector([[0, 1, 0], [1, 0, 1], [0, 1, 0]], [1, 0, 0])]
 [0, 1, 0]
@@ -174,6 +175,20 @@ def visible_ids(tokens: list[TokenInfo], show_bytes: bool = False) -> list[int]:
     return [tok.id for tok in tokens if show_bytes or tok.kind != "byte"]
 
 
+def visible_tokens(checkpoint, show_bytes: bool = False) -> tuple[list[TokenInfo], list[int]]:
+    """(the token table of the checkpoint's tokenizer, the ids shown: all, or all but the
+    byte tokens). Both indexed by id: ``tokens[i].id == i``.
+
+    >>> from lessons.engine.checkpoint import Checkpoint
+    >>> from lessons.engine.tokenizers import CharTokenizer
+    >>> tokens, ids = visible_tokens(Checkpoint(None, CharTokenizer.train("ab")))
+    >>> len(tokens), [tokens[i].label for i in ids]     # a, b and 256 hidden byte tokens
+    (258, ['a', 'b'])
+    """
+    tokens = token_table(checkpoint.tokenizer)
+    return tokens, visible_ids(tokens, show_bytes)
+
+
 @dataclass(frozen=True)
 class Projection:
     coords: torch.Tensor      # (N, k) each vector's coordinates along the axes
@@ -257,6 +272,15 @@ def class_separation(vectors: torch.Tensor, kinds: list[str]) -> float:
     return float(within.mean() - across.mean())
 
 
+def mean_vector_length(vectors: torch.Tensor) -> float:
+    """Mean Euclidean length of the rows of vectors (N, C).
+
+    >>> mean_vector_length(torch.tensor([[3., 4.], [0., 1.]]))
+    3.0
+    """
+    return float(vectors.norm(dim=1).mean())
+
+
 # ---- 3. position embeddings -----------------------------------------------------------------------
 
 def position_similarity_by_distance(position_weight: torch.Tensor) -> list[float]:
@@ -270,59 +294,3 @@ def position_similarity_by_distance(position_weight: torch.Tensor) -> list[float
     """
     sim = cosine_similarity_matrix(position_weight)
     return [float(torch.diagonal(sim, offset=d).mean()) for d in range(1, sim.shape[0])]
-
-
-# ---- 4. watching the table form -------------------------------------------------------------------
-
-def snapshot_token_tables(checkpoint) -> dict[int, torch.Tensor]:
-    """{training step: token embedding table (V, C) at that step} from a checkpoint's snapshots."""
-    return {step: weights["token_embedding.weight"].float()
-            for step, weights in sorted(checkpoint.snapshots.items())
-            if "token_embedding.weight" in weights}
-
-
-def timeline_projections(tables: dict[int, torch.Tensor], ids: list[int],
-                         n_components: int = 2) -> dict[int, Projection]:
-    """Project every snapshot's rows ``ids`` onto the *last* snapshot's PCA axes.
-
-    Alignment: each snapshot is centred on its own mean, then projected onto the principal axes
-    of the final table. With a fixed pair of axes a cluster stays where it ends up instead of
-    flipping or rotating from frame to frame, so the learner sees it gather. (Fitting PCA to each
-    snapshot separately would reorder and mirror the axes at will.)
-
-    Returns {step: Projection}; every frame has the final axes, its own mean, and in
-    ``explained`` the share of *that* snapshot's variance lying along each final axis (small at
-    step 0, where those directions do not mean anything yet).
-    """
-    if not tables:
-        raise ValueError("this checkpoint has no snapshots")
-    axes = pca_project(tables[max(tables)][ids], n_components).axes.double()   # (k, C)
-    frames = {}
-    for step, table in sorted(tables.items()):
-        rows = table[ids].double()                         # (N, C)
-        mean = rows.mean(dim=0)
-        coords = (rows - mean) @ axes.T                    # (N, k)
-        total = ((rows - mean) ** 2).sum().clamp_min(1e-30)
-        explained = (coords ** 2).sum(dim=0) / total
-        frames[step] = Projection(coords.float(), axes.float(), mean.float(), explained.float())
-    return frames
-
-
-def axis_reach(frames: dict[int, Projection], margin: float = 1.1) -> float:
-    """Half the width of axes that hold every frame's points, with a margin: fixed axes for
-    the timeline, so the learner sees the table grow instead of the zoom changing.
-
-    >>> frame = Projection(torch.tensor([[1., -2.], [0.5, 0.]]), None, None, None)
-    >>> round(axis_reach({0: frame}), 6)
-    2.2
-    """
-    return max(float(f.coords.abs().max()) for f in frames.values()) * margin
-
-
-def mean_vector_length(vectors: torch.Tensor) -> float:
-    """Mean Euclidean length of the rows of vectors (N, C).
-
-    >>> mean_vector_length(torch.tensor([[3., 4.], [0., 1.]]))
-    3.0
-    """
-    return float(vectors.norm(dim=1).mean())

@@ -1,11 +1,13 @@
-"""The embeddings lesson's pictures: the projected token table, cosine heatmaps, the position
-table and its similarities."""
+"""The embeddings lesson's pictures: the projected token table (now and at each training
+snapshot), cosine heatmaps, the position table and its similarities."""
 from __future__ import annotations
 
 import plotly.graph_objects as go
 import torch
 
-from lessons.concepts.embeddings.compute import TOKEN_CLASSES, TokenInfo, cosine_similarity_matrix
+from lessons.concepts.embeddings.compute import (TOKEN_CLASSES, TokenInfo, cosine_similarity_matrix,
+                                                 pca_project, visible_tokens)
+from lessons.concepts.embeddings.timeline import timeline_frames
 from lessons.i18n import t
 
 
@@ -59,6 +61,38 @@ def embedding_scatter(coords: torch.Tensor, tokens: list[TokenInfo], lang: str =
             fig.update_xaxes(range=[-axis_range, axis_range])
             fig.update_yaxes(range=[-axis_range, axis_range])
     return fig
+
+
+def token_scatter(checkpoint, show_bytes: bool, dims: int, picked: int | None = None,
+                  neighbour_ids=(), lang: str = "en") -> go.Figure:
+    """The checkpoint's token table (the tokens visible_tokens shows) projected onto its first
+    ``dims`` principal axes, with ``picked`` and its neighbours ringed.
+
+    >>> from lessons.engine.checkpoint import Checkpoint
+    >>> from lessons.engine.config import ModelConfig
+    >>> from lessons.engine.model import GPT
+    >>> from lessons.engine.tokenizers import CharTokenizer
+    >>> tok = CharTokenizer.train("abc")
+    >>> gpt = GPT(ModelConfig(tok.vocab_size, block_size=4, n_layer=1, n_head=1, n_embd=4))
+    >>> fig = token_scatter(Checkpoint(gpt, tok), False, 2, picked=0)
+    >>> [trace.name for trace in fig.data]
+    ['letter', 'picked token']
+    """
+    tokens, ids = visible_tokens(checkpoint, show_bytes)
+    projection = pca_project(checkpoint.model.token_embedding.weight.detach()[ids], dims)
+    return embedding_scatter(projection.coords, [tokens[i] for i in ids], lang,
+                             projection.explained, picked, neighbour_ids)
+
+
+def timeline_scatter(checkpoint, show_bytes: bool, step: int, picked: int | None = None,
+                     reach: float | None = None, title: str | None = None,
+                     lang: str = "en") -> go.Figure:
+    """The visible tokens at training snapshot ``step``, on the last snapshot's axes
+    (timeline_frames); ``reach`` fixes both axes to [-reach, reach]."""
+    tokens, ids = visible_tokens(checkpoint, show_bytes)
+    frame = timeline_frames(checkpoint, show_bytes)[1][step]
+    return embedding_scatter(frame.coords, [tokens[i] for i in ids], lang, frame.explained,
+                             picked, title=title, axis_range=reach)
 
 
 def _add_points(fig: go.Figure, points: torch.Tensor, **style) -> None:

@@ -7,7 +7,8 @@ import math
 import plotly.graph_objects as go
 import torch
 
-from lessons.concepts.softmax.compute import NextToken, as_tensor, loss_gradients, softmax, token_label
+from lessons.concepts.softmax.compute import (NextToken, as_tensor, loss_gradients, next_token,
+                                             per_position_cross_entropy, softmax, token_label)
 from lessons.i18n import t
 
 
@@ -98,3 +99,45 @@ def loss_curve_figure(metrics: list[dict], text_cross_entropy: float | None = No
     fig.update_layout(title=t("softmax.loss_curve_title", lang), xaxis_title=t("softmax.axis_step", lang),
                       yaxis_title=t("softmax.axis_loss_nats", lang), height=340)
     return fig
+
+
+# ---- the model's answers with their pictures, each as one result a page can share ----------
+
+def next_token_view(checkpoint, prompt: str, temperature: float = 1.0, top_k: int | None = None,
+                    top_p: float | None = None, seed: int = 0, lang: str = "en"):
+    """(NextToken, its bar chart): the checkpoint's next-token distribution after prompt, one
+    sample from it, and the likeliest tokens drawn with the sample in red.
+
+    >>> from lessons.engine.checkpoint import Checkpoint
+    >>> from lessons.engine.config import ModelConfig
+    >>> from lessons.engine.model import GPT
+    >>> from lessons.engine.tokenizers import CharTokenizer
+    >>> tok = CharTokenizer.train("ab")
+    >>> gpt = GPT(ModelConfig(tok.vocab_size, block_size=4, n_layer=1, n_head=1, n_embd=4))
+    >>> result, fig = next_token_view(Checkpoint(gpt, tok), "ab", top_k=2)
+    >>> int((result.probs > 0).sum()), len(fig.data[0].x)      # top-k keeps 2 of 258
+    (2, 15)
+    """
+    result = next_token(checkpoint.model, checkpoint.tokenizer, prompt, temperature, top_k,
+                        top_p, seed)
+    return result, next_token_figure(checkpoint.tokenizer, result, lang=lang)
+
+
+def sequence_view(checkpoint, ids: list[int], lang: str = "en"):
+    """(cross-entropy at every position of ids (T-1,) in nats, the checkpoint's training curve
+    with this text's mean loss drawn across it, or None when the checkpoint kept no curve).
+
+    >>> from lessons.engine.checkpoint import Checkpoint
+    >>> from lessons.engine.config import ModelConfig
+    >>> from lessons.engine.model import GPT
+    >>> from lessons.engine.tokenizers import CharTokenizer
+    >>> tok = CharTokenizer.train("ab")
+    >>> gpt = GPT(ModelConfig(tok.vocab_size, block_size=4, n_layer=1, n_head=1, n_embd=4))
+    >>> per_position, fig = sequence_view(Checkpoint(gpt, tok), tok.encode("abba"))
+    >>> tuple(per_position.shape), fig
+    ((3,), None)
+    """
+    per_position = per_position_cross_entropy(checkpoint.model, ids)
+    figure = loss_curve_figure(checkpoint.metrics, float(per_position.mean()), lang=lang) \
+        if checkpoint.metrics else None
+    return per_position, figure

@@ -12,17 +12,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from lessons.concepts.tokenization.bpe_replay import bpe_with_first_merges, merge_counts
+from lessons.concepts.tokenization.bpe_replay import bpe_with_first_merges, merge_counts, replay_merges
 # the shared display vocabulary (lessons.display), named here too because this lesson's page,
 # notebook and tests reach visible, bytes_label and group_by_character through this module
 from lessons.display import bytes_label, group_by_character, visible
 from lessons.engine.corpus import split_text
 from lessons.engine.tokenizers import BPETokenizer, CharTokenizer, Tokenizer, WordTokenizer
 
-__all__ = ["BPELesson", "CHIP_LIMIT", "DEFAULT_TEXT", "DISPLAY_CHAR_LIMIT", "SimpleTokenizers",
-           "TokenView", "bpe_lesson", "bytes_label", "cap_text", "characters_split_into_bytes",
-           "compression_curve", "group_by_character", "merge_table", "round_trips",
-           "simple_tokenizers", "text_stats", "token_views", "visible"]
+__all__ = ["BPELesson", "CHIP_LIMIT", "DEFAULT_TEXT", "DISPLAY_CHAR_LIMIT", "ReplayStep",
+           "SimpleTokenizers", "TokenView", "bpe_lesson", "bytes_label", "cap_text",
+           "characters_split_into_bytes", "compression_curve", "group_by_character",
+           "merge_table", "replay_step", "round_trips", "simple_tokenizers", "text_stats",
+           "token_views", "visible"]
 
 DISPLAY_CHAR_LIMIT = 20_000   # longer text is cut for display (a 1 MB paste stays in the box)
 CHIP_LIMIT = 3_000            # more chips than this make the browser crawl
@@ -161,3 +162,27 @@ def bpe_lesson(corpus: str, vocab_size: int) -> BPELesson:
     bpe = BPETokenizer.train(train_text, vocab_size)
     counts = merge_counts(bpe, train_text)
     return BPELesson(bpe, counts, merge_table(bpe, counts), compression_curve(bpe, val_text))
+
+
+@dataclass(frozen=True)
+class ReplayStep:
+    views: list[TokenView]        # the text's tokens after the first k merges only
+    newest: set[int]              # the id merge k made (none for k = 0): the chips to mark
+    matches_tokenizer: bool       # replaying every merge gives the tokenizer's own tokens
+
+
+def replay_step(lesson: BPELesson, text: str, k: int) -> ReplayStep:
+    """The text as the lesson's BPE would cut it had training stopped after k merges.
+
+    >>> lesson = bpe_lesson("ab ab ab ab ab ab ab ab ab ab", 258)
+    >>> [[v.label for v in replay_step(lesson, "abab", k).views] for k in (0, 1)]
+    [['a', 'b', 'a', 'b'], ['ab', 'ab']]
+    >>> step = replay_step(lesson, "abab", 1)
+    >>> step.newest == {lesson.merge_rows[0]["id"]}, step.matches_tokenizer
+    (True, True)
+    """
+    replayed = replay_merges(lesson.bpe, text, k)
+    newest = {lesson.merge_rows[k - 1]["id"]} if k else set()
+    every_merge = replay_merges(lesson.bpe, text, len(lesson.merge_rows))
+    return ReplayStep(token_views(lesson.bpe, text, replayed), newest,
+                      every_merge == lesson.bpe.token_spans(text))

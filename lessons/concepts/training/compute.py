@@ -1,5 +1,5 @@
 """The training lesson's numbers: a run's metrics as CSV, a model's size and a run's duration
-before they exist, the vocabulary a run will have.
+before they exist, the vocabulary a run will have, and its numbers as the page writes them.
 
 >>> metrics_csv([{"step": 10, "train_loss": 2.5, "val_loss": None}]).splitlines()[1]
 '10,2.5,,,,,'
@@ -7,6 +7,7 @@ before they exist, the vocabulary a run will have.
 from __future__ import annotations
 
 import csv
+import math
 import io
 from dataclasses import dataclass, replace
 
@@ -88,3 +89,25 @@ def run_estimate(model_config: ModelConfig, train_config: TrainConfig, vocab_siz
     sized = replace(model_config, vocab_size=vocab_size)
     seconds = flops_per_step(sized, train_config.batch_size) / flops_per_second
     return RunEstimate(count_parameters(sized), seconds, seconds * train_config.max_iters)
+
+
+# ---- numbers as the training page writes them ---------------------------------------------
+
+def duration_text(seconds: float | None) -> str:
+    """A duration for a metric or a progress bar: seconds up to two minutes, then minutes.
+
+    >>> duration_text(42.4), duration_text(150), duration_text(None)
+    ('42 s', '2.5 min', '–')
+    """
+    if seconds is None:
+        return "–"
+    return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.1f} min"
+
+
+def metric_text(value: float | None, digits: int = 3) -> str:
+    """A metric with thousands separators, or '–' when it is not measured yet or not finite.
+
+    >>> metric_text(2.34567), metric_text(12345.6, 0), metric_text(None), metric_text(float("nan"))
+    ('2.346', '12,346', '–', '–')
+    """
+    return "–" if value is None or not math.isfinite(value) else f"{value:,.{digits}f}"

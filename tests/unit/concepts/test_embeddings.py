@@ -6,6 +6,7 @@ import torch.nn.functional as F
 
 from lessons.concepts.embeddings import compute as E
 from lessons.concepts.embeddings import figures as EF
+from lessons.concepts.embeddings import timeline as ET
 from lessons.engine.checkpoint import load_checkpoint
 from lessons.engine.tokenizers import BPETokenizer, CharTokenizer
 from lessons.worked_numbers import worked_number
@@ -187,7 +188,7 @@ def test_timeline_uses_the_last_snapshots_axes():
     final = torch.randn(30, 8) * torch.linspace(2, 0.1, 8)
     tables = {0: torch.randn(30, 8) * 0.02, 50: 0.5 * final + 3.0, 100: final}
     ids = list(range(0, 30, 2))
-    frames = E.timeline_projections(tables, ids)
+    frames = ET.timeline_projections(tables, ids)
     own = E.pca_project(final[ids], 2)
     assert torch.allclose(frames[100].coords, own.coords, atol=1e-5)
     assert torch.allclose(frames[100].explained, own.explained, atol=1e-5)
@@ -199,12 +200,12 @@ def test_timeline_uses_the_last_snapshots_axes():
     # random step-0 vectors put only a small share of their variance on the final axes
     assert float(frames[0].explained.sum()) < float(own.explained.sum())
     with pytest.raises(ValueError):
-        E.timeline_projections({}, ids)
+        ET.timeline_projections({}, ids)
 
 
 def test_snapshot_tables_from_a_trained_checkpoint(tiny_checkpoint_bytes):
     checkpoint = load_checkpoint(tiny_checkpoint_bytes)
-    tables = E.snapshot_token_tables(checkpoint)
+    tables = ET.snapshot_token_tables(checkpoint)
     assert list(tables) == sorted(checkpoint.snapshots) and len(tables) >= 2
     last = max(tables)
     assert torch.allclose(tables[last], checkpoint.model.token_embedding.weight, atol=1e-2)

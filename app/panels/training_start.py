@@ -1,0 +1,61 @@
+"""Starting a run: the settings read back, the text it learns from, its size and time
+estimated before it starts, and the Start button."""
+from __future__ import annotations
+
+import streamlit as st
+
+from app.panels.training_setup import chosen_configs
+from app.state import runs, session
+from app.ui import explain, shared, tr
+from lessons.concepts.training.compute import duration_text, run_estimate, vocabulary_size
+from lessons.engine.config import ConfigError, ModelConfig, TrainConfig
+from lessons.engine.corpus import CorpusError, check_training_text, decode_user_bytes, embedded_corpus
+from lessons.engine.training import measure_flops_per_second
+
+
+def training_text() -> tuple[str, str] | None:
+    """(name, text) of the chosen corpus, or None after showing what is wrong."""
+    if st.session_state.tr_corpus == "embedded":
+        return tr("training.corpus_embedded"), check_training_text(embedded_corpus())
+    upload = st.session_state.get("tr_upload")
+    if upload is None:
+        st.info(tr("training.upload_first"))
+        return None
+    try:
+        return upload.name, decode_user_bytes(upload.getvalue(), runs.limits().max_upload_bytes)
+    except CorpusError as exc:
+        st.error(tr("training.bad_corpus", reason=explain(exc)))
+        return None
+
+
+def estimate(model: ModelConfig, train: TrainConfig, text: str) -> bool:
+    """Show size and time estimates; False if the model is over this server's size cap."""
+    # both shared: the vocabulary reads the whole corpus (keyed by its digest), and the
+    # machine's speed is measured by timing a few training steps
+    vocab = shared(vocabulary_size, train.tokenizer, text, train.bpe_vocab_size)
+    guess = run_estimate(model, train, vocab, shared(measure_flops_per_second, session.device()))
+    a, b, c = st.columns(3)
+    a.metric(tr("training.parameters"), f"{guess.parameters:,}")
+    b.metric(tr("training.time_per_step"), f"{guess.seconds_per_step * 1000:.0f} ms")
+    c.metric(tr("training.time_total"), duration_text(guess.seconds_total))
+    cap = runs.limits().max_parameters
+    if guess.parameters > cap:
+        st.error(tr("training.too_big", params=f"{guess.parameters:,}", cap=f"{cap:,}"))
+    return guess.parameters <= cap
+
+
+def start_run() -> None:
+    try:
+        model, train = chosen_configs()
+    except ConfigError as exc:
+        st.error(tr("training.bad_settings", reason=explain(exc)))
+        return
+    corpus = training_text()
+    fits = corpus is not None and estimate(model, train, corpus[1])
+    if st.button(tr("training.start"), type="primary", disabled=corpus is None or not fits,
+                 key="tr_start"):
+        name, text = corpus
+        book = runs.run_book()
+        run = book.start(model, train, text, name, device=session.device(),
+                         name=tr("training.run_name", n=len(book.runs) + 1, lr=train.learning_rate))
+        st.session_state.tr_current = run.id

@@ -133,11 +133,22 @@ def test_tr_and_prose_get_full_keys():
                     f"{path.name}:{node.lineno}: {ast.unparse(node)} does not name its topic"
 
 
+def _panels():
+    """app/panels/*.py: the parts of the longer pages, functions a page calls."""
+    panels = sorted(p for p in (APP / "panels").glob("*.py") if p.name != "__init__.py")
+    assert panels, "app/panels/ has no panel modules"
+    return panels
+
+
+def _pages_and_panels():
+    return sorted((APP / "views").glob("*.py")) + _panels()
+
+
 def test_pages_use_the_one_helper_module():
-    """No page defines its own tr / prose / show_code / lang, or keeps the language in a
-    page-level variable (one that a function's parameter of the same name then shadows)."""
+    """No page or panel defines its own tr / prose / show_code / lang, or keeps the language
+    in a page-level variable (one that a function's parameter of the same name then shadows)."""
     helpers = {"tr", "T", "T_", "prose", "show_code", "lang", "explain", "shared"}
-    for path in sorted((APP / "views").glob("*.py")):
+    for path in _pages_and_panels():
         tree = ast.parse(path.read_text("utf-8"))
         for node in tree.body:
             targets = []
@@ -170,3 +181,25 @@ def test_one_cache_and_no_lazy_imports():
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 inner = [n for n in ast.walk(node) if isinstance(n, (ast.Import, ast.ImportFrom))]
                 assert not inner, f"{path.name}: {node.name}() imports inside itself"
+
+
+VIEW_LINES = 150
+
+
+def test_pages_are_short():
+    """A page is widgets -> lessons calls -> figures + prose (DESIGN.md): at most 150 lines;
+    what computes or draws lives in lessons/, the parts of a longer page in app/panels/."""
+    for path in sorted((APP / "views").glob("*.py")):
+        lines = len(path.read_text("utf-8").splitlines())
+        assert lines <= VIEW_LINES, f"{path.name} has {lines} lines (at most {VIEW_LINES})"
+
+
+def test_panels_are_not_pages():
+    """A panel module only defines things (a page calls them): a statement that draws at
+    import time would draw once per server, not once per visit."""
+    drawing = (ast.Expr, ast.With, ast.For, ast.While, ast.If, ast.Try)
+    for path in _panels():
+        tree = ast.parse(path.read_text("utf-8"))
+        assert ast.get_docstring(tree), f"{path.name} does not say what it is"
+        for node in tree.body[1:]:                     # [0]: the module's docstring
+            assert not isinstance(node, drawing), f"{path.name}:{node.lineno} runs at import"

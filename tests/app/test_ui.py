@@ -203,3 +203,13 @@ def test_panels_are_not_pages():
         assert ast.get_docstring(tree), f"{path.name} does not say what it is"
         for node in tree.body[1:]:                     # [0]: the module's docstring
             assert not isinstance(node, drawing), f"{path.name}:{node.lineno} runs at import"
+
+
+def test_the_live_training_view_redraws_itself_every_second():
+    """The training page's live view is a fragment rerun once a second (the load test polls
+    it as such): decorated st.fragment(run_every=1.0) in its panel, and called by the page."""
+    panel = ast.parse((APP / "panels" / "training_live.py").read_text("utf-8"))
+    live = next(n for n in panel.body if isinstance(n, ast.FunctionDef) and n.name == "live_view")
+    assert [ast.unparse(d) for d in live.decorator_list] == ["st.fragment(run_every=1.0)"]
+    page = ast.parse((APP / "views" / "training.py").read_text("utf-8"))
+    assert "live_view" in {ast.unparse(n.func) for n in ast.walk(page) if isinstance(n, ast.Call)}

@@ -32,16 +32,9 @@ def test_load_test_runs_sessions_and_a_training_to_the_end():
     assert figures["runs_started"] == 1 and figures["all_runs_finished"], report
     assert figures["run_steps"] == [60], report            # the tiny preset's steps
     assert figures["training_fragment"]["n"] > 0, report   # the live view was polled
-    # the server imports torch and streamlit, so its peak is at least what the import alone
-    # takes in a bare interpreter (a reading of the wrong process would be a few MB)
-    assert import_floor_mb() * 0.9 <= figures["peak_rss_mb"] <= 4096, (figures["peak_rss_mb"], report)
+    # the server has torch, streamlit and the shipped model in memory: well over 150 MB (about
+    # 250 MB for the imports alone here); a reading of the wrong process would be a few MB.
+    # A fixed floor: a bare interpreter's own peak swung from 250 to 930 MB between runs.
+    assert 150 <= figures["peak_rss_mb"] <= 4096, (figures["peak_rss_mb"], report)
     assert done.returncode == 0, report
 
-
-def import_floor_mb() -> float:
-    """Peak resident memory, in MB, of a bare interpreter that imports torch and streamlit."""
-    code = ("import resource, torch, streamlit; "
-            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)")   # KiB on Linux
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          timeout=120, check=True)
-    return float(done.stdout)

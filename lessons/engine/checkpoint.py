@@ -29,7 +29,7 @@ from lessons.errors import LessonError
 from lessons.engine.config import ConfigError, ModelConfig, TrainConfig, config_from_dict, config_to_dict
 from lessons.engine.heads import head_from_dict
 from lessons.engine.model import GPT
-from lessons.engine.tokenizers import TokenizerError, tokenizer_from_dict
+from lessons.engine.tokenizers import CharTokenizer, TokenizerError, tokenizer_from_dict
 
 FORMAT = "llm-explorer/1"
 TIED = "lm_head.weight"   # the same tensor as token_embedding.weight; stored once
@@ -174,6 +174,24 @@ def _group_snapshots(tensors: dict[str, torch.Tensor]) -> dict[int, dict[str, to
             _, step, name = key.split(".", 2)
             snapshots.setdefault(int(step), {})[name] = value
     return dict(sorted(snapshots.items()))
+
+
+def toy_checkpoint(text: str = "ab", block_size: int = 4, n_layer: int = 1, n_head: int = 1,
+                   n_embd: int = 4, seed: int = 0) -> Checkpoint:
+    """An untrained model over a character tokenizer of ``text``: the smallest checkpoint a
+    docstring example or a test can hand to a lesson function. Seeded, and torch's global
+    random state is left as it was.
+
+    >>> ckpt = toy_checkpoint("ab", n_embd=8, n_head=2)
+    >>> ckpt.tokenizer.vocab_size, ckpt.model.config.n_head
+    (258, 2)
+    """
+    tokenizer = CharTokenizer.train(text)
+    config = ModelConfig(tokenizer.vocab_size, block_size=block_size, n_layer=n_layer,
+                         n_head=n_head, n_embd=n_embd)
+    with torch.random.fork_rng():
+        torch.manual_seed(seed)
+        return Checkpoint(GPT(config).eval(), tokenizer)
 
 
 SHIPPED_MODEL = "classroom.safetensors"

@@ -226,16 +226,13 @@ def model_pass(checkpoint, text: str, max_tokens: int):
     (ids, token labels, was_cut, attention (L, H, T, T)) of its first max_tokens tokens;
     the attention is None for a text with no tokens.
 
-    >>> from lessons.engine.checkpoint import Checkpoint
-    >>> from lessons.engine.config import ModelConfig
-    >>> from lessons.engine.model import GPT
-    >>> from lessons.engine.tokenizers import CharTokenizer
-    >>> tok = CharTokenizer.train("ab")
-    >>> gpt = GPT(ModelConfig(tok.vocab_size, block_size=8, n_layer=2, n_head=2, n_embd=8))
-    >>> ids, tokens, cut, attn = model_pass(Checkpoint(gpt, tok), "abba", 3)
+    >>> from lessons.engine.checkpoint import toy_checkpoint
+    >>> ckpt = toy_checkpoint("ab", block_size=8, n_layer=2, n_head=2, n_embd=8)
+    >>> tok = ckpt.tokenizer
+    >>> ids, tokens, cut, attn = model_pass(ckpt, "abba", 3)
     >>> tokens, cut, tuple(attn.shape)
     (['a', 'b', 'b'], True, (2, 2, 3, 3))
-    >>> model_pass(Checkpoint(gpt, tok), "", 3)
+    >>> model_pass(ckpt, "", 3)
     ([], [], False, None)
     """
     ids, tokens, cut = tokens_for(checkpoint.tokenizer, text, max_tokens)

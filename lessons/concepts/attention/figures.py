@@ -101,13 +101,10 @@ def head_steps(checkpoint, ids: list[int], tokens: list[str], layer: int, head: 
     heatmaps titled by ``titles``) for X, Q, K, V, the scores, scaled, masked, the weights and
     the output. One result per (layer, head, mask), so a page keeps one entry, not ten.
 
-    >>> from lessons.engine.checkpoint import Checkpoint
-    >>> from lessons.engine.config import ModelConfig
-    >>> from lessons.engine.model import GPT
-    >>> from lessons.engine.tokenizers import CharTokenizer
-    >>> tok = CharTokenizer.train("ab")
-    >>> gpt = GPT(ModelConfig(tok.vocab_size, block_size=8, n_layer=1, n_head=2, n_embd=8))
-    >>> steps, figures = head_steps(Checkpoint(gpt, tok), tok.encode("aba"), ["a", "b", "a"],
+    >>> from lessons.engine.checkpoint import toy_checkpoint
+    >>> ckpt = toy_checkpoint("ab", block_size=8, n_layer=1, n_head=2, n_embd=8)
+    >>> tok = ckpt.tokenizer
+    >>> steps, figures = head_steps(ckpt, tok.encode("aba"), ["a", "b", "a"],
     ...                             0, 1, True, tuple("123456789"))
     >>> tuple(steps.weights.shape), len(figures), figures[8].layout.title.text
     ((3, 3), 9, '9')

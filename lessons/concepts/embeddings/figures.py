@@ -68,13 +68,10 @@ def token_scatter(checkpoint, show_bytes: bool, dims: int, picked: int | None = 
     """The checkpoint's token table (the tokens visible_tokens shows) projected onto its first
     ``dims`` principal axes, with ``picked`` and its neighbours ringed.
 
-    >>> from lessons.engine.checkpoint import Checkpoint
-    >>> from lessons.engine.config import ModelConfig
-    >>> from lessons.engine.model import GPT
-    >>> from lessons.engine.tokenizers import CharTokenizer
-    >>> tok = CharTokenizer.train("abc")
-    >>> gpt = GPT(ModelConfig(tok.vocab_size, block_size=4, n_layer=1, n_head=1, n_embd=4))
-    >>> fig = token_scatter(Checkpoint(gpt, tok), False, 2, picked=0)
+    >>> from lessons.engine.checkpoint import toy_checkpoint
+    >>> ckpt = toy_checkpoint("abc", block_size=4, n_layer=1, n_head=1, n_embd=4)
+    >>> tok = ckpt.tokenizer
+    >>> fig = token_scatter(ckpt, False, 2, picked=0)
     >>> [trace.name for trace in fig.data]
     ['letter', 'picked token']
     """

@@ -108,13 +108,10 @@ def next_token_view(checkpoint, prompt: str, temperature: float = 1.0, top_k: in
     """(NextToken, its bar chart): the checkpoint's next-token distribution after prompt, one
     sample from it, and the likeliest tokens drawn with the sample in red.
 
-    >>> from lessons.engine.checkpoint import Checkpoint
-    >>> from lessons.engine.config import ModelConfig
-    >>> from lessons.engine.model import GPT
-    >>> from lessons.engine.tokenizers import CharTokenizer
-    >>> tok = CharTokenizer.train("ab")
-    >>> gpt = GPT(ModelConfig(tok.vocab_size, block_size=4, n_layer=1, n_head=1, n_embd=4))
-    >>> result, fig = next_token_view(Checkpoint(gpt, tok), "ab", top_k=2)
+    >>> from lessons.engine.checkpoint import toy_checkpoint
+    >>> ckpt = toy_checkpoint("ab", block_size=4, n_layer=1, n_head=1, n_embd=4)
+    >>> tok = ckpt.tokenizer
+    >>> result, fig = next_token_view(ckpt, "ab", top_k=2)
     >>> int((result.probs > 0).sum()), len(fig.data[0].x)      # top-k keeps 2 of 258
     (2, 15)
     """
@@ -127,13 +124,10 @@ def sequence_view(checkpoint, ids: list[int], lang: str = "en"):
     """(cross-entropy at every position of ids (T-1,) in nats, the checkpoint's training curve
     with this text's mean loss drawn across it, or None when the checkpoint kept no curve).
 
-    >>> from lessons.engine.checkpoint import Checkpoint
-    >>> from lessons.engine.config import ModelConfig
-    >>> from lessons.engine.model import GPT
-    >>> from lessons.engine.tokenizers import CharTokenizer
-    >>> tok = CharTokenizer.train("ab")
-    >>> gpt = GPT(ModelConfig(tok.vocab_size, block_size=4, n_layer=1, n_head=1, n_embd=4))
-    >>> per_position, fig = sequence_view(Checkpoint(gpt, tok), tok.encode("abba"))
+    >>> from lessons.engine.checkpoint import toy_checkpoint
+    >>> ckpt = toy_checkpoint("ab", block_size=4, n_layer=1, n_head=1, n_embd=4)
+    >>> tok = ckpt.tokenizer
+    >>> per_position, fig = sequence_view(ckpt, tok.encode("abba"))
     >>> tuple(per_position.shape), fig
     ((3,), None)
     """

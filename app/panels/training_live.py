@@ -60,6 +60,18 @@ def live_view() -> None:
     keep_and_share(run, book, status)
 
 
+def progress_text(run, status: RunStatus) -> str:
+    """'Step 40 of 500 · about 52 s left' while running (estimating until the run's own pace
+    is known); just the steps once it is not running."""
+    steps = dict(step=run.step, total=run.train_config.max_iters)
+    if status is not RunStatus.RUNNING:
+        return tr("training.progress_steps", **steps)
+    eta = run.eta_seconds()
+    if eta is None:
+        return tr("training.progress_estimating", **steps)
+    return tr("training.progress", **steps, eta=duration_text(eta))
+
+
 def show_status(run, book, status: RunStatus) -> None:
     if status is RunStatus.QUEUED:
         st.info(tr("training.queued", position=run.background.queue_position() or 1))
@@ -67,9 +79,7 @@ def show_status(run, book, status: RunStatus) -> None:
     if status is RunStatus.PREPARING:
         st.info(tr("training.preparing"))
         return
-    eta = run.eta_seconds()
-    st.progress(run.progress(), text=tr("training.progress", step=run.step,
-                                        total=run.train_config.max_iters, eta=duration_text(eta)))
+    st.progress(run.progress(), text=progress_text(run, status))
     a, b, c, d = st.columns(4)
     a.metric(tr("training.train_loss"), metric_text(run.latest("train_loss")))
     b.metric(tr("training.val_loss"), metric_text(run.latest("val_loss")))

@@ -70,9 +70,16 @@ class Run:
         return min(1.0, self.step / self.train_config.max_iters)
 
     def eta_seconds(self) -> float | None:
-        """Time left at the pace so far (None before the first step)."""
+        """Time left at this run's own pace, or None while that pace is not known yet.
+
+        The pace is measured only once the run has been through an evaluation: before that,
+        elapsed time holds none of the evaluations' cost, and the first steps pay for warm-up,
+        so an early figure reads "0 s left" and then jumps. Only a running run has time left.
+        """
         trainer = self.trainer
-        if trainer is None or trainer.step == 0:
+        if trainer is None or self.status is not RunStatus.RUNNING:
+            return None
+        if trainer.step == 0 or not any(m.get("val_loss") is not None for m in trainer.metrics):
             return None
         per_step = trainer.elapsed_s / trainer.step
         return per_step * (self.train_config.max_iters - trainer.step)

@@ -77,18 +77,23 @@ class RunEstimate:
 def run_estimate(model_config: ModelConfig, train_config: TrainConfig, vocab_size: int,
                  flops_per_second: float) -> RunEstimate:
     """Size and duration of a run before it starts: the model's parameters with this vocabulary,
-    and flops_per_step / the machine's measured speed, per step and for all max_iters steps.
+    and flops_per_step / the machine's measured speed per step; the whole run adds its
+    evaluations (eval_iters forward passes every eval_interval steps and at the end; a forward
+    pass is about a third of a training step's work).
 
     >>> from lessons.engine.config import preset
-    >>> model, train = preset("tiny", max_iters=10)
+    >>> model, train = preset("tiny", max_iters=10, eval_interval=5, eval_iters=3)
     >>> est = run_estimate(model, train, 65, flops_per_step(replace(model, vocab_size=65),
     ...                                                        train.batch_size))
     >>> est.seconds_per_step, est.seconds_total     # a machine doing one step a second
-    (1.0, 10.0)
+    (1.0, 12.0)
     """
     sized = replace(model_config, vocab_size=vocab_size)
     seconds = flops_per_step(sized, train_config.batch_size) / flops_per_second
-    return RunEstimate(count_parameters(sized), seconds, seconds * train_config.max_iters)
+    evaluations = -(-train_config.max_iters // train_config.eval_interval)   # ceil: the last too
+    eval_steps = evaluations * train_config.eval_iters / 3
+    return RunEstimate(count_parameters(sized), seconds,
+                       seconds * (train_config.max_iters + eval_steps))
 
 
 # ---- numbers as the training page writes them ---------------------------------------------
@@ -96,11 +101,15 @@ def run_estimate(model_config: ModelConfig, train_config: TrainConfig, vocab_siz
 def duration_text(seconds: float | None) -> str:
     """A duration for a metric or a progress bar: seconds up to two minutes, then minutes.
 
-    >>> duration_text(42.4), duration_text(150), duration_text(None)
-    ('42 s', '2.5 min', '–')
+    Under half a second reads "< 1 s", not "0 s" (a run never takes no time).
+
+    >>> duration_text(42.4), duration_text(150), duration_text(0.2), duration_text(None)
+    ('42 s', '2.5 min', '< 1 s', '–')
     """
     if seconds is None:
         return "–"
+    if seconds < 0.5:
+        return "< 1 s"
     return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.1f} min"
 
 

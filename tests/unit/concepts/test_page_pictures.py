@@ -299,7 +299,7 @@ def test_replay_step_marks_the_token_merge_k_made(bpe_lesson):
 
 # ---- training ----------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("seconds, text", [(None, "–"), (0.4, "0 s"), (42.4, "42 s"),
+@pytest.mark.parametrize("seconds, text", [(None, "–"), (0.4, "< 1 s"), (0.6, "1 s"), (42.4, "42 s"),
                                            (119.4, "119 s"), (120, "2.0 min"), (754, "12.6 min")])
 def test_duration_text(seconds, text):
     assert duration_text(seconds) == text

@@ -127,7 +127,7 @@ else:
     steps = list(snapshots)
     c1, c2 = st.columns([3, 1])
     step_names = {s: tr("embeddings.timeline_step_value", step=s) for s in steps}   # fixed now
-    step = c1.select_slider(tr("embeddings.timeline_step"), steps, value=steps[0],
+    step = c1.select_slider(tr("embeddings.timeline_step"), steps, value=steps[-1],
                             key="embeddings_step", format_func=step_names.get)
     fixed = c2.checkbox(tr("embeddings.fixed_axes"), value=False, key="embeddings_fixed_axes",
                         help=tr("embeddings.fixed_axes_help"))

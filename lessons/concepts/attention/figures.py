@@ -134,8 +134,12 @@ def attention_grid_figure(attn: torch.Tensor, tokens, lang: str = "en",
                 z=_numbers(attn[l, h]), x=labels, y=labels, coloraxis="coloraxis",
                 hovertemplate=t("attention.hover", lang) + f"<extra>{names[l * H + h]}</extra>"),
                 row=l + 1, col=h + 1)
-    few = T <= 16
-    _token_axes(fig, labels, labels, show_rows=few and H <= 4, show_cols=few, tickangle=0)
+    # token labels on the small maps up to 32 tokens (a sentence of characters), smaller
+    # past 16 so they still fit one per cell
+    few = T <= 32
+    _token_axes(fig, labels, labels, show_rows=few and H <= 4, show_cols=few, tickangle=0,
+                tickfont=dict(size=11 if T <= 16 else 8))
+    fig.update_yaxes(tickfont=dict(size=11 if T <= 16 else 8))
     fig.update_layout(title=title, coloraxis=dict(colorscale="Blues", cmin=0, cmax=1,
                                                   colorbar=dict(title=t("attention.weight", lang))),
                       height=max(300, 260 * L + 80), margin=dict(t=80))
@@ -171,8 +175,10 @@ def scaling_figure(experiment: dict, lang: str = "en") -> go.Figure:
                                  line=dict(color="#d62728"), showlegend=col == 1), row=1, col=col)
         fig.add_trace(go.Scatter(x=d, y=experiment[b], name=scaled, mode="lines+markers",
                                  line=dict(color="#1f77b4"), showlegend=col == 1), row=1, col=col)
-    fig.update_xaxes(type="log", title=t("attention.scaling_dk", lang))
-    fig.update_yaxes(type="log", row=1, col=1)
+    # log axes labelled only where a reader can take the number in: the d_k tried, powers of 10
+    fig.update_xaxes(type="log", title=t("attention.scaling_dk", lang), tickvals=d,
+                     ticktext=[str(v) for v in d])
+    fig.update_yaxes(type="log", dtick=1, row=1, col=1)
     fig.update_yaxes(range=[0, 1.05], row=1, col=2)
     fig.update_layout(height=400)
     return fig
@@ -182,6 +188,11 @@ def scaling_experiment_figure(lang: str = "en", seed: int = 0) -> go.Figure:
     """scaling_figure of scaling_experiment(seed=seed): the experiment and its picture in
     one call, so a page can keep both as one shared result."""
     return scaling_figure(scaling_experiment(seed=seed), lang)
+
+
+LAYER_COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2",
+                 "#17becf")
+HEAD_DASHES = ("solid", "dash", "dot", "dashdot", "longdash", "longdashdot")
 
 
 def training_entropy_figure(timeline, lang: str = "en") -> go.Figure:
@@ -197,10 +208,17 @@ def training_entropy_figure(timeline, lang: str = "en") -> go.Figure:
                              line=dict(dash="dash", color="gray"),
                              name=t("attention.uniform_reference", lang)))
     for n, row in enumerate(per_step[0]):
+        # one colour per layer, one dash per head: a dozen curves stay told apart
         fig.add_trace(go.Scatter(
             x=steps, y=[rows[n]["entropy"] for rows in per_step], mode="lines+markers",
+            line=dict(color=LAYER_COLOURS[row["layer"] % len(LAYER_COLOURS)],
+                      dash=HEAD_DASHES[row["head"] % len(HEAD_DASHES)]),
             name=t("attention.head_name", lang, layer=row["layer"], head=row["head"])))
-    fig.update_layout(title=t("attention.timeline_entropy_title", lang), height=380,
+    # the legend below the chart in rows, so every head's entry shows however many there are
+    rows_of_legend = -(-len(per_step[0]) // 6)
+    fig.update_layout(title=t("attention.timeline_entropy_title", lang),
+                      height=380 + 24 * rows_of_legend,
+                      legend=dict(orientation="h", yanchor="top", y=-0.18, x=0),
                       xaxis_title=t("attention.timeline_step", lang),
                       yaxis=dict(title=t("attention.col_entropy", lang), rangemode="tozero"))
     return fig

@@ -44,7 +44,8 @@ def run_dashboard(metrics: list[dict], lang: str = "en") -> go.Figure:
     fig.add_scatter(x=lx, y=ly, row=2, col=1, showlegend=False, line=dict(color="#2ca02c"))
     gx, gy = _series(metrics, "grad_norm")
     fig.add_scatter(x=gx, y=gy, row=2, col=2, showlegend=False, line=dict(color="#9467bd"))
-    fig.update_yaxes(type="log", row=1, col=2)
+    # dtick=1: one label per power of ten (1, 10, 100), not "5, 2, 100, 5, 2" between them
+    fig.update_yaxes(type="log", dtick=1, row=1, col=2)
     fig.update_xaxes(title_text=t("training.step", lang), row=2)
     fig.update_layout(height=560, margin=dict(l=40, r=20, t=40, b=40),
                       legend=dict(orientation="h", y=1.12, x=0))

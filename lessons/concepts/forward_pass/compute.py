@@ -1,0 +1,337 @@
+"""Inside one forward pass, from a prompt to the next token, on the model the learner trained.
+
+Read top to bottom:
+1. one inspection pass (``model_pass``) and the steps it holds, with shapes, re-added into the
+   model's own logits (``rebuild_logits``); one position followed through the stack;
+2. the residual stream: its size, the logit lens, direct logit attribution;
+3. interventions: zero- or mean-ablation of heads, MLPs and whole blocks, and a ranking;
+4. where the parameters and the compute are, beside published configurations.
+
+Every function returns numbers; figures.py draws them, so no figure re-runs the model.
+Shapes: T = tokens, C = n_embd, L = n_layer, H = n_head, hs = head size, V = vocabulary.
+
+>>> from lessons.engine.checkpoint import toy_checkpoint
+>>> p = model_pass(toy_checkpoint("ab", block_size=8, n_layer=2, n_head=2, n_embd=8), "abba", 8)
+>>> p.tokens, len(p.inspection.layers)
+(['a', 'b', 'b', 'a'], 2)
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+
+from lessons.concepts.attention.compute import tokens_for
+from lessons.engine.model import Inspection
+
+
+# ---- 1. one pass, step by step ----------------------------------------------------------
+
+@dataclass
+class Pass:
+    """One prompt through the model: everything the page draws comes from here."""
+    ids: list[int]
+    tokens: list[str]
+    cut: bool
+    inspection: Inspection | None      # None for a prompt with no tokens
+
+
+def model_pass(checkpoint, text: str, max_tokens: int) -> Pass:
+    """The first max_tokens tokens of text through the inspection path, once (inspect() runs
+    without gradients; no decorator here, since shared() refuses the closure it would make)."""
+    ids, tokens, cut = tokens_for(checkpoint.tokenizer, text, max_tokens)
+    inspection = checkpoint.model.inspect(torch.as_tensor(ids)) if ids else None
+    return Pass(ids, tokens, cut, inspection)
+
+
+def head_contributions(model, inspection: Inspection, layer: int) -> torch.Tensor:
+    """(H, T, C): what each head writes into the residual stream. The output projection is
+    linear, so out_proj(concat) = sum_h head_h @ W_o[:, h-th slice]^T + b_o; the bias b_o
+    belongs to no head (``attention_bias``)."""
+    heads = inspection.layers[layer].head_outputs                 # (H, T, hs)
+    H, T, hs = heads.shape
+    w_o = model.blocks[layer].attn.out_proj.weight                # (C, H*hs)
+    w_per_head = w_o.view(w_o.shape[0], H, hs).permute(1, 2, 0)  # (H, hs, C)
+    return torch.bmm(heads, w_per_head)                           # (H, T, C)
+
+
+def attention_bias(model, layer: int, C: int) -> torch.Tensor:
+    bias = model.blocks[layer].attn.out_proj.bias
+    return torch.zeros(C) if bias is None else bias.detach()
+
+
+def step_tensors(model, inspection: Inspection, layer: int) -> list[tuple[str, str, torch.Tensor]]:
+    """[(step name, formula, tensor)] in the order the model computes them: embeddings, then
+    block ``layer`` piece by piece, then the final LayerNorm and the logits."""
+    tr = inspection.layers[layer]
+    H, T, hs = tr.head_outputs.shape
+    concat = tr.head_outputs.transpose(0, 1).reshape(T, H * hs)  # (T, C)
+    probs = F.softmax(inspection.logits, dim=-1)
+    return [
+        ("token_embedding", "E[token]", inspection.token_embeddings),
+        ("position_embedding", "P[position]", inspection.position_embeddings),
+        ("residual_before", "x", tr.residual_before),
+        ("attn_input", "LN1(x)", tr.attn_input),
+        ("attn_weights", "softmax(QKᵀ/√hs)", tr.attn_weights),
+        ("head_outputs", "A·V", tr.head_outputs),
+        ("concat", "[head_1 … head_H]", concat),
+        ("attn_out", "concat·W_Oᵀ + b_O", tr.attn_out),
+        ("residual_after_attn", "x + attn", tr.residual_after_attn),
+        ("mlp_input", "LN2(x)", tr.mlp_input),
+        ("mlp_pre_gelu", "LN2(x)·W_1ᵀ + b_1", tr.mlp_pre_gelu),
+        ("mlp_post_gelu", "GELU(·)", tr.mlp_post_gelu),
+        ("mlp_out", "GELU(·)·W_2ᵀ + b_2", tr.mlp_out),
+        ("residual_after", "x + mlp", tr.residual_after),
+        ("final_ln", "LN_f(x_L)", inspection.final_ln_out),
+        ("logits", "LN_f(x_L)·Eᵀ", inspection.logits),
+        ("probabilities", "softmax(logits)", probs),
+    ]
+
+
+@torch.no_grad()
+def rebuild_logits(model, inspection: Inspection) -> torch.Tensor:
+    """The logits (T, V) re-added from the pieces alone: residual = token + position embedding
+    + every block's attention and MLP outputs, then the final LayerNorm and the head."""
+    residual = inspection.token_embeddings + inspection.position_embeddings
+    for layer in inspection.layers:
+        residual = residual + layer.attn_out + layer.mlp_out
+    return model.lm_head(model.ln_final(residual))
+
+
+def top_tokens(tokenizer, logits: torch.Tensor, k: int = 5) -> list[tuple[str, float]]:
+    """[(token label, probability)] of the k most likely next tokens for logits (V,)."""
+    probs = F.softmax(logits.float(), dim=-1)
+    values, ids = probs.topk(min(k, probs.shape[-1]))
+    return [(tokenizer.token_label(int(i)), float(v)) for v, i in zip(values, ids)]
+
+
+def follow_position(inspection: Inspection, position: int) -> list[tuple[str, torch.Tensor]]:
+    """[(stage, vector (C,))]: one token's vector from its embedding to the final LayerNorm."""
+    stages = [("embedding", inspection.hidden_states[0][position])]
+    for i, layer in enumerate(inspection.layers):
+        stages += [(f"attn {i}", layer.residual_after_attn[position]),
+                   (f"mlp {i}", layer.residual_after[position])]
+    stages.append(("final_ln", inspection.final_ln_out[position]))
+    return stages
+
+
+def firing_neurons(inspection: Inspection, layer: int, k: int = 8) -> list[dict]:
+    """The k hidden MLP neurons of a block with the largest GELU output anywhere in the
+    prompt: [{neuron, max, position}], most active first."""
+    post = inspection.layers[layer].mlp_post_gelu                 # (T, 4C)
+    best, where = post.max(dim=0)
+    order = best.argsort(descending=True)[:k]
+    return [dict(neuron=int(n), max=float(best[n]), position=int(where[n])) for n in order]
+
+
+# ---- 2. the residual stream -------------------------------------------------------------
+
+def residual_norms(inspection: Inspection) -> torch.Tensor:
+    """(L+1, T): the length of the residual vector after the embedding and after each block."""
+    return torch.stack([h.norm(dim=-1) for h in inspection.hidden_states])
+
+
+@torch.no_grad()
+def logit_lens(model, inspection: Inspection) -> torch.Tensor:
+    """(L+1, T, V): the logits the model would give if it stopped after the embedding (row 0)
+    and after each block: the final LayerNorm and the head applied to that residual. The last
+    row is the model's own logits."""
+    return torch.stack([model.lm_head(model.ln_final(h)) for h in inspection.hidden_states])
+
+
+@torch.no_grad()
+def logit_attribution(model, inspection: Inspection, position: int, token: int) -> list[tuple[str, float]]:
+    """Direct logit attribution: [(component, its share of the logit of ``token`` at
+    ``position``)], and the shares add up to that logit exactly.
+
+    The final LayerNorm is LN(x) = (x - mean(x)) / s * gamma + beta with s = sqrt(var(x) + eps).
+    We hold s at its value for the whole residual (the one non-linear part); then centring,
+    the scale, gamma and the head are linear, so each component c of the residual adds
+    ((c - mean(c)) / s * gamma) . e_token, and beta adds beta . e_token ("final LN bias").
+    The attention out_proj bias of each block belongs to no head and is listed by itself.
+    """
+    C = inspection.token_embeddings.shape[-1]
+    ln = model.ln_final
+    x = inspection.hidden_states[-1][position]
+    scale = torch.sqrt(x.var(unbiased=False) + ln.eps)
+    w_token = model.lm_head.weight[token]                             # (C,)
+    gamma = ln.weight if ln.weight is not None else torch.ones(C)
+
+    def share(c):
+        return float(((c - c.mean()) / scale * gamma) @ w_token)
+
+    parts = [("token embedding", share(inspection.token_embeddings[position])),
+             ("position embedding", share(inspection.position_embeddings[position]))]
+    for i, layer in enumerate(inspection.layers):
+        heads = head_contributions(model, inspection, i)[:, position]   # (H, C)
+        parts += [(f"L{i} head {h}", share(heads[h])) for h in range(heads.shape[0])]
+        parts.append((f"L{i} attn bias", share(attention_bias(model, i, C))))
+        parts.append((f"L{i} MLP", share(layer.mlp_out[position])))
+    beta = ln.bias if ln.bias is not None else torch.zeros(C)
+    parts.append(("final LN bias", float(beta @ w_token)))
+    return parts
+
+
+def lens_top(tokenizer, lens: torch.Tensor):
+    """(labels, probabilities), each (L+1, T): the logit lens's top guess in every cell."""
+    probs, ids = F.softmax(lens, dim=-1).max(dim=-1)
+    labels = [[tokenizer.token_label(int(i)) for i in row] for row in ids]
+    return labels, probs.numpy()
+
+
+# ---- 3. interventions --------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Ablation:
+    """One piece switched off: kind "head" (with a head), "mlp" or "block", in a layer."""
+    kind: str
+    layer: int
+    head: int | None = None
+
+
+@torch.no_grad()
+def ablated_logits(model, ids, ablations=(), mode: str = "zero") -> torch.Tensor:
+    """(T, V) logits with the given pieces switched off. "zero" puts zeros in place of the
+    piece's output; "mean" its mean over the prompt's positions in the unablated run (so the
+    piece still adds its average, only the position-specific part is gone). A head's output is
+    replaced before the output projection (its bias stays); a block loses attention and MLP."""
+    was_training = model.training
+    model.eval()
+    idx = torch.as_tensor(ids).unsqueeze(0)
+    clean = model.inspect(idx) if mode == "mean" else None
+
+    def replace(tensor, clean_tensor):            # tensor (1, T, D), clean_tensor (T, D)
+        if mode == "zero":
+            return torch.zeros_like(tensor)
+        return clean_tensor.mean(dim=0, keepdim=True).expand_as(tensor).clone()
+
+    _, _, x = model._embed(idx)
+    for i, block in enumerate(model.blocks):
+        mine = [a for a in ablations if a.layer == i]
+        head_outputs, _ = block.attn.step_by_step(block.ln_attn(x))       # (1, H, T, hs)
+        for a in mine:
+            if a.kind == "head":
+                ref = clean.layers[i].head_outputs[a.head] if clean else None
+                head_outputs[:, a.head] = replace(head_outputs[:, a.head], ref)
+        attn_out = block.attn.merge_heads(head_outputs)
+        if any(a.kind == "block" for a in mine):
+            attn_out = replace(attn_out, clean.layers[i].attn_out if clean else None)
+        x = x + attn_out
+        mlp_out = block.mlp(block.ln_mlp(x))
+        if any(a.kind in ("mlp", "block") for a in mine):
+            mlp_out = replace(mlp_out, clean.layers[i].mlp_out if clean else None)
+        x = x + mlp_out
+    logits = model.lm_head(model.ln_final(x))[0]
+    model.train(was_training)
+    return logits
+
+
+@torch.no_grad()
+def ablation_ranking(model, ids, position: int, token: int, mode: str = "zero") -> list[dict]:
+    """Every head and every MLP switched off alone: [{piece, layer, head, probability,
+    change}] of ``token`` at ``position``, the largest drop first."""
+    base = float(F.softmax(model.inspect(torch.as_tensor(ids)).logits[position], -1)[token])
+    cfg = model.config
+    pieces = [Ablation("head", layer, h) for layer in range(cfg.n_layer) for h in range(cfg.n_head)]
+    pieces += [Ablation("mlp", layer) for layer in range(cfg.n_layer)]
+    rows = []
+    for a in pieces:
+        p = float(F.softmax(ablated_logits(model, ids, [a], mode)[position], -1)[token])
+        rows.append(dict(piece=a.kind, layer=a.layer, head=a.head, probability=p,
+                         change=p - base))
+    return sorted(rows, key=lambda r: r["change"])
+
+
+# ---- 4. parameters and compute -------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Architecture:
+    """Enough of a configuration to count its parameters by component."""
+    name: str
+    vocab_size: int
+    context: int
+    n_layer: int
+    d_model: int
+    d_ff: int
+    bias: bool = True
+    tied: bool = True
+    decoder_layers: int = 0          # an encoder-decoder (the original Transformer)
+
+
+# published configurations: GPT-2 small (Radford et al. 2019, the released config.json),
+# GPT-3 175B (Brown et al. 2020, Table 2.1), the source document's nn.Transformer (d_model 512,
+# 6 encoder + 6 decoder layers, feed-forward 2048), counted without its embeddings
+PUBLISHED = (
+    Architecture("GPT-2 small", 50257, 1024, 12, 768, 3072),
+    Architecture("GPT-3 175B", 50257, 2048, 96, 12288, 49152),
+    Architecture("Transformer (512, 6+6)", 0, 0, 6, 512, 2048, decoder_layers=6),
+)
+
+
+def architecture_of(model, name: str = "model") -> Architecture:
+    c = model.config
+    return Architecture(name, c.vocab_size, c.block_size, c.n_layer, c.n_embd, 4 * c.n_embd,
+                        c.bias, model.lm_head.weight is model.token_embedding.weight)
+
+
+def parameters_by_component(arch: Architecture) -> dict[str, int]:
+    """{embeddings, attention, MLP, LayerNorm, head}: parameter counts from the formulas.
+    Attention: 4 d^2 (+ 4 d biases); MLP: 2 d d_ff (+ d_ff + d); LayerNorm: 2 d each (d
+    without bias); a decoder layer has a second (cross-)attention and a third LayerNorm.
+
+    >>> parameters_by_component(PUBLISHED[0])["attention"]       # 12 * (4 * 768^2 + 4 * 768)
+    28348416
+    """
+    d, b = arch.d_model, int(arch.bias)
+    attention = 4 * d * d + b * 4 * d
+    mlp = 2 * d * arch.d_ff + b * (arch.d_ff + d)
+    norm = d * (1 + b)
+    layers, dec = arch.n_layer, arch.decoder_layers
+    final_norms = 1 if dec == 0 else 2
+    return {"embeddings": arch.vocab_size * d + arch.context * d,
+            "attention": layers * attention + dec * 2 * attention,
+            "MLP": (layers + dec) * mlp,
+            "LayerNorm": (2 * layers + 3 * dec + final_norms) * norm,
+            "head": 0 if arch.tied else arch.vocab_size * d}
+
+
+def flops_per_token(arch: Architecture) -> int:
+    """Forward-pass FLOPs for one token at full context, the usual estimate (Kaplan et al.
+    2020): 2 per weight multiply-add outside the embeddings, plus 2 * n_layer * context * d
+    for the attention scores and weighted sums; plus 2 V d for the head (tied or not)."""
+    parts = parameters_by_component(arch)
+    body = parts["attention"] + parts["MLP"]
+    return 2 * body + 2 * (arch.n_layer + arch.decoder_layers) * arch.context * arch.d_model \
+        + 2 * arch.vocab_size * arch.d_model
+
+
+# ---- the page's shared entry points: keyed by the checkpoint, so one result per model --------
+
+def ablation_result(checkpoint, ids, ablations, mode: str, position: int, k: int = 6):
+    """(top next tokens before, after) at ``position`` with ``ablations`` switched off."""
+    model, tok = checkpoint.model, checkpoint.tokenizer
+    before = top_tokens(tok, model.inspect(torch.as_tensor(ids)).logits[position], k)
+    after = top_tokens(tok, ablated_logits(model, ids, ablations, mode)[position], k)
+    return before, after
+
+
+def ranking_for(checkpoint, ids, position: int, token: int, mode: str) -> list[dict]:
+    return ablation_ranking(checkpoint.model, ids, position, token, mode)
+
+
+def lens_through_training(checkpoint, ids, position: int) -> list[dict]:
+    """For every weight snapshot kept: {step, guesses: the logit lens's top label after the
+    embedding and after each block at ``position``, probability: the final model's predicted
+    token's probability there, by the snapshot}."""
+    final = int(checkpoint.model.inspect(torch.as_tensor(ids)).logits[position].argmax())
+    rows = []
+    for step in sorted(checkpoint.snapshots):
+        model = checkpoint.snapshot_model(step)
+        inspection = model.inspect(torch.as_tensor(ids))
+        lens = logit_lens(model, inspection)[:, position]                  # (L+1, V)
+        rows.append(dict(step=step, guesses=[checkpoint.tokenizer.token_label(int(i))
+                                             for i in lens.argmax(-1)],
+                         right=[bool(int(i) == final) for i in lens.argmax(-1)],
+                         probability=float(F.softmax(inspection.logits[position], -1)[final])))
+    return rows

@@ -5,6 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from app.panels.forward_pass_cuts import ablation_section, parameters_section
+from app.panels.forward_pass_document import document_section
 from app.panels.forward_pass_stream import stream_section, training_section
 from app.state import runs, session
 from app.ui import explain, lang, prose, shared, show_code, tr
@@ -98,3 +99,4 @@ stream_section(checkpoint, inspection, tokens, lens, position)
 ablation_section(checkpoint, run.ids, tokens, position, int(inspection.logits[position].argmax()))
 parameters_section(model)
 training_section(checkpoint, run.ids, position)
+document_section()

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from lessons.concepts.attention.compute import tokens_for
+from lessons.concepts.attention.compute import DEFAULT_WORD_VECTORS, tokens_for
 from lessons.engine.model import Inspection
 
 
@@ -310,6 +310,56 @@ def flops_per_token(arch: Architecture) -> int:
     encoder = arch.n_layer * (2 * (attention_weights + mlp_weights) + 4 * T * d)
     decoder = arch.decoder_layers * (2 * (2 * attention_weights + mlp_weights) + 8 * T * d)
     return encoder + decoder + 2 * arch.vocab_size * d
+
+
+# ---- 5. the document's feed-forward and next-word example, done right ---------------------
+# Post 003 writes the feed-forward network as z_i = f(W y_i + b) (§3.2.4, §4.1: one linear layer
+# and an activation) and predicts the next word of "The cat sat on the mat" from z_1, the first
+# word's vector after it attended to all six words, with a softmax straight over z_1 (§4.3).
+# It gives no numbers, so we use the attention lesson's word vectors (3 features a word) and
+# the simplest weights: W = I, b = 0 for its version; for ours, a two-layer FFN whose hidden
+# pairs (+h, -h) pass ReLU, so it can write h back with either sign: W_2 relu(W_1 h) = h / 2.
+FFN_EXPAND = [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0],
+              [-1.0, 0.0, 0.0], [0.0, -1.0, 0.0], [0.0, 0.0, -1.0]]       # W_1 (6, 3)
+FFN_CONTRACT = [[0.5 * v for v in row] for row in zip(*FFN_EXPAND)]      # W_2 (3, 6)
+
+
+def _word_vectors() -> torch.Tensor:
+    return torch.tensor(DEFAULT_WORD_VECTORS, dtype=torch.float64)   # float64: worked numbers
+
+
+def _document_attention(x: torch.Tensor) -> torch.Tensor:
+    """(T, T) the document's weights softmax_j(x_i . x_j), no mask (attention lesson, part 1)."""
+    return F.softmax(x @ x.T, dim=-1)
+
+
+def document_next_word() -> tuple[float, ...]:
+    """The document's recipe as written: y_1 from "The" attending to every word (no mask),
+    z_1 = ReLU(W y_1 + b) with W = I, b = 0, then softmax(z_1): three numbers, one per
+    feature, not one per word.
+
+    >>> [round(p, 4) for p in document_next_word()]
+    [0.1355, 0.1307, 0.7338]
+    """
+    x = _word_vectors()
+    y = _document_attention(x) @ x                                 # (6, 3), every word sees all
+    return tuple(F.softmax(F.relu(y[0]), dim=-1).tolist())
+
+
+def next_word_done_right() -> tuple[float, ...]:
+    """The same sentence the way a GPT predicts: from the LAST word ("mat"), which may see
+    every word before it (for the last position the causal mask hides nothing); the residual
+    h = x_6 + y_6; a feed-forward with both layers, z = h + W_2 ReLU(W_1 h); then logits over
+    the vocabulary (the six word vectors, tied as in our GPT) and a softmax over the words.
+
+    >>> [round(p, 4) for p in next_word_done_right()]
+    [0.0006, 0.396, 0.0, 0.0002, 0.0006, 0.6026]
+    """
+    x = _word_vectors()                                            # (6 words, 3 features)
+    h = x[-1] + _document_attention(x)[-1] @ x                     # (3,) residual + attention
+    w_1, w_2 = (torch.tensor(w, dtype=torch.float64) for w in (FFN_EXPAND, FFN_CONTRACT))
+    z = h + w_2 @ F.relu(w_1 @ h)
+    return tuple(F.softmax(x @ z, dim=-1).tolist())                # (6,) one per word
 
 
 # ---- the page's shared entry points: keyed by the checkpoint, so one result per model --------

@@ -31,7 +31,7 @@ def stream_section(checkpoint, inspection, tokens, lens, position: int) -> None:
     prose("forward_pass.attribution_intro", token=label, position=position)
     parts = C.logit_attribution(model, inspection, position, token)
     st.plotly_chart(FF.attribution_figure(parts, label, lang()), key="forward_attribution_chart")
-    st.caption(tr("forward_pass.attribution_check", total=f"{sum(v for _, v in parts):.4f}",
+    st.caption(tr("forward_pass.attribution_check", total=f"{sum(p.value for p in parts):.4f}",
                   logit=f"{float(inspection.logits[position, token]):.4f}"))
 
 

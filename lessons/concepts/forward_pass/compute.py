@@ -140,15 +140,25 @@ def logit_lens(model, inspection: Inspection) -> torch.Tensor:
     return torch.stack([model.lm_head(model.ln_final(h)) for h in inspection.hidden_states])
 
 
+@dataclass(frozen=True)
+class Share:
+    """One component's share of a logit: kind "token", "position", "head", "attn_bias",
+    "mlp" or "final_bias", with its layer and head where it has them."""
+    kind: str
+    value: float
+    layer: int | None = None
+    head: int | None = None
+
+
 @torch.no_grad()
-def logit_attribution(model, inspection: Inspection, position: int, token: int) -> list[tuple[str, float]]:
-    """Direct logit attribution: [(component, its share of the logit of ``token`` at
-    ``position``)], and the shares add up to that logit exactly.
+def logit_attribution(model, inspection: Inspection, position: int, token: int) -> list[Share]:
+    """Direct logit attribution: each component's share of the logit of ``token`` at
+    ``position``; the shares add up to that logit exactly.
 
     The final LayerNorm is LN(x) = (x - mean(x)) / s * gamma + beta with s = sqrt(var(x) + eps).
     We hold s at its value for the whole residual (the one non-linear part); then centring,
     the scale, gamma and the head are linear, so each component c of the residual adds
-    ((c - mean(c)) / s * gamma) . e_token, and beta adds beta . e_token ("final LN bias").
+    ((c - mean(c)) / s * gamma) . e_token, and beta adds beta . e_token ("final_bias").
     The attention out_proj bias of each block belongs to no head and is listed by itself.
     """
     C = inspection.token_embeddings.shape[-1]
@@ -161,15 +171,15 @@ def logit_attribution(model, inspection: Inspection, position: int, token: int) 
     def share(c):
         return float(((c - c.mean()) / scale * gamma) @ w_token)
 
-    parts = [("token embedding", share(inspection.token_embeddings[position])),
-             ("position embedding", share(inspection.position_embeddings[position]))]
+    parts = [Share("token", share(inspection.token_embeddings[position])),
+             Share("position", share(inspection.position_embeddings[position]))]
     for i, layer in enumerate(inspection.layers):
         heads = head_contributions(model, inspection, i)[:, position]   # (H, C)
-        parts += [(f"L{i} head {h}", share(heads[h])) for h in range(heads.shape[0])]
-        parts.append((f"L{i} attn bias", share(attention_bias(model, i, C))))
-        parts.append((f"L{i} MLP", share(layer.mlp_out[position])))
+        parts += [Share("head", share(heads[h]), i, h) for h in range(heads.shape[0])]
+        parts.append(Share("attn_bias", share(attention_bias(model, i, C)), i))
+        parts.append(Share("mlp", share(layer.mlp_out[position]), i))
     beta = ln.bias if ln.bias is not None else torch.zeros(C)
-    parts.append(("final LN bias", float(beta @ w_token)))
+    parts.append(Share("final_bias", float(beta @ w_token)))
     return parts
 
 

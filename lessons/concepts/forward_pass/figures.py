@@ -74,13 +74,20 @@ def lens_figure(labels, probs: np.ndarray, tokens, lang: str = "en") -> go.Figur
     return fig
 
 
+SHARE_KEYS = {"token": "forward_pass.part_token", "position": "forward_pass.part_position",
+              "head": "forward_pass.part_head", "attn_bias": "forward_pass.part_attn_bias",
+              "mlp": "forward_pass.part_mlp", "final_bias": "forward_pass.part_final_bias"}
+
+
 def attribution_figure(parts, token_label: str, lang: str = "en") -> go.Figure:
-    """Direct logit attribution: one bar per component, red = pushes the token down."""
-    names = [name for name, _ in parts]
-    values = [value for _, value in parts]
+    """Direct logit attribution: one bar per component (compute.Share), red = pushes the
+    token down."""
+    names = [t(SHARE_KEYS[p.kind], lang, layer=p.layer, head=p.head) for p in parts]
+    values = [p.value for p in parts]
     fig = go.Figure(go.Bar(x=names, y=values,
                            marker_color=["#2b7bba" if v >= 0 else "#d6604d" for v in values],
                            hovertemplate="%{x}: %{y:.3f}<extra></extra>"))
+    fig.update_xaxes(type="category")
     fig.update_layout(title=t("forward_pass.attribution_title", lang, token=token_label),
                       yaxis_title=t("forward_pass.axis_logit", lang), height=420)
     return fig

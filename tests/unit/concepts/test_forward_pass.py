@@ -83,7 +83,8 @@ def test_attributions_and_bias_terms_add_up_to_the_logit(bias, ids):
         token = int(own_logits(model, ids)[position].argmax())
         parts = C.logit_attribution(model, inspection, position, token)
         assert len(parts) == 2 + 2 * (2 + 2) + 1
-        total = sum(value for _, value in parts)
+        total = sum(p.value for p in parts)
+        assert [p.kind for p in parts][:3] == ["token", "position", "head"]
         assert abs(total - float(own_logits(model, ids)[position, token])) <= 1e-4
 
 

@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from app.ui import lang, prose, tr
-from lessons.concepts.attention.compute import DOCUMENT_WORDS, WORD_FEATURES
+from lessons.concepts.attention.compute import DOCUMENT_WORDS
 from lessons.worked_numbers import VERDICTS, worked_number
 
 
@@ -15,7 +15,9 @@ def document_section() -> None:
     st.header(tr("forward_pass.doc_heading"))
     prose("forward_pass.doc_intro")
     as_written, done_right = worked_number("next_word_document"), worked_number("next_word_fixed")
-    for row, labels in ((as_written, WORD_FEATURES), (done_right, DOCUMENT_WORDS)):
+    features = [tr("attention.doc_feature_thing"), tr("attention.doc_feature_action"),
+                tr("attention.doc_feature_glue")]           # the word vectors' three features
+    for row, labels in ((as_written, features), (done_right, DOCUMENT_WORDS)):
         st.markdown(f"**{row.source} · {row.what(lang())}**")
         st.dataframe(pd.DataFrame({tr("forward_pass.doc_output"): labels,
                                    tr("forward_pass.col_probability"): [round(p, 4) for p in row.ours]}),

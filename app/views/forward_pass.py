@@ -93,7 +93,7 @@ st.plotly_chart(FF.follow_figure(stages, lang()), key="forward_follow_chart")
 lens = C.logit_lens(model, inspection)
 st.dataframe(pd.DataFrame([
     {tr("forward_pass.col_stage"): stage, tr("forward_pass.col_norm"): round(float(v.norm()), 3)}
-    for stage, v in stages]), hide_index=True)
+    for stage, (_, _, v) in zip(FF.stage_names(stages, lang()), stages)]), hide_index=True)
 
 stream_section(checkpoint, inspection, tokens, lens, position)
 ablation_section(checkpoint, run.ids, tokens, position, int(inspection.logits[position].argmax()))

@@ -106,13 +106,14 @@ def top_tokens(tokenizer, logits: torch.Tensor, k: int = 5) -> list[tuple[str, f
     return [(tokenizer.token_label(int(i)), float(v)) for v, i in zip(values, ids)]
 
 
-def follow_position(inspection: Inspection, position: int) -> list[tuple[str, torch.Tensor]]:
-    """[(stage, vector (C,))]: one token's vector from its embedding to the final LayerNorm."""
-    stages = [("embedding", inspection.hidden_states[0][position])]
+def follow_position(inspection: Inspection, position: int) -> list[tuple[str, int | None, torch.Tensor]]:
+    """[(stage, block, vector (C,))]: one token's vector from its embedding ("embedding"),
+    after each block's attention ("attn") and MLP ("mlp"), to the final LayerNorm ("final")."""
+    stages = [("embedding", None, inspection.hidden_states[0][position])]
     for i, layer in enumerate(inspection.layers):
-        stages += [(f"attn {i}", layer.residual_after_attn[position]),
-                   (f"mlp {i}", layer.residual_after[position])]
-    stages.append(("final_ln", inspection.final_ln_out[position]))
+        stages += [("attn", i, layer.residual_after_attn[position]),
+                   ("mlp", i, layer.residual_after[position])]
+    stages.append(("final", None, inspection.final_ln_out[position]))
     return stages
 
 

@@ -34,10 +34,19 @@ def step_figure(tensor: torch.Tensor, tokens, title: str = "", lang: str = "en")
     return fig
 
 
+STAGE_KEYS = {"embedding": "forward_pass.stage_embedding", "attn": "forward_pass.stage_attn",
+              "mlp": "forward_pass.stage_mlp", "final": "forward_pass.stage_final"}
+
+
+def stage_names(stages, lang: str = "en") -> list[str]:
+    """The translated name of each stage of compute.follow_position."""
+    return [t(STAGE_KEYS[stage], lang, block=block) for stage, block, _ in stages]
+
+
 def follow_figure(stages, lang: str = "en") -> go.Figure:
     """One position's vector (C,) at each stage, a row per stage."""
-    names = [name for name, _ in stages]
-    z = torch.stack([v for _, v in stages]).detach().float().numpy()
+    names = stage_names(stages, lang)
+    z = torch.stack([v for _, _, v in stages]).detach().float().numpy()
     fig = go.Figure(go.Heatmap(z=z, y=names, colorscale="RdBu", zmid=0,
                                hovertemplate="%{y} · %{x}: %{z:.3f}<extra></extra>"))
     fig.update_yaxes(type="category", autorange="reversed")
@@ -109,8 +118,7 @@ def compare_figure(before, after, lang: str = "en") -> go.Figure:
 
 def ranking_figure(rows, lang: str = "en") -> go.Figure:
     """The ablation ranking: the change in the predicted token's probability per piece."""
-    names = [f"L{r['layer']} " + (f"H{r['head']}" if r["piece"] == "head" else "MLP")
-             for r in rows]
+    names = [t(SHARE_KEYS[r["piece"]], lang, layer=r["layer"], head=r["head"]) for r in rows]
     fig = go.Figure(go.Bar(x=[r["change"] for r in rows], y=names, orientation="h",
                            hovertemplate="%{y}: %{x:+.3f}<extra></extra>"))
     fig.update_yaxes(type="category", autorange="reversed")

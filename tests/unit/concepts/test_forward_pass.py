@@ -59,7 +59,8 @@ def test_step_tensors_shapes_and_the_output_projection(model, ids):
     assert torch.allclose(steps["probabilities"].sum(-1), torch.ones(T))
     stages = C.follow_position(inspection, 2)
     assert len(stages) == 2 + 2 * 2
-    assert torch.equal(stages[-2][1], inspection.layers[-1].residual_after[2])
+    assert torch.equal(stages[-2][2], inspection.layers[-1].residual_after[2])
+    assert [s[0] for s in stages][:3] == ["embedding", "attn", "mlp"]
 
 
 def test_logit_lens_ends_at_the_models_prediction(model, ids):

@@ -12,24 +12,26 @@ from app.ui import explain, lang, prose, shared, show_code, tr
 from lessons.concepts.forward_pass import compute as C
 from lessons.concepts.forward_pass import figures as FF
 
-# the steps in the order the model computes them: (name in compute.step_tensors, prose key)
-STEP_KEYS = {"token_embedding": "forward_pass.step_token_embedding",
-             "position_embedding": "forward_pass.step_position_embedding",
-             "residual_before": "forward_pass.step_residual_before",
-             "attn_input": "forward_pass.step_attn_input",
-             "attn_weights": "forward_pass.step_attn_weights",
-             "head_outputs": "forward_pass.step_head_outputs",
-             "concat": "forward_pass.step_concat",
-             "attn_out": "forward_pass.step_attn_out",
-             "residual_after_attn": "forward_pass.step_residual_after_attn",
-             "mlp_input": "forward_pass.step_mlp_input",
-             "mlp_pre_gelu": "forward_pass.step_mlp_pre_gelu",
-             "mlp_post_gelu": "forward_pass.step_mlp_post_gelu",
-             "mlp_out": "forward_pass.step_mlp_out",
-             "residual_after": "forward_pass.step_residual_after",
-             "final_ln": "forward_pass.step_final_ln",
-             "logits": "forward_pass.step_logits",
-             "probabilities": "forward_pass.step_probabilities"}
+# the steps in the order the model computes them: name in compute.step_tensors -> the prose
+# keys of its title and of its explanation
+STEP_KEYS = {
+    "token_embedding": ("forward_pass.step_token_embedding", "forward_pass.step_token_embedding_text"),
+    "position_embedding": ("forward_pass.step_position_embedding", "forward_pass.step_position_embedding_text"),
+    "residual_before": ("forward_pass.step_residual_before", "forward_pass.step_residual_before_text"),
+    "attn_input": ("forward_pass.step_attn_input", "forward_pass.step_attn_input_text"),
+    "attn_weights": ("forward_pass.step_attn_weights", "forward_pass.step_attn_weights_text"),
+    "head_outputs": ("forward_pass.step_head_outputs", "forward_pass.step_head_outputs_text"),
+    "concat": ("forward_pass.step_concat", "forward_pass.step_concat_text"),
+    "attn_out": ("forward_pass.step_attn_out", "forward_pass.step_attn_out_text"),
+    "residual_after_attn": ("forward_pass.step_residual_after_attn", "forward_pass.step_residual_after_attn_text"),
+    "mlp_input": ("forward_pass.step_mlp_input", "forward_pass.step_mlp_input_text"),
+    "mlp_pre_gelu": ("forward_pass.step_mlp_pre_gelu", "forward_pass.step_mlp_pre_gelu_text"),
+    "mlp_post_gelu": ("forward_pass.step_mlp_post_gelu", "forward_pass.step_mlp_post_gelu_text"),
+    "mlp_out": ("forward_pass.step_mlp_out", "forward_pass.step_mlp_out_text"),
+    "residual_after": ("forward_pass.step_residual_after", "forward_pass.step_residual_after_text"),
+    "final_ln": ("forward_pass.step_final_ln", "forward_pass.step_final_ln_text"),
+    "logits": ("forward_pass.step_logits", "forward_pass.step_logits_text"),
+    "probabilities": ("forward_pass.step_probabilities", "forward_pass.step_probabilities_text")}
 
 st.title(tr("forward_pass.title"))
 prose("forward_pass.intro")
@@ -64,11 +66,13 @@ prose("forward_pass.steps_intro", layers=config.n_layer, heads=config.n_head,
 steps = C.step_tensors(model, inspection, layer)
 names = [name for name, _, _ in steps]
 name = st.select_slider(tr("forward_pass.step_label"), options=names, value="attn_out",
-                        format_func=lambda n: tr(STEP_KEYS[n]), key="forward_step")
+                        format_func=lambda n: tr(STEP_KEYS[n][0]), key="forward_step")
 _, formula, tensor = steps[names.index(name)]
 st.markdown(tr("forward_pass.step_caption", formula=formula,
                shape=" × ".join(str(s) for s in tensor.shape)))
-st.plotly_chart(FF.step_figure(tensor, tokens, tr(STEP_KEYS[name]), lang()), key="forward_step_chart")
+st.markdown(tr(STEP_KEYS[name][1], width=config.n_embd, hs=config.head_size, heads=config.n_head,
+               hidden=4 * config.n_embd, vocab=config.vocab_size))
+st.plotly_chart(FF.step_figure(tensor, tokens, tr(STEP_KEYS[name][0]), lang()), key="forward_step_chart")
 if name in ("mlp_pre_gelu", "mlp_post_gelu"):
     fired = C.firing_neurons(inspection, layer)
     st.dataframe(pd.DataFrame([{tr("forward_pass.col_neuron"): r["neuron"],

@@ -49,6 +49,8 @@ def training_section(checkpoint, ids, position: int) -> None:
     table = pd.DataFrame([{tr("forward_pass.col_step"): r["step"],
                            **{c: ("✓ " if ok else "✗ ") + g
                               for c, g, ok in zip(columns, r["guesses"], r["right"])},
-                           tr("forward_pass.col_probability"): round(r["probability"], 4)}
+                           tr("forward_pass.col_probability"): round(r["probability"], 4),
+                           tr("forward_pass.col_key_piece"): FF.piece_name(r["key"], lang()),
+                           tr("forward_pass.col_drop"): round(r["drop"], 4)}
                           for r in rows])
     st.dataframe(table, hide_index=True)

@@ -389,16 +389,20 @@ def ranking_for(checkpoint, ids, position: int, token: int, mode: str) -> list[d
 
 def lens_through_training(checkpoint, ids, position: int) -> list[dict]:
     """For every weight snapshot kept: {step, guesses: the logit lens's top label after the
-    embedding and after each block at ``position``, probability: the final model's predicted
-    token's probability there, by the snapshot}."""
+    embedding and after each block at ``position``, right: whether each is the final model's
+    predicted token, probability: that token's probability by the snapshot, key: the head or
+    MLP whose zero-ablation lowers it most then (an Ablation), drop: by how much}."""
     final = int(checkpoint.model.inspect(torch.as_tensor(ids)).logits[position].argmax())
     rows = []
     for step in sorted(checkpoint.snapshots):
         model = checkpoint.snapshot_model(step)
         inspection = model.inspect(torch.as_tensor(ids))
         lens = logit_lens(model, inspection)[:, position]                  # (L+1, V)
+        top = ablation_ranking(model, ids, position, final)[0]
         rows.append(dict(step=step, guesses=[checkpoint.tokenizer.token_label(int(i))
                                              for i in lens.argmax(-1)],
                          right=[bool(int(i) == final) for i in lens.argmax(-1)],
-                         probability=float(F.softmax(inspection.logits[position], -1)[final])))
+                         probability=float(F.softmax(inspection.logits[position], -1)[final]),
+                         key=Ablation(top["piece"], top["layer"], top["head"]),
+                         drop=-top["change"]))
     return rows

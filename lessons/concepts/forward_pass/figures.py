@@ -102,6 +102,12 @@ def attribution_figure(parts, token_label: str, lang: str = "en") -> go.Figure:
     return fig
 
 
+def piece_name(piece, lang: str = "en") -> str:
+    """A compute.Ablation's name: "L1 head 2", "L0 MLP", "block 1" in the reader's language."""
+    key = "forward_pass.piece_block" if piece.kind == "block" else SHARE_KEYS[piece.kind]
+    return t(key, lang, layer=piece.layer, head=piece.head)
+
+
 def compare_figure(before, after, lang: str = "en") -> go.Figure:
     """Top next tokens [(label, p)] before and after the ablation, side by side."""
     labels = list(dict.fromkeys([label for label, _ in before] + [label for label, _ in after]))

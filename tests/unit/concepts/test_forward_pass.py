@@ -193,3 +193,21 @@ def test_model_pass_on_a_checkpoint():
     before, after = C.ablation_result(ckpt, run.ids, (C.Ablation("block", 0),), "zero", 7)
     assert len(before) == len(after) == 6
     assert C.lens_through_training(ckpt, run.ids, 7) == []          # no snapshots kept
+
+
+def test_lens_and_key_piece_over_training_snapshots(two_layer_checkpoint_bytes):
+    from lessons.engine.checkpoint import load_checkpoint
+    ckpt = load_checkpoint(two_layer_checkpoint_bytes)
+    ids = ckpt.tokenizer.encode("the cat sat")
+    rows = C.lens_through_training(ckpt, ids, len(ids) - 1)
+    assert [r["step"] for r in rows] == sorted(ckpt.snapshots) and rows
+    final = int(own_logits(ckpt.model, ids)[-1].argmax())
+    for row in rows:
+        model = ckpt.snapshot_model(row["step"])
+        lens_last = own_logits(model, ids)[-1]                   # the lens after the last block
+        assert row["right"][-1] == (int(lens_last.argmax()) == final)
+        assert abs(row["probability"] - float(F.softmax(lens_last, -1)[final])) <= 1e-5
+        piece = row["key"]
+        ablated = hooked_logits(model, ids, piece.layer, piece.kind, piece.head)[-1]
+        drop = row["probability"] - float(F.softmax(ablated, -1)[final])
+        assert abs(drop - row["drop"]) <= 1e-5

@@ -34,6 +34,7 @@ from typing import Callable, Mapping, Sequence
 import torch.nn as nn
 
 from lessons.concepts.embeddings.compute import matrix_times_vector
+from lessons.concepts.forward_pass.compute import document_next_word, next_word_done_right
 from lessons.concepts.softmax.compute import (cross_entropy_of_probabilities, entropy,
                                               mean_squared_error, softmax)
 from lessons.engine.tokenizers import WordTokenizer
@@ -282,6 +283,13 @@ def _cat_words() -> WorkedNumber:
                         inputs={"sentence": CAT_SENTENCE}, facts={"characters": len(CAT_SENTENCE)})
 
 
+def _next_word(row_id: str) -> WorkedNumber:
+    """003 §4.3: the document's next-word recipe as written, or done the way a GPT does it."""
+    ours = document_next_word() if row_id == "next_word_document" else next_word_done_right()
+    return WorkedNumber(row_id, "003 §4.3", None, ours, inputs={"sentence": CAT_SENTENCE},
+                        facts={"outputs": len(ours), "vocabulary": len(CAT_SENTENCE.split())})
+
+
 def transformer_parameter_counts(d_model=512, nhead=8, num_layers=6, dim_feedforward=2048) -> dict[str, int]:
     """Parameters of ``torch.nn.Transformer`` with the document's settings (encoder and decoder
     each ``num_layers`` deep), and of its encoder half alone. Embeddings and the output layer are
@@ -328,6 +336,8 @@ ROWS: dict[str, Callable[[], WorkedNumber]] = {
     "ce_bits": lambda: _cross_entropy("ce_bits", "bits"),
     "ce_log10": lambda: _cross_entropy("ce_log10", "bans"),
     "cat_words": _cat_words,
+    "next_word_document": lambda: _next_word("next_word_document"),
+    "next_word_fixed": lambda: _next_word("next_word_fixed"),
     "transformer_params": lambda: _parameters("transformer_params", "total"),
     "encoder_params": lambda: _parameters("encoder_params", "encoder"),
     "mlp_params": lambda: WorkedNumber("mlp_params", "004 §4.2", None, (float(mlp_parameter_count()),), 0,

@@ -18,6 +18,23 @@ Y, Y_HAT = np.array([0.7, 0.2, 0.1]), np.array([0.5, 0.3, 0.2])
 CE_NATS = float(-(Y * np.log(Y_HAT)).sum())
 
 
+def _softmax(v):
+    e = np.exp(v - v.max())
+    return e / e.sum()
+
+
+# 003 §4.3 on the attention lesson's word vectors: rows of attention weights softmax(x x^T)
+X = np.array([[0.2, 0.0, 2.0], [2.0, 0.2, 0.0], [0.2, 2.0, 0.0], [0.0, 0.6, 1.9],
+              [0.2, 0.0, 2.0], [1.9, 0.0, 0.6]])
+A = np.array([_softmax(row) for row in X @ X.T])
+# the document's: softmax(ReLU(y_1)); ours: from the last word, h = x_6 + y_6, and the FFN's
+# W_2 ReLU(W_1 h) with hidden pairs (+h, -h) and W_2 = [I, -I] / 2 is 0.5 (ReLU(h) - ReLU(-h))
+# = h / 2, so z = 1.5 h and the probabilities are softmax(X z) over the six words
+H = X[5] + A[5] @ X
+NEXT_DOCUMENT = _softmax(np.maximum(A[0] @ X, 0))
+NEXT_FIXED = _softmax(X @ (1.5 * H))
+
+
 EXPECTED = {
     "embedding": ([0, 1, 0], "wrong"),
     "pre_activation": ([2, 2, 2], "wrong"),
@@ -31,6 +48,8 @@ EXPECTED = {
     "ce_bits": ([CE_NATS / math.log(2)], "wrong"),
     "ce_log10": ([float(-(Y * np.log10(Y_HAT)).sum())], "wrong"),
     "cat_words": ([6], "right"),
+    "next_word_document": (list(NEXT_DOCUMENT), "not_stated"),
+    "next_word_fixed": (list(NEXT_FIXED), "not_stated"),
     # per encoder layer: attention 4*512*512 + 4*512, feed-forward 2*512*2048 + 2048 + 512,
     # two LayerNorms 2*2*512; a decoder layer adds a second attention and a third LayerNorm
     "transformer_params": ([6 * 3_152_384 + 1024 + 6 * (3_152_384 + 1_050_624 + 1024) + 1024], "not_stated"),

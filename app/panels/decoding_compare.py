@@ -42,7 +42,7 @@ def copied_section(rows: list[dict], strategy: dc.Strategy) -> None:
     min_chars = st.slider(tr("decoding.min_chars_label"), 4, 40, 12, key="decoding_min_chars")
     text = next(row["text"] for row in rows if row["strategy"].name == strategy.name)
     found = shared(dc.copied_view, text, embedded_corpus(), min_chars)
-    st.markdown(dcf.copied_html(text, found["spans"]), unsafe_allow_html=True)
+    st.html(dcf.copied_html(text, found["spans"]))
     longest = visible(found["longest"]).replace("`", "'")
     prose("decoding.copied_result", share=f"{100 * found['share']:.0f}",
           chars=len(found["longest"]), longest=longest or "–")

@@ -3,6 +3,7 @@ spans of a generated text are copied from the training text."""
 import streamlit as st
 
 from app.panels.decoding_compare import compare_section, copied_section
+from app.panels.decoding_game import game_section
 from app.panels.decoding_steps import steps_section, strategy_controls
 from app.state import runs, session
 from app.ui import prose, tr
@@ -25,4 +26,5 @@ except Exception:              # a damaged or unusual model must not show a trac
     st.error(tr("decoding.model_failed"))
     st.stop()
 copied_section(rows, strategy)
+game_section(checkpoint)
 prose("decoding.outro")

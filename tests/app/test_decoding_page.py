@@ -74,3 +74,30 @@ def test_hostile_prompts(prompt, tiny):
     assert "<span" in shown and "<script>" not in shown
     if not prompt:
         assert at.info
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_guessing_game_scores_you_and_the_model(lang, tiny):
+    at = open_view("decoding", lang, tiny)
+    at.text_input(key="decoding_passage").set_value("the cat sat on the mat. the dog").run()
+    ok(at)
+    assert shown(at) == "the cat sat on the mat. ▌"     # the first 24 characters
+    at.text_input(key="decoding_guess").set_value("x").run()
+    at.button(key="decoding_guess_button").click().run()
+    ok(at)
+    assert at.warning                                     # wrong: guess again
+    at.text_input(key="decoding_guess").set_value("the").run()   # only its first token counts
+    at.button(key="decoding_guess_button").click().run()
+    at.button(key="decoding_reveal").click().run()       # "h": shown, as if 2 guesses
+    ok(at)
+    assert shown(at) == "the cat sat on the mat. th▌"
+    table = at.dataframe[-1].value
+    assert list(table.iloc[0, 1:4]) == [0, 2.0, 0.0]      # 2 and 2 guesses: 0 bits, none first
+    ids = tiny.tokenizer.encode("the cat sat on the mat. th")
+    model = dc.model_game(tiny.model, tiny.tokenizer, ids, 24)
+    assert table.iloc[1, 1] == sum(r["rank"] == 1 for r in model)
+    assert table.iloc[1, 4] == round(sum(r["bits"] for r in model) / 2, 3)
+
+
+def shown(at):
+    return [c.value for c in at.code if c.value.endswith("▌")][-1]

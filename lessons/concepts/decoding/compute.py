@@ -301,3 +301,69 @@ def copied_view(text: str, training: str, min_chars: int = 12) -> dict:
     start, end = longest_copied(text, training)
     copied = sum(b - a for a, b in spans)
     return {"spans": spans, "longest": text[start:end], "share": copied / len(text) if text else 0.0}
+
+
+# ---- guess the next token: Shannon's game ----------------------------------------------------
+
+def guess_rank(probs: torch.Tensor, token: int) -> int:
+    """How many guesses a player who guesses in order of ``probs`` needs to hit ``token``:
+    1 + the number of tokens with a strictly higher probability.
+
+    >>> guess_rank(torch.tensor([0.1, 0.6, 0.3]), 0)
+    3
+    """
+    return 1 + int((probs > probs[token]).sum())
+
+
+def guess_count_bits(counts: list[int]) -> float:
+    """Shannon's (1951) upper bound on the entropy of a text, in bits per guess, from how many
+    guesses each position needed: the entropy of the distribution of those counts. A player who
+    always gets it first time scores 0 bits.
+
+    >>> guess_count_bits([1, 1, 2, 2])          # half first time, half second: one bit
+    1.0
+    """
+    if not counts:
+        return 0.0
+    n = len(counts)
+    shares = [counts.count(c) / n for c in set(counts)]
+    return -sum(q * math.log2(q) for q in shares) + 0.0
+
+
+@torch.no_grad()
+def model_game(model, tokenizer, ids: list[int], start: int) -> list[dict]:
+    """The model plays the game on ids from position ``start`` on: for each token, its rank
+    (guesses needed), its probability and its surprise -log2 p in bits, and its characters."""
+    model.eval()
+    device = next(model.parameters()).device
+    rows = []
+    for position in range(start, len(ids)):
+        context = torch.tensor([ids[:position] or [0]], dtype=torch.long, device=device)
+        log_probs = F.log_softmax(_last_logits(model, context)[0].double(), dim=-1).cpu()   # (V,)
+        token = ids[position]
+        rows.append({"token": token, "rank": guess_rank(log_probs, token),
+                     "p": math.exp(float(log_probs[token])), "bits": -float(log_probs[token]) / math.log(2),
+                     "chars": len(tokenizer.decode([token]))})
+    return rows
+
+
+def bits_per_character(bits_per_token: list[float], chars: list[int]) -> float:
+    """Total bits over total characters (a token can hold several characters).
+
+    >>> bits_per_character([2.0, 4.0], [1, 2])
+    2.0
+    """
+    return sum(bits_per_token) / max(sum(chars), 1)
+
+
+def decode_probs(checkpoint, ids: list[int]) -> torch.Tensor:
+    """The checkpoint's own next-token probabilities after ids (V,), float64."""
+    model = checkpoint.model.eval()
+    idx = torch.tensor([ids or [0]], dtype=torch.long, device=next(model.parameters()).device)
+    with torch.no_grad():
+        return F.softmax(_last_logits(model, idx)[0].double(), dim=-1).cpu()
+
+
+def game_view(checkpoint, ids: list[int], start: int) -> list[dict]:
+    """``model_game`` for a checkpoint (a result a page can share)."""
+    return model_game(checkpoint.model, checkpoint.tokenizer, ids, start)

@@ -152,3 +152,29 @@ def test_views_and_figures_on_a_toy_checkpoint():
     found = dc.copied_view("xx<b>the cat", "<b>the cat sat", min_chars=4)
     assert found["longest"] == "<b>the cat" and found["spans"] == [(2, 12)]
     assert "&lt;b&gt;" in dcf.copied_html("xx<b>the cat", found["spans"])
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_guess_rank_is_the_place_in_a_sorted_list(seed):
+    probs = torch.rand(12, generator=torch.Generator().manual_seed(seed)).double()
+    order = sorted(range(12), key=lambda i: -float(probs[i]))
+    assert [dc.guess_rank(probs, tok) for tok in range(12)] == [order.index(t) + 1 for t in range(12)]
+
+
+def test_guess_count_bits_is_the_entropy_of_the_counts():
+    counts = [1, 1, 1, 2, 3, 1, 5, 2]
+    shares = torch.tensor([counts.count(c) / len(counts) for c in sorted(set(counts))])
+    expected = torch.distributions.Categorical(probs=shares).entropy() / torch.log(torch.tensor(2.0))
+    assert dc.guess_count_bits(counts) == pytest.approx(float(expected), abs=1e-6)
+    assert dc.guess_count_bits([1] * 7) == 0.0 and dc.guess_count_bits([]) == 0.0
+
+
+def test_model_game_bits_are_cross_entropy_and_ranks_are_the_models_order():
+    ckpt = toy_checkpoint("abc", block_size=4, n_embd=8, n_head=2)
+    model, ids = ckpt.model, ckpt.tokenizer.encode("abcabca")          # 7 > block size 4
+    rows = dc.model_game(model, ckpt.tokenizer, ids, 2)
+    nats = [-float(dc.token_log_probs(model, ids[:p], [ids[p]])) for p in range(2, 7)]
+    assert [r["bits"] for r in rows] == pytest.approx([n / torch.log(torch.tensor(2.0)).item() for n in nats])
+    for position, row in zip(range(2, 7), rows):
+        probs = dc.decode_probs(ckpt, ids[:position])
+        assert row["rank"] == int((probs > probs[ids[position]]).sum()) + 1 and row["chars"] == 1

@@ -58,7 +58,8 @@ def game_section(checkpoint) -> None:
     elif game["last"] == "right":
         st.success(tr("decoding.guess_right", tries=game["counts"][-1]))
     if played < len(targets):
-        st.text_input(tr("decoding.guess_label"), key=GUESS_KEY, max_chars=runs.text_cap())
+        if not st.text_input(tr("decoding.guess_label"), key=GUESS_KEY, max_chars=runs.text_cap()):
+            st.info(tr("decoding.guess_hint"))
         c1, c2, c3 = st.columns(3)
         c1.button(tr("decoding.guess_button"), key="decoding_guess_button", on_click=_guess,
                   args=(tokenizer, targets, False))

@@ -102,7 +102,9 @@ def beam_tree_figure(tokenizer, tree: BeamTree, lang: str = "en") -> go.Figure:
     dots = {True: ([], [], []), False: ([], [], [])}
     for step, branches in enumerate(tree.branches):
         count = len(branches)
-        for place, branch in enumerate(branches):
+        # children sit in their parents' order (top parent first), so lines seldom cross
+        ordered = sorted(branches, key=lambda b: (-positions[(step - 1, b.parent)][1], -b.log_prob))
+        for place, branch in enumerate(ordered):
             y = (count - 1) / 2 - place
             px, py = positions[(step - 1, branch.parent)]
             fig.add_scatter(x=[px, step + 1], y=[py, y], mode="lines", showlegend=False,

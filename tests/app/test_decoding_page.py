@@ -101,3 +101,13 @@ def test_guessing_game_scores_you_and_the_model(lang, tiny):
 
 def shown(at):
     return [c.value for c in at.code if c.value.endswith("▌")][-1]
+
+
+def test_comparison_shows_the_copied_share_and_an_own_model_says_what_it_is_compared_with(tiny):
+    from lessons.engine.corpus import embedded_corpus
+    at = open_view("decoding", "en", tiny)           # a model of the learner's own
+    ok(at)
+    compare = at.dataframe[0].value
+    expected = [round(dc.copied_view(t, embedded_corpus(), 12)["share"], 3) for t in compare.iloc[:, 1]]
+    assert list(compare.iloc[:, -1]) == expected
+    assert any("embedded corpus" in c.value for c in at.caption)

@@ -4,7 +4,7 @@ import pytest
 
 from tests.browser.helpers import ARTIFACTS, page_problems, wait_for_app
 
-TO_END = {"en": "To the end", "zh": "直接到最后"}
+TO_END = {"en": "To the end", "zh": "到最后"}
 GUESS = {"en": "Your guess for the next character", "zh": "你猜下一个字符是"}
 GUESS_BUTTON = {"en": "Guess", "zh": "猜"}
 

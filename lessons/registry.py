@@ -77,6 +77,10 @@ LESSONS: list[Lesson] = [
            notebook="05_softmax_cross_entropy.ipynb",
            text_boxes=(TextBox("text_area", "softmax_prompt"), TextBox("text_input", "softmax_logits"),
                        TextBox("text_input", "softmax_actual"))),
+    Lesson("decoding", ":material/edit_note:", prose="decoding", notebook="10_decoding.ipynb",
+           text_boxes=(TextBox("text_area", "decoding_prompt"),
+                       TextBox("text_input", "decoding_passage"),
+                       TextBox("text_input", "decoding_guess"))),
 ]
 
 # the home page first: it is the default page of the navigation

@@ -1,0 +1,30 @@
+"""Generating text: every strategy step by step, the strategies side by side, and which
+spans of a generated text are copied from the training text."""
+import streamlit as st
+
+from app.panels.decoding_compare import compare_section, copied_section
+from app.panels.decoding_game import game_section
+from app.panels.decoding_steps import steps_section, strategy_controls
+from app.state import runs, session
+from app.ui import prose, tr
+
+st.title(tr("decoding.title"))
+prose("decoding.intro")
+
+checkpoint = session.active_checkpoint()
+st.header(tr("decoding.steps_heading"))
+prose("decoding.steps_text")
+prompt = st.text_area(tr("decoding.prompt_label"), tr("decoding.prompt_default"),
+                      key="decoding_prompt", max_chars=runs.text_cap())
+if not checkpoint.tokenizer.encode(prompt):
+    st.info(tr("decoding.empty_prompt"))
+strategy, length = strategy_controls(checkpoint.tokenizer.vocab_size)
+try:
+    steps_section(checkpoint, prompt, strategy, length)
+    rows = compare_section(checkpoint, prompt, strategy, length)
+except Exception:              # a damaged or unusual model must not show a traceback
+    st.error(tr("decoding.model_failed"))
+    st.stop()
+copied_section(rows, strategy)
+game_section(checkpoint)
+prose("decoding.outro")

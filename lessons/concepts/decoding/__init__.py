@@ -1,0 +1,1 @@
+"""Generating text: every decoding strategy step by step, measured, and checked for copying."""

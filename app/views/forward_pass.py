@@ -11,6 +11,7 @@ from app.state import runs, session
 from app.ui import explain, lang, prose, shared, show_code, tr
 from lessons.concepts.forward_pass import compute as C
 from lessons.concepts.forward_pass import figures as FF
+from lessons.engine.checkpoint import Checkpoint
 
 # the steps in the order the model computes them: name in compute.step_tensors -> the prose
 # keys of its title and of its explanation
@@ -37,6 +38,15 @@ st.title(tr("forward_pass.title"))
 prose("forward_pass.intro")
 
 checkpoint = session.active_checkpoint()
+if checkpoint.snapshots:      # every view below can look at the model as it was mid-training
+    kept = ["final", *checkpoint.snapshots]
+    step_names = {s: tr("forward_pass.snapshot_final") if s == "final"
+             else tr("forward_pass.snapshot_step", step=s) for s in kept}
+    when = st.select_slider(tr("forward_pass.snapshot_label"), kept, value="final",
+                            format_func=step_names.get, key="forward_snapshot",
+                            help=tr("forward_pass.snapshot_help"))
+    if when != "final":
+        checkpoint = shared(Checkpoint.at_step, checkpoint, when)
 model, config = checkpoint.model, checkpoint.model.config
 text = st.text_input(tr("forward_pass.text_label"), value="The cat sat on the mat.",
                      key="forward_text", help=tr("forward_pass.text_help"),

@@ -59,6 +59,23 @@ class Checkpoint:
         _load_weights(model, _body_weights(self.snapshots[step]))
         return model.eval()
 
+    def at_step(self, step: int) -> "Checkpoint":
+        """The model as it was at snapshot ``step``, as a checkpoint of its own, so every
+        lesson function can look at it: same tokenizer, the metrics up to that step, no
+        snapshots. Its uid is this one's plus the step: the same snapshot always gets the same
+        name (a page's shared results find it again), and only whoever knows this checkpoint's
+        uid can name it.
+
+        >>> ckpt = toy_checkpoint()
+        >>> ckpt.snapshots = {0: {k: v.clone() for k, v in ckpt.model.state_dict().items()}}
+        >>> early = ckpt.at_step(0)
+        >>> early.uid == ckpt.uid + "@0", early.snapshots
+        (True, {})
+        """
+        return Checkpoint(self.snapshot_model(step), self.tokenizer, self.train_config,
+                          [m for m in self.metrics if m.get("step", 0) <= step], {},
+                          uid=f"{self.uid}@{step}")
+
 
 def checkpoint_bytes(model: GPT, tokenizer, train_config: TrainConfig | None = None,
                      metrics: list[dict] | None = None,

@@ -66,3 +66,38 @@ def test_shipped_model_in_both_languages():
         at = open_view("forward_pass", lang)
         assert not at.exception, [e.value for e in at.exception]
         assert len(at.header) == 6
+
+
+def _probability_columns(at) -> list[list[float]]:
+    """Every numeric column of every table on the page, as plain lists."""
+    return [[float(v) for v in frame.value[c]] for frame in at.dataframe
+            for c in frame.value.columns if frame.value[c].dtype.kind == "f"]
+
+
+def _top_probabilities(model, tokenizer, text: str, k: int = 5) -> list[float]:
+    ids = torch.tensor([tokenizer.encode(text)[:min(model.config.block_size, 32)]])
+    with torch.no_grad():
+        logits = model(ids)[0][0, -1]
+    return torch.softmax(logits.double(), -1).topk(k).values.tolist()
+
+
+def test_the_page_shows_the_model_at_a_snapshot(two_layer):
+    """Picking a training step swaps the model every view looks at: the next-token table then
+    holds the snapshot model's own probabilities (computed here straight from its weights)."""
+    text = "The cat sat on the mat."
+    first = min(two_layer.snapshots)
+    at = open_view("forward_pass", "en", two_layer)
+    options = at.select_slider(key="forward_snapshot").options
+    assert len(options) == 1 + len(two_layer.snapshots)
+
+    def shown(values, tolerance=1e-3):
+        return any(len(col) >= len(values) and
+                   all(abs(a - b) <= tolerance for a, b in zip(col, values))
+                   for col in _probability_columns(at))
+
+    final = _top_probabilities(two_layer.model, two_layer.tokenizer, text)
+    early = _top_probabilities(two_layer.snapshot_model(first), two_layer.tokenizer, text)
+    assert shown(final) and not shown(early)
+    at.select_slider(key="forward_snapshot").set_value(first).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert shown(early) and not shown(final)

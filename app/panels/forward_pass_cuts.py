@@ -21,7 +21,8 @@ def ablation_section(checkpoint, ids, tokens, position: int, token: int) -> None
             pieces[tr("forward_pass.piece_head", layer=layer, head=head)] = C.Ablation("head", layer, head)
         pieces[tr("forward_pass.piece_mlp", layer=layer)] = C.Ablation("mlp", layer)
         pieces[tr("forward_pass.piece_block", layer=layer)] = C.Ablation("block", layer)
-    chosen = st.multiselect(tr("forward_pass.ablation_label"), list(pieces), key="forward_ablate")
+    chosen = st.multiselect(tr("forward_pass.ablation_label"), list(pieces), key="forward_ablate",
+                            placeholder=tr("app.choose_options"))
     modes = {"zero": tr("forward_pass.mode_zero"), "mean": tr("forward_pass.mode_mean")}
     mode = st.radio(tr("forward_pass.mode_label"), list(modes), format_func=modes.get,
                     horizontal=True, key="forward_mode")

@@ -18,6 +18,7 @@ def compare_section() -> None:
         return
     ids = list(book.runs)
     chosen = st.multiselect(tr("training.compare_runs"), ids, default=ids[-3:], key="tr_compare",
+                            placeholder=tr("app.choose_options"),
                             format_func=lambda i: book.runs[i].name)
     metric = st.radio(tr("training.compare_metric"), list(COMPARE_METRICS), horizontal=True,
                       key="tr_compare_metric", format_func=option_labels(COMPARE_METRICS).get)

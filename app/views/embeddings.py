@@ -96,6 +96,7 @@ if picked is not None:
 
 by_label = {tok.label: tok.id for tok in shown}
 compare = st.multiselect(tr("embeddings.compare_tokens"), ids, format_func=label.get,
+                         placeholder=tr("app.choose_options"),
                          key="embeddings_compare",
                          default=[by_label[w] for w in COMPARE_FIRST if w in by_label] or ids[:8])
 if len(compare) >= 2:

@@ -33,6 +33,6 @@ def test_page_on_a_freshly_trained_model(live_app, page, two_layer_checkpoint_by
     page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot').length >= 8",
                            timeout=30_000)
     assert not page_problems(page), page_problems(page)
-    assert "2 layers × 2 heads" in page.locator('[data-testid="stSidebar"]').inner_text()
+    assert "layers: 2 · heads per layer: 2" in page.locator('[data-testid="stSidebar"]').inner_text()
     assert page.get_by_text("kept no weight snapshots").count() == 0     # its timeline shows
     full_screenshot(page, ARTIFACTS / "forward_pass-fresh.png")

@@ -51,7 +51,13 @@ def test_payload_as_an_upload_name_and_in_its_tokens(live_app, page, tiny_checkp
     page.locator('[data-testid="stSelectbox"]').filter(has_text="Preset").click()
     page.get_by_role("option", name="Tiny (seconds; learns little)").click()
     page.wait_for_timeout(1500)
-    page.get_by_role("button", name="Start training").click()
+    # subtle: under load the upload and the preset's reruns can outlast the fixed waits; a
+    # click on a Start button still disabled does nothing (seen once in a full CI run)
+    start = page.get_by_role("button", name="Start training")
+    from playwright.sync_api import expect   # here: the folder skips cleanly without playwright
+    expect(start).to_be_enabled(timeout=60_000)
+    wait_for_app(page)
+    start.click()
     page.wait_for_selector("text=Finished 60 steps.", timeout=120_000)
     full_screenshot(page, ARTIFACTS / "security-upload-name.png")
     _assert_payload_inert(page)

@@ -7,6 +7,7 @@ import streamlit as st
 
 from app.ui import lang, prose, shared, show_code, tr
 from lessons.concepts.forward_pass import compute as C
+from lessons.concepts.forward_pass import costs
 from lessons.concepts.forward_pass import figures as FF
 
 
@@ -41,11 +42,11 @@ def parameters_section(model) -> None:
     """Parameters by component and FLOPs per token: the active model and published ones."""
     st.header(tr("forward_pass.params_heading"))
     prose("forward_pass.params_intro")
-    archs = (C.architecture_of(model, tr("forward_pass.this_model")), *C.PUBLISHED)
-    breakdowns = {a.name: C.parameters_by_component(a) for a in archs}
+    archs = (costs.architecture_of(model, tr("forward_pass.this_model")), *costs.PUBLISHED)
+    breakdowns = {a.name: costs.parameters_by_component(a) for a in archs}
     st.plotly_chart(FF.parameters_figure(breakdowns, lang()), key="forward_params_chart")
     st.dataframe(pd.DataFrame([{tr("forward_pass.col_model"): a.name,
                                 tr("forward_pass.col_parameters"): f"{sum(breakdowns[a.name].values()):,}",
-                                tr("forward_pass.col_flops"): f"{C.flops_per_token(a):,}"}
+                                tr("forward_pass.col_flops"): f"{costs.flops_per_token(a):,}"}
                                for a in archs]), hide_index=True)
     prose("forward_pass.params_notes")

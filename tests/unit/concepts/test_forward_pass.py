@@ -8,6 +8,7 @@ import torch.nn.functional as F
 from torch.utils.flop_counter import FlopCounterMode
 
 from lessons.concepts.forward_pass import compute as C
+from lessons.concepts.forward_pass import costs
 from lessons.engine.config import ModelConfig
 from lessons.engine.model import GPT
 
@@ -157,7 +158,7 @@ def test_ranking_covers_every_head_and_mlp_sorted_by_change(model, ids):
 @pytest.mark.parametrize("bias", [True, False])
 def test_parameter_count_by_component_matches_the_model(bias):
     model = random_model(bias=bias)
-    parts = C.parameters_by_component(C.architecture_of(model))
+    parts = costs.parameters_by_component(costs.architecture_of(model))
     assert sum(parts.values()) == model.num_parameters() and parts["head"] == 0
     mlp = sum(p.numel() for b in model.blocks for p in b.mlp.parameters())
     assert parts["MLP"] == mlp
@@ -169,7 +170,7 @@ def test_published_counts():
         gpt2 = GPT2LMHeadModel(GPT2Config())
         transformer = torch.nn.Transformer(d_model=512, nhead=8, num_encoder_layers=6,
                                            num_decoder_layers=6, dim_feedforward=2048, batch_first=True)
-    counts = [sum(C.parameters_by_component(a).values()) for a in C.PUBLISHED]
+    counts = [sum(costs.parameters_by_component(a).values()) for a in costs.PUBLISHED]
     assert counts[0] == sum(p.numel() for p in gpt2.parameters()) == 124_439_808
     assert abs(counts[1] / 175e9 - 1) < 0.01
     assert counts[2] == sum(p.numel() for p in transformer.parameters())
@@ -181,7 +182,7 @@ def test_flops_per_token_match_torchs_flop_counter():
     with FlopCounterMode(display=False) as counter:
         model.inspect(ids)                         # the written-out path: every matmul is visible
     per_token = counter.get_total_flops() / model.config.block_size
-    assert per_token == C.flops_per_token(C.architecture_of(model))
+    assert per_token == costs.flops_per_token(costs.architecture_of(model))
 
 
 def test_model_pass_on_a_checkpoint():

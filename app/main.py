@@ -24,6 +24,10 @@ def sidebar() -> None:
     with st.sidebar:
         st.selectbox(tr("app.language"), list(LANGUAGES), key=session.LANG_KEY,
                      format_func=LANGUAGES.get)
+        if len(session.SHIPPED_MODELS) > 1:     # picking a shipped model replaces one's own
+            st.selectbox(tr("app.shipped_picker"), list(session.SHIPPED_MODELS),
+                         key=session.SHIPPED_KEY, format_func=session.shipped_model_name,
+                         on_change=session.use_shipped_model)
         checkpoint = session.active_checkpoint()
         st.markdown(f"**{tr('app.active_model')}**")
         st.caption(tr("app.model_summary", name=session.active_model_name(),

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import streamlit as st
 
-from lessons.engine.checkpoint import Checkpoint, load_shipped_model
+from lessons.engine.checkpoint import DEFAULT_SHIPPED, SHIPPED_MODELS, Checkpoint, load_shipped_model
 from lessons.engine.devices import available_devices, pick_device
 from lessons.i18n import DEFAULT_LANGUAGE, t
 
 LANG_KEY = "lang"
 MODEL_KEY = "active_model"        # (name, Checkpoint) chosen in this session, or absent
+SHIPPED_KEY = "shipped_model"     # which shipped model the session shows when it has none of its own
 DEVICE_KEY = "device"             # "auto", "cpu", "cuda", ... as picked in the sidebar
 
 
@@ -22,22 +23,32 @@ def lang() -> str:
 # ---- the active model ----------------------------------------------------------------------
 
 @st.cache_resource(show_spinner=False)
-def shipped_checkpoint() -> Checkpoint:
-    """The shipped model, loaded once for the whole server and only ever read.
+def shipped_checkpoint(key: str = DEFAULT_SHIPPED) -> Checkpoint:
+    """A shipped model, loaded once for the whole server and only ever read.
 
-    Not a cache of results (those go through results.shared): it is the one server-wide object
-    every session starts from, and its uid keys the shared pictures of it."""
-    return load_shipped_model()
+    Not a cache of results (those go through results.shared): it is one of the server-wide
+    objects every session starts from, and its uid keys the shared pictures of it."""
+    return load_shipped_model(key)
+
+
+def chosen_shipped() -> str:
+    """The shipped model this session shows when it has none of its own (a key of SHIPPED_MODELS)."""
+    key = st.session_state.get(SHIPPED_KEY, DEFAULT_SHIPPED)
+    return key if key in SHIPPED_MODELS else DEFAULT_SHIPPED
+
+
+def shipped_model_name(key: str) -> str:
+    return t(f"app.shipped_model_{key}", lang())
 
 
 def active_checkpoint() -> Checkpoint:
     chosen = st.session_state.get(MODEL_KEY)
-    return chosen[1] if chosen else shipped_checkpoint()
+    return chosen[1] if chosen else shipped_checkpoint(chosen_shipped())
 
 
 def active_model_name() -> str:
     chosen = st.session_state.get(MODEL_KEY)
-    return chosen[0] if chosen else t("app.shipped_model_name", lang())
+    return chosen[0] if chosen else shipped_model_name(chosen_shipped())
 
 
 def has_own_model() -> bool:
@@ -51,6 +62,7 @@ def use_model(name: str, checkpoint: Checkpoint) -> None:
 
 
 def use_shipped_model() -> None:
+    """Show the chosen shipped model again (the learner's own models stay in their runs)."""
     st.session_state.pop(MODEL_KEY, None)
 
 

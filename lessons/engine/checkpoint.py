@@ -211,13 +211,31 @@ def toy_checkpoint(text: str = "ab", block_size: int = 4, n_layer: int = 1, n_he
         return Checkpoint(GPT(config).eval(), tokenizer)
 
 
-SHIPPED_MODEL = "classroom.safetensors"
+@dataclass(frozen=True)
+class ShippedModel:
+    """A model that ships in lessons/assets/ (each is re-created by one README command)."""
+    key: str           # how the sidebar, the CLI and tests name it
+    file: str          # file name in lessons/assets/
+    text: str          # the built-in text it was trained on (a key of corpus.BUILTIN_TEXTS)
+    language: str      # "en" or "zh": the interface in that language suggests it
 
 
-def shipped_model_path() -> str:
-    return str(resources.files("lessons").joinpath("assets", SHIPPED_MODEL))
+# Every shipped model, the default (the one every page opens on) first.
+SHIPPED_MODELS: dict[str, ShippedModel] = {
+    model.key: model for model in (
+        ShippedModel("classroom", "classroom.safetensors", "python_reference", "en"),
+    )
+}
+DEFAULT_SHIPPED = "classroom"
+SHIPPED_MODEL = SHIPPED_MODELS[DEFAULT_SHIPPED].file
 
 
-def load_shipped_model() -> Checkpoint:
-    """The small model trained on the embedded corpus that every page opens on (README)."""
-    return load_checkpoint(shipped_model_path())
+def shipped_model_path(key: str = DEFAULT_SHIPPED) -> str:
+    if key not in SHIPPED_MODELS:
+        raise KeyError(f"no shipped model {key!r}; known: {', '.join(SHIPPED_MODELS)}")
+    return str(resources.files("lessons").joinpath("assets", SHIPPED_MODELS[key].file))
+
+
+def load_shipped_model(key: str = DEFAULT_SHIPPED) -> Checkpoint:
+    """A small model that ships with the project (README); by default the one every page opens on."""
+    return load_checkpoint(shipped_model_path(key))

@@ -10,6 +10,7 @@ ships inside this package, so training works offline from the first minute.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from importlib import resources
 
 import torch
@@ -25,8 +26,36 @@ class CorpusError(LessonError):
     """Text that cannot be used for training; the message is shown to the learner."""
 
 
+@dataclass(frozen=True)
+class BuiltinText:
+    """A training text that ships in lessons/data/ (provenance and licence in its README)."""
+    key: str           # how pages, presets and the CLI name it
+    file: str          # file name in lessons/data/
+    language: str      # "en" or "zh": the interface in that language suggests it
+
+    def read(self) -> str:
+        return resources.files("lessons").joinpath("data", self.file).read_text("utf-8")
+
+
+# Every built-in text, the default first. A new one is one entry here plus its file and README lines.
+BUILTIN_TEXTS: dict[str, BuiltinText] = {
+    text.key: text for text in (
+        BuiltinText("python_reference", EMBEDDED_NAME, "en"),
+        BuiltinText("poems_zh", "poems_zh.txt", "zh"),       # 唐诗三百首 + 宋诗一百首, from fortunes-zh
+    )
+}
+
+
+def builtin_text(key: str = "python_reference") -> str:
+    """The text of a built-in corpus; KeyError names the known ones."""
+    if key not in BUILTIN_TEXTS:
+        raise KeyError(f"no built-in text {key!r}; known: {', '.join(BUILTIN_TEXTS)}")
+    return BUILTIN_TEXTS[key].read()
+
+
 def embedded_corpus() -> str:
-    return resources.files("lessons").joinpath("data", EMBEDDED_NAME).read_text("utf-8")
+    """The default built-in text (the Python Language Reference prose)."""
+    return builtin_text("python_reference")
 
 
 def decode_user_bytes(data: bytes, max_bytes: int = MAX_USER_TEXT_BYTES) -> str:

@@ -83,3 +83,13 @@ def test_snapshot_model_from_a_live_run(tiny_text):
     ckpt = book.checkpoint(run.id)          # snapshots straight from the trainer, not a file
     last = ckpt.snapshot_model(20)
     assert torch.equal(last.token_embedding.weight, ckpt.model.token_embedding.weight)
+
+
+def test_every_shipped_model_loads_and_names_a_builtin_text():
+    from lessons.engine.checkpoint import SHIPPED_MODELS
+    from lessons.engine.corpus import BUILTIN_TEXTS
+    for key, entry in SHIPPED_MODELS.items():
+        assert entry.text in BUILTIN_TEXTS, key
+        assert load_shipped_model(key).model.num_parameters() > 0
+    with pytest.raises(KeyError, match="classroom"):
+        load_shipped_model("no-such-model")

@@ -35,9 +35,15 @@ class Lesson:
     icon: str                          # a Material icon name in Streamlit's :material/...: form
     prose: str                         # topic of lessons/prose/<lang>/<prose>.md
     notebook: str | None = None        # file name in notebooks/
+    more_notebooks: tuple[str, ...] = ()   # further notebooks of the same lesson (e.g. evaluation)
     text_boxes: tuple[TextBox, ...] = ()
     browse: bool = True                # the load test's visitors browse it (training is driven)
     is_home: bool = False
+
+    @property
+    def notebooks(self) -> tuple[str, ...]:
+        """Every notebook of the lesson, its main one first."""
+        return ((self.notebook,) if self.notebook else ()) + self.more_notebooks
 
     @property
     def page(self) -> str:

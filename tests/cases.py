@@ -45,8 +45,8 @@ def prose_cases() -> list[tuple[str, str, str | None]]:
 
 
 def notebook_cases() -> list[str]:
-    """File names, in notebooks/, of every page's notebook."""
-    return [entry.notebook for entry in registry.PAGES if entry.notebook]
+    """File names, in notebooks/, of every page's notebooks."""
+    return [name for entry in registry.PAGES for name in entry.notebooks]
 
 
 # ---- a lesson no suite has heard of, to prove each suite's case list comes from the registry --

@@ -7,7 +7,7 @@ VENV   ?= .venv
 TORCH  ?= torch==2.13.0
 BIN     = $(VENV)/bin
 
-.PHONY: app test test-fast test-browser install browser notebooks shipped-model benchmark load-test docker-check
+.PHONY: app test test-fast test-browser install browser notebooks shipped-model shipped-masked-model benchmark load-test docker-check
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,11 @@ test-browser: install browser
 shipped-model: install
 	$(BIN)/python -m lessons.train --preset classroom --seed 1337 --out runs/classroom
 	cp runs/classroom/model.safetensors lessons/assets/classroom.safetensors
+
+# The shipped masked (BERT-style) model: the classroom shape and seed, masked objective.
+shipped-masked-model: install
+	$(BIN)/python -m lessons.train --objective masked --preset classroom --seed 1337 --out runs/masked
+	cp runs/masked/model.safetensors lessons/assets/masked.safetensors
 
 benchmark: install
 	$(BIN)/python benchmarks/train_speed.py --preset speedrun-cpu --max-iters 550

@@ -87,6 +87,10 @@ LESSONS: list[Lesson] = [
            text_boxes=(TextBox("text_area", "decoding_prompt"),
                        TextBox("text_input", "decoding_passage"),
                        TextBox("text_input", "decoding_guess"))),
+    Lesson("masked_vs_causal", ":material/compare_arrows:", prose="masked_vs_causal",
+           notebook="09_masked_vs_causal.ipynb",
+           text_boxes=(TextBox("text_input", "mvc_sentence"), TextBox("text_input", "mvc_blank"),
+                       TextBox("text_input", "mvc_prompt"))),
 ]
 
 # the home page first: it is the default page of the navigation

@@ -2,6 +2,7 @@
 
     python -m lessons.train --preset tiny --max-iters 100 --out runs/tiny
     python -m lessons.train --data my.txt --preset baby --device cpu --out runs/baby
+    python -m lessons.train --objective masked --preset tiny --out runs/masked   (BERT-style)
 
 Prints one JSON object per logged step (iter, train_loss, val_loss when measured, lr,
 grad_norm, tokens_per_s, elapsed_s), then writes DIR/model.safetensors (the checkpoint),
@@ -14,6 +15,7 @@ import json
 import os
 import sys
 
+from lessons.concepts.masked_vs_causal.compute import masked_sample, masked_trainer_parts
 from lessons.engine.checkpoint import save_checkpoint
 from lessons.engine.config import PRESETS, ConfigError, config_to_dict, preset
 from lessons.engine.corpus import CorpusError, check_training_text, embedded_corpus, read_text_file
@@ -32,6 +34,9 @@ def parse_args(argv=None):
     p.add_argument("--tokenizer", choices=["char", "bpe"])
     p.add_argument("--bpe-vocab-size", type=int)
     p.add_argument("--learning-rate", type=float)
+    p.add_argument("--objective", default="next", choices=["next", "masked"],
+                   help="next: predict the next token (GPT); masked: recover hidden tokens "
+                        "from both sides (BERT; val_loss is the masked positions' cross-entropy)")
     p.add_argument("--sample-tokens", type=int, default=300,
                    help="length of the sample printed at the end (0: none)")
     return p.parse_args(argv)
@@ -46,7 +51,12 @@ def main(argv=None) -> int:
     try:
         model_config, train_config = preset(args.preset, **overrides)
         text = read_text_file(args.data) if args.data else check_training_text(embedded_corpus())
-        trainer = Trainer(model_config, train_config, text, device=args.device)
+        if args.objective == "masked":
+            model_config, tokenizer, objective = masked_trainer_parts(model_config, train_config, text)
+            trainer = Trainer(model_config, train_config, text, tokenizer, device=args.device,
+                              objective=objective)
+        else:
+            trainer = Trainer(model_config, train_config, text, device=args.device)
     except (ConfigError, CorpusError, DeviceError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -55,6 +65,8 @@ def main(argv=None) -> int:
         out = {"iter": row["step"], "train_loss": round(row["train_loss"], 4)}
         if row["val_loss"] is not None:
             out["val_loss"] = round(row["val_loss"], 4)
+        if row.get("val_accuracy") is not None:
+            out["val_accuracy"] = round(row["val_accuracy"], 4)
         out.update(lr=float(f"{row['lr']:.3g}"), grad_norm=round(row["grad_norm"], 4),
                    tokens_per_s=round(row["tokens_per_s"]), elapsed_s=round(row["elapsed_s"], 3))
         print(json.dumps(out), flush=True)
@@ -75,7 +87,8 @@ def main(argv=None) -> int:
     end = {"event": "end", "status": status.value, "message": trainer.message,
            "checkpoint": os.path.join(args.out, "model.safetensors")}
     if args.sample_tokens and status is RunStatus.FINISHED:
-        end["sample"] = trainer.sample("", args.sample_tokens)
+        end["sample"] = (trainer.sample("", args.sample_tokens) if args.objective == "next" else
+                         masked_sample(trainer.model, trainer.tokenizer, args.sample_tokens))
     print(json.dumps(end, ensure_ascii=False), flush=True)
     return 0 if status is RunStatus.FINISHED else 1
 

@@ -23,6 +23,9 @@ def next_token_section() -> None:
     st.header(tr("softmax.model_heading"))
     prose("softmax.model_text")
     checkpoint = session.active_checkpoint()
+    if not checkpoint.model.config.causal:    # a masked model does not predict a next token
+        st.warning(tr("errors.needs_causal_model"))
+        return
     model, tokenizer = checkpoint.model, checkpoint.tokenizer
     prompt = st.text_area(tr("softmax.prompt_label"), tr("softmax.prompt_default"),
                           key="softmax_prompt", max_chars=runs.text_cap())

@@ -19,6 +19,7 @@ PAGE_PRESETS = {"quick-demo": "training.preset_quick_demo", "tiny": "training.pr
                 "shakespeare-char": "training.preset_shakespeare_char"}
 CORPORA = {"embedded": "training.corpus_embedded", "upload": "training.corpus_upload"}
 TOKENIZERS = {"char": "training.tokenizer_char", "bpe": "training.tokenizer_bpe"}
+OBJECTIVES = {"next": "training.objective_next", "masked": "training.objective_masked"}
 LEARNING_RATES = [1e-4, 3e-4, 1e-3, 2e-3, 3e-3, 4e-3, 1e-2, 3e-2, 1e-1, 1.0, 10.0]
 # widget key -> (which config, field)
 FIELDS = {"tr_layers": ("model", "n_layer"), "tr_heads": ("model", "n_head"),
@@ -26,7 +27,7 @@ FIELDS = {"tr_layers": ("model", "n_layer"), "tr_heads": ("model", "n_head"),
           "tr_dropout": ("model", "dropout"), "tr_batch": ("train", "batch_size"),
           "tr_lr": ("train", "learning_rate"), "tr_warmup": ("train", "warmup_iters"),
           "tr_steps": ("train", "max_iters")}
-SETTING_KEYS = ["tr_preset", "tr_corpus", "tr_tokenizer", "tr_bpe_vocab", *FIELDS]
+SETTING_KEYS = ["tr_preset", "tr_corpus", "tr_tokenizer", "tr_bpe_vocab", "tr_objective", *FIELDS]
 
 
 def option_labels(keys: dict) -> dict:
@@ -104,4 +105,7 @@ def setup_form() -> None:
         st.number_input(tr("training.warmup"), 0, 5000, step=10, key="tr_warmup")
         st.number_input(tr("training.steps"), 10, runs.limits().max_steps, step=50, key="tr_steps")
         st.slider(tr("training.dropout"), 0.0, 0.5, step=0.05, key="tr_dropout")
+        st.session_state.setdefault("tr_objective", "next")
+        st.radio(tr("training.objective"), list(OBJECTIVES), key="tr_objective", horizontal=True,
+                 format_func=option_labels(OBJECTIVES).get, help=tr("training.objective_help"))
     remember_settings()

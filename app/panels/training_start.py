@@ -57,5 +57,6 @@ def start_run() -> None:
         name, text = corpus
         book = runs.run_book()
         run = book.start(model, train, text, name, device=session.device(),
+                         objective=st.session_state.get("tr_objective", "next"),
                          name=tr("training.run_name", n=len(book.runs) + 1, lr=train.learning_rate))
         st.session_state.tr_current = run.id

@@ -12,6 +12,9 @@ st.title(tr("decoding.title"))
 prose("decoding.intro")
 
 checkpoint = session.active_checkpoint()
+if not checkpoint.model.config.causal:    # a masked model does not predict a next token
+    st.warning(tr("errors.needs_causal_model"))
+    st.stop()
 st.header(tr("decoding.steps_heading"))
 prose("decoding.steps_text")
 prompt = st.text_area(tr("decoding.prompt_label"), tr("decoding.prompt_default"),

@@ -94,6 +94,8 @@ st.caption(tr("forward_pass.rebuild_check",
               diff=f"{float((rebuilt - inspection.logits).abs().max()):.1e}"))
 top = C.top_tokens(checkpoint.tokenizer, inspection.logits[position])
 st.markdown(tr("forward_pass.top_heading", token=tokens[position]))
+if not config.causal:          # a masked model's output at a position is about that position
+    st.info(tr("forward_pass.masked_note"))
 st.dataframe(pd.DataFrame([{tr("forward_pass.col_token"): label,
                             tr("forward_pass.col_probability"): round(p, 4)} for label, p in top]),
              hide_index=True)

@@ -224,6 +224,8 @@ class ShippedModel:
 SHIPPED_MODELS: dict[str, ShippedModel] = {
     model.key: model for model in (
         ShippedModel("classroom", "classroom.safetensors", "python_reference", "en"),
+        # the same shape trained BERT-style (issue #16): --objective masked
+        ShippedModel("masked", "masked.safetensors", "python_reference", "en"),
     )
 }
 DEFAULT_SHIPPED = "classroom"

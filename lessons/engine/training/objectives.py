@@ -176,3 +176,97 @@ class Classification:
         classes = self.class_logits(model, head, batch).argmax(-1).tolist()
         model.train(was_training), head.train(was_training)
         return classes
+
+
+# what happened to each position in a masked batch (MaskedToken.corrupt's third tensor)
+UNCHANGED, MASKED, RANDOMISED, KEPT = 0, 1, 2, 3
+
+
+class MaskedToken(NextToken):
+    """BERT's masked language modelling: hide some tokens, predict them from both sides.
+
+    Windows are cut from the text as for ``NextToken``, but the target at a position is that
+    position's own token. ``rate`` of the positions are chosen; of those 80 % become
+    ``[MASK]``, 10 % a random token and 10 % stay as they are (so the model cannot learn that
+    only ``[MASK]`` needs predicting), and every other target is -100, which the model's
+    cross-entropy skips: the loss counts the chosen positions only. It trains a model with
+    ``ModelConfig(causal=False)``, whose tokenizer has the ``[MASK]`` token.
+
+    >>> from lessons.engine.tokenizers import CharTokenizer, MASK
+    >>> tok = CharTokenizer.train("abcdefgh").with_special_tokens(MASK)
+    >>> task = MaskedToken.from_text("abcdefgh" * 40, tok, block_size=16)
+    >>> inputs, targets, kinds = task.corrupt(torch.zeros(1000, 16, dtype=torch.long) + 3,
+    ...                                       torch.Generator().manual_seed(0))
+    >>> round((kinds > 0).float().mean().item(), 2), bool((targets[kinds == 0] == -100).all())
+    (0.15, True)
+    """
+
+    metric_names = ("val_loss", "val_accuracy")
+
+    def __init__(self, train_ids, val_ids, block_size: int, mask_id: int, rate: float = 0.15):
+        super().__init__(train_ids, val_ids, block_size)
+        self.mask_id, self.rate = mask_id, rate
+        # random replacements come from the tokens the text really holds: a small char model's
+        # vocabulary is mostly byte tokens no text of it uses, which would teach nothing
+        self.replacement_ids = torch.unique(self.train_data.data)
+
+    @classmethod
+    def from_text(cls, text: str, tokenizer, block_size: int, val_fraction: float = 0.1,
+                  rate: float = 0.15):
+        from lessons.engine.tokenizers import MASK
+        special = tokenizer.special_tokens()
+        if MASK not in special:
+            raise ValueError("a masked model's tokenizer needs the [MASK] token "
+                             "(tokenizer.with_special_tokens(MASK))")
+        train_text, val_text = split_text(text, val_fraction)
+        return cls(tokenizer.encode(train_text), tokenizer.encode(val_text), block_size,
+                   special[MASK], rate)
+
+    def corrupt(self, ids: torch.Tensor, generator: torch.Generator):
+        """(inputs, targets, kinds) for a (B, T) batch of token ids: which positions are
+        chosen and what each becomes (kinds: UNCHANGED, MASKED, RANDOMISED, KEPT)."""
+        draw = torch.rand(ids.shape, generator=generator)
+        chosen = draw < self.rate
+        # a row with nothing chosen would give an empty loss: choose one position there
+        empty = ~chosen.any(dim=1)
+        if empty.any():
+            forced = torch.randint(ids.shape[1], (int(empty.sum()),), generator=generator)
+            chosen[empty.nonzero(as_tuple=True)[0], forced] = True
+        fate = torch.rand(ids.shape, generator=generator)
+        kinds = torch.full(ids.shape, UNCHANGED, dtype=torch.long)
+        kinds[chosen & (fate < 0.8)] = MASKED
+        kinds[chosen & (fate >= 0.8) & (fate < 0.9)] = RANDOMISED
+        kinds[chosen & (fate >= 0.9)] = KEPT
+        picks = torch.randint(len(self.replacement_ids), ids.shape, generator=generator)
+        inputs = ids.clone()
+        inputs[kinds == MASKED] = self.mask_id
+        randomised = kinds == RANDOMISED
+        inputs[randomised] = self.replacement_ids[picks[randomised]]
+        targets = torch.where(chosen, ids, torch.full_like(ids, -100))
+        return inputs, targets, kinds
+
+    def _masked_batch(self, stream, batch_size: int, generator: torch.Generator, device) -> Batch:
+        windows, _ = stream.batch(batch_size, generator, "cpu")
+        inputs, targets, _ = self.corrupt(windows, generator)
+        return Batch(inputs.to(device), targets.to(device))
+
+    def train_batch(self, batch_size: int, generator: torch.Generator, device) -> Batch:
+        return self._masked_batch(self.train_data, batch_size, generator, device)
+
+    def validation_batches(self, batch_size: int, count: int, seed: int, device):
+        generator = torch.Generator().manual_seed(seed)
+        for _ in range(count):
+            yield self._masked_batch(self.val_data, batch_size, generator, device)
+
+    @torch.no_grad()
+    def evaluate(self, model, head, batches) -> dict:
+        """Cross-entropy and accuracy over the chosen positions of the validation batches."""
+        total, correct, seen = 0.0, 0, 0
+        for batch in batches:
+            logits, _ = model(batch.inputs)
+            counted = batch.targets != -100
+            picked, truth = logits[counted], batch.targets[counted]
+            total += F.cross_entropy(picked, truth, reduction="sum").item()
+            correct += int((picked.argmax(-1) == truth).sum())
+            seen += int(counted.sum())
+        return {"val_loss": total / seen, "val_accuracy": correct / seen}

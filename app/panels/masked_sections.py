@@ -1,0 +1,90 @@
+"""The BERT-and-GPT page's sections: the two masks, fill in the blank, writing, where the
+loss comes from, who guesses better. Each takes the two models it compares."""
+from __future__ import annotations
+
+import streamlit as st
+
+from app.state import runs
+from app.ui import lang, prose, shared, show_code, tr
+from lessons.concepts.attention import figures as AF
+from lessons.concepts.masked_vs_causal import compute as M
+from lessons.concepts.masked_vs_causal import figures as MF
+from lessons.engine.corpus import builtin_text
+
+
+def masks_section(causal, masked) -> str:
+    st.header(tr("masked_vs_causal.masks_heading"))
+    prose("masked_vs_causal.masks_text")
+    sentence = st.text_input(tr("masked_vs_causal.sentence_label"),
+                             tr("masked_vs_causal.sentence_default"), key="mvc_sentence",
+                             max_chars=runs.text_cap())
+    left, right = st.columns(2)
+    for column, checkpoint, title in ((left, causal, "heatmap_causal"),
+                                      (right, masked, "heatmap_masked")):
+        tokens, weights = shared(M.attention_of_last_layer, checkpoint, sentence)
+        if weights is not None:
+            column.plotly_chart(shared(AF.attention_heatmap, weights, tokens, tokens, lang(),
+                                       tr(f"masked_vs_causal.{title}")), key=f"mvc_{title}")
+    return sentence
+
+
+def blank_section(causal, masked) -> None:
+    st.header(tr("masked_vs_causal.blank_heading"))
+    prose("masked_vs_causal.blank_text")
+    sentence = st.text_input(tr("masked_vs_causal.blank_label"),
+                             tr("masked_vs_causal.blank_default"), key="mvc_blank",
+                             max_chars=runs.text_cap())
+    parts = M.split_blank(sentence)
+    if parts is None:
+        st.info(tr("masked_vs_causal.blank_missing"))
+        return
+    guesses_masked = shared(M.fill_in_masked, masked, *parts)
+    guesses_causal = shared(M.fill_in_causal, causal, parts[0])
+    st.plotly_chart(shared(MF.guesses_figure, guesses_masked, guesses_causal, lang()),
+                    key="mvc_guesses")
+    st.markdown(tr("masked_vs_causal.blank_reading", masked=guesses_masked[0].token,
+                   masked_p=guesses_masked[0].probability, causal=guesses_causal[0].token,
+                   causal_p=guesses_causal[0].probability))
+    show_code(M.fill_in_masked, M.fill_in_causal, label="masked_vs_causal.blank_heading")
+
+
+def writing_section(causal, masked) -> None:
+    st.header(tr("masked_vs_causal.generate_heading"))
+    prose("masked_vs_causal.generate_text")
+    prompt = st.text_input(tr("masked_vs_causal.prompt_label"),
+                           tr("masked_vs_causal.prompt_default"), key="mvc_prompt",
+                           max_chars=runs.text_cap())
+    length = 24
+    st.markdown(tr("masked_vs_causal.causal_writes"))
+    st.code(shared(M.causal_writes, causal, prompt, length), language=None)
+    rounds = shared(M.unmask_iteratively, masked, prompt, length, 0, 2)
+    shown = st.slider(tr("masked_vs_causal.round_label"), 0, len(rounds) - 1, len(rounds) - 1,
+                      key="mvc_round")
+    st.markdown(tr("masked_vs_causal.masked_writes", round=shown, rounds=len(rounds) - 1))
+    st.code(rounds[shown], language=None)
+    show_code(M.unmask_iteratively, label="masked_vs_causal.generate_heading")
+
+
+def loss_section(causal, masked, sentence: str) -> None:
+    st.header(tr("masked_vs_causal.loss_heading"))
+    prose("masked_vs_causal.loss_text")
+    rows = shared(M.corruption_example, masked, sentence)
+    if rows:
+        st.plotly_chart(shared(MF.positions_figure, rows, lang()), key="mvc_positions")
+    config = masked.train_config
+    batch, block = (config.batch_size if config else 32), masked.model.config.block_size
+    counts = M.predictions_per_batch(batch, block)
+    st.markdown(tr("masked_vs_causal.per_batch", batch=batch, block=block,
+                   causal=f"{counts['causal']:,}", masked=f"{counts['masked']:,.0f}"))
+    prose("masked_vs_causal.curves_text")
+    curves = {"causal": causal.metrics or [], "masked": masked.metrics or []}
+    st.plotly_chart(shared(MF.loss_curves_figure, curves, lang()), key="mvc_curves")
+
+
+def accuracy_section(causal, masked) -> None:
+    st.header(tr("masked_vs_causal.accuracy_heading"))
+    prose("masked_vs_causal.accuracy_text")
+    windows = 60
+    scores = shared(M.accuracy_scores, masked, causal, builtin_text("python_reference"), windows)
+    st.plotly_chart(shared(MF.accuracy_figure, scores, lang()), key="mvc_accuracy")
+    st.markdown(tr("masked_vs_causal.accuracy_values", windows=windows, **scores))

@@ -28,7 +28,7 @@ def chosen_corpus() -> str:
     if choice != "upload":
         return builtin
     cap = runs.limits().max_upload_bytes
-    upload = st.file_uploader(tr("tokenization.upload_label"), type=["txt", "md", "csv", "py"],
+    upload = st.file_uploader(tr("tokenization.upload_label", mb=round(cap / 1e6)), type=["txt", "md", "csv", "py"],
                               key="tok_upload", max_upload_size=upload_widget_mb(cap))
     if upload is None:
         st.info(tr("tokenization.upload_missing"))

@@ -57,7 +57,11 @@ def writing_section(causal, masked) -> None:
     length = 24
     st.markdown(tr("masked_vs_causal.causal_writes"))
     st.code(shared(M.causal_writes, causal, prompt, length), language=None)
-    rounds = shared(M.unmask_iteratively, masked, prompt, length, 0, 2)
+    orders = {"surest": tr("masked_vs_causal.order_surest"),
+              "left_to_right": tr("masked_vs_causal.order_left_to_right")}
+    order = st.radio(tr("masked_vs_causal.order_label"), list(orders), format_func=orders.get,
+                     key="mvc_order", horizontal=True)
+    rounds = shared(M.unmask_iteratively, masked, prompt, length, 0, 2, order)
     shown = st.slider(tr("masked_vs_causal.round_label"), 0, len(rounds) - 1, len(rounds) - 1,
                       key="mvc_round")
     st.markdown(tr("masked_vs_causal.masked_writes", round=shown, rounds=len(rounds) - 1))

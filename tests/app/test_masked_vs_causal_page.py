@@ -28,7 +28,7 @@ def test_page_on_the_shipped_models(lang):
     left, right = M.split_blank(t("masked_vs_causal.blank_default", lang))
     first = M.fill_in_masked(masked, left, right)[0]
     assert f"**{first.token}**" in text(at)
-    rounds = M.unmask_iteratively(masked, t("masked_vs_causal.prompt_default", lang), 24, 0, 2)
+    rounds = M.unmask_iteratively(masked, t("masked_vs_causal.prompt_default", lang), 24, 0, 2, "surest")
     assert at.slider(key="mvc_round").max == len(rounds) - 1
     at.slider(key="mvc_round").set_value(0).run()
     assert rounds[0] in [c.value for c in at.code]

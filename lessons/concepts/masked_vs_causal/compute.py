@@ -67,26 +67,26 @@ class Guess:
     probability: float
 
 
-@torch.no_grad()
 def fill_in_masked(checkpoint: Checkpoint, left: str, right: str, top: int = 8) -> list[Guess]:
     """What a masked model puts in ``left[MASK]right``: its top guesses at the [MASK]."""
-    if not is_masked_model(checkpoint):
-        raise NeedsMaskedModel("needs_masked_model")
-    tokenizer, model = checkpoint.tokenizer, checkpoint.model
-    ids = tokenizer.encode(left) + [tokenizer.special_token_id(MASK)] + tokenizer.encode(right)
-    ids = _crop_around(ids, len(tokenizer.encode(left)), model.config.block_size)
-    at, window = ids
-    logits, _ = model.eval()(torch.tensor([window]))
-    return _top_guesses(tokenizer, logits[0, at], top, exclude=tokenizer.special_tokens().values())
+    with torch.no_grad():   # a plain function: shared() keys it (a decorator would hide it)
+        if not is_masked_model(checkpoint):
+            raise NeedsMaskedModel("needs_masked_model")
+        tokenizer, model = checkpoint.tokenizer, checkpoint.model
+        ids = tokenizer.encode(left) + [tokenizer.special_token_id(MASK)] + tokenizer.encode(right)
+        ids = _crop_around(ids, len(tokenizer.encode(left)), model.config.block_size)
+        at, window = ids
+        logits, _ = model.eval()(torch.tensor([window]))
+        return _top_guesses(tokenizer, logits[0, at], top, exclude=tokenizer.special_tokens().values())
 
 
-@torch.no_grad()
 def fill_in_causal(checkpoint: Checkpoint, left: str, top: int = 8) -> list[Guess]:
     """What a causal model can put after ``left``: it never sees the right side."""
-    tokenizer, model = checkpoint.tokenizer, checkpoint.model
-    ids = tokenizer.encode(left)[-model.config.block_size:] or [0]
-    logits, _ = model.eval()(torch.tensor([ids]))
-    return _top_guesses(tokenizer, logits[0, -1], top, exclude=tokenizer.special_tokens().values())
+    with torch.no_grad():   # a plain function: shared() keys it (a decorator would hide it)
+        tokenizer, model = checkpoint.tokenizer, checkpoint.model
+        ids = tokenizer.encode(left)[-model.config.block_size:] or [0]
+        logits, _ = model.eval()(torch.tensor([ids]))
+        return _top_guesses(tokenizer, logits[0, -1], top, exclude=tokenizer.special_tokens().values())
 
 
 def _crop_around(ids: list[int], at: int, block_size: int) -> tuple[int, list[int]]:
@@ -109,33 +109,40 @@ def _top_guesses(tokenizer, logits: torch.Tensor, top: int, exclude) -> list[Gue
 
 # ---- writing text ----------------------------------------------------------------------------
 
-@torch.no_grad()
 def unmask_iteratively(checkpoint: Checkpoint, prompt: str, new_tokens: int, seed: int = 0,
-                       per_round: int = 1) -> list[str]:
+                       per_round: int = 1, order: str = "surest") -> list[str]:
     """The trick that lets a masked model write: put ``new_tokens`` [MASK]s after the prompt,
-    then, round after round, replace the [MASK] the model is surest about by its best guess.
-    Returns the text after every round (the first is all masks), so a page can replay it."""
-    if not is_masked_model(checkpoint):
-        raise NeedsMaskedModel("needs_masked_model")
-    tokenizer, model = checkpoint.tokenizer, checkpoint.model
-    mask_id = tokenizer.special_token_id(MASK)
-    room = max(1, model.config.block_size - new_tokens)
-    ids = tokenizer.encode(prompt)[-room:] + [mask_id] * new_tokens
-    ids = ids[-model.config.block_size:]
-    specials = list(tokenizer.special_tokens().values())
-    rounds = [tokenizer.decode(ids)]
-    model.eval()
-    while mask_id in ids:
-        logits, _ = model(torch.tensor([ids]))
-        logits = logits[0].clone()
-        logits[:, [s for s in specials if s < logits.shape[-1]]] = float("-inf")
-        confidence, best = torch.softmax(logits, dim=-1).max(dim=-1)
-        still = torch.tensor([i == mask_id for i in ids])
-        confidence[~still] = -1.0
-        for position in confidence.topk(min(per_round, int(still.sum()))).indices.tolist():
-            ids[position] = int(best[position])
-        rounds.append(tokenizer.decode(ids))
-    return rounds
+    then, round after round, replace [MASK]s by the model's best guesses: the ``per_round``
+    it is surest about (``order="surest"``), or the leftmost (``order="left_to_right"``).
+    Returns the text after every round (the first is all masks), so a page can replay it.
+
+    Far from any real token the surest guess is the commonest one (a space), so surest-first
+    tends to fill the end with spaces; left to right keeps each guess next to real text."""
+    with torch.no_grad():   # a plain function: shared() keys it (a decorator would hide it)
+        if not is_masked_model(checkpoint):
+            raise NeedsMaskedModel("needs_masked_model")
+        tokenizer, model = checkpoint.tokenizer, checkpoint.model
+        mask_id = tokenizer.special_token_id(MASK)
+        room = max(1, model.config.block_size - new_tokens)
+        ids = tokenizer.encode(prompt)[-room:] + [mask_id] * new_tokens
+        ids = ids[-model.config.block_size:]
+        specials = list(tokenizer.special_tokens().values())
+        rounds = [tokenizer.decode(ids)]
+        model.eval()
+        while mask_id in ids:
+            logits, _ = model(torch.tensor([ids]))
+            logits = logits[0].clone()
+            logits[:, [s for s in specials if s < logits.shape[-1]]] = float("-inf")
+            confidence, best = torch.softmax(logits, dim=-1).max(dim=-1)
+            still = torch.tensor([i == mask_id for i in ids])
+            confidence[~still] = -1.0
+            count = min(per_round, int(still.sum()))
+            positions = (confidence.topk(count).indices.tolist() if order == "surest" else
+                         still.nonzero().flatten()[:count].tolist())
+            for position in positions:
+                ids[position] = int(best[position])
+            rounds.append(tokenizer.decode(ids))
+        return rounds
 
 
 # ---- where the loss comes from ---------------------------------------------------------------
@@ -148,27 +155,27 @@ def predictions_per_batch(batch_size: int, block_size: int, rate: float = 0.15) 
 
 # ---- accuracy on held-out text -----------------------------------------------------------------
 
-@torch.no_grad()
 def masked_token_accuracy(checkpoint: Checkpoint, text: str, windows: int = 40,
                           seed: int = 0) -> float:
     """How often the masked model's top guess is the hidden token, on BERT's own corruption of
     windows of ``text`` (the same recipe it trained on)."""
-    if not is_masked_model(checkpoint):
-        raise NeedsMaskedModel("needs_masked_model")
-    task = _masked_task(checkpoint, text)
-    batches = task.validation_batches(windows, 1, seed, "cpu")
-    return task.evaluate(checkpoint.model.eval(), None, batches)["val_accuracy"]
+    with torch.no_grad():   # a plain function: shared() keys it (a decorator would hide it)
+        if not is_masked_model(checkpoint):
+            raise NeedsMaskedModel("needs_masked_model")
+        task = _masked_task(checkpoint, text)
+        batches = task.validation_batches(windows, 1, seed, "cpu")
+        return task.evaluate(checkpoint.model.eval(), None, batches)["val_accuracy"]
 
 
-@torch.no_grad()
 def next_token_accuracy(checkpoint: Checkpoint, text: str, windows: int = 40, seed: int = 0) -> float:
     """How often the causal model's top guess is the next token, on windows of ``text``."""
-    model, tokenizer = checkpoint.model.eval(), checkpoint.tokenizer
-    from lessons.engine.corpus import TokenStream
-    stream = TokenStream(tokenizer.encode(text), model.config.block_size)
-    x, y = stream.batch(windows, torch.Generator().manual_seed(seed))
-    logits, _ = model(x)
-    return float((logits.argmax(-1) == y).float().mean())
+    with torch.no_grad():   # a plain function: shared() keys it (a decorator would hide it)
+        model, tokenizer = checkpoint.model.eval(), checkpoint.tokenizer
+        from lessons.engine.corpus import TokenStream
+        stream = TokenStream(tokenizer.encode(text), model.config.block_size)
+        x, y = stream.batch(windows, torch.Generator().manual_seed(seed))
+        logits, _ = model(x)
+        return float((logits.argmax(-1) == y).float().mean())
 
 
 def unigram_accuracy(train_text: str, test_text: str, tokenizer) -> float:
@@ -201,10 +208,8 @@ def corruption_example(checkpoint: Checkpoint, text: str, seed: int = 0) -> list
     ids = tokenizer.encode(text)[: checkpoint.model.config.block_size]
     if not ids:
         return []
-    task = _masked_task(checkpoint, text) if len(ids) > 1 else None
-    mask_id = tokenizer.special_token_id(MASK)
-    if task is None:
-        task = MaskedToken(ids * 2, ids * 2, 1, mask_id)
+    # only the recipe is needed, not a stream of windows: a one-token window over the sentence
+    task = MaskedToken(ids * 2, ids * 2, 1, tokenizer.special_token_id(MASK))
     inputs, _, kinds = task.corrupt(torch.tensor([ids]), torch.Generator().manual_seed(seed))
     names = {0: "unchanged", 1: "masked", 2: "randomised", 3: "kept"}
     return [{"token": tokenizer.token_label(i), "shown": tokenizer.token_label(int(s)),
@@ -219,16 +224,16 @@ def attention_of_last_layer(checkpoint: Checkpoint, text: str, max_tokens: int =
     return tokens, (None if attn is None else attn[-1].mean(dim=0))
 
 
-@torch.no_grad()
 def causal_writes(checkpoint: Checkpoint, prompt: str, new_tokens: int, seed: int = 0,
                   temperature: float = 0.8) -> str:
     """The causal model's continuation of ``prompt`` (sampled, repeatable with ``seed``)."""
-    from lessons.engine.decoding import generate
-    tokenizer, model = checkpoint.tokenizer, checkpoint.model.eval()
-    ids = tokenizer.encode(prompt)[-model.config.block_size:] or [0]
-    out = generate(model, torch.tensor([ids]), new_tokens, temperature,
-                   generator=torch.Generator().manual_seed(seed))
-    return tokenizer.decode(out[0].tolist())
+    with torch.no_grad():   # a plain function: shared() keys it (a decorator would hide it)
+        from lessons.engine.decoding import generate
+        tokenizer, model = checkpoint.tokenizer, checkpoint.model.eval()
+        ids = tokenizer.encode(prompt)[-model.config.block_size:] or [0]
+        out = generate(model, torch.tensor([ids]), new_tokens, temperature,
+                       generator=torch.Generator().manual_seed(seed))
+        return tokenizer.decode(out[0].tolist())
 
 
 def split_blank(sentence: str, marker: str = "___") -> tuple[str, str] | None:
@@ -258,7 +263,8 @@ def masked_sample(model, tokenizer, tokens: int, prompt: str = "") -> str:
     was_training = model.training
     try:
         rounds = unmask_iteratively(Checkpoint(model, tokenizer), prompt,
-                                    max(1, min(tokens, model.config.block_size - 1)), per_round=4)
+                                    max(1, min(tokens, model.config.block_size - 1)), per_round=2,
+                                    order="left_to_right")
     finally:
         model.train(was_training)
     return rounds[-1]

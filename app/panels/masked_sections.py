@@ -18,6 +18,8 @@ def masks_section(causal, masked) -> str:
     sentence = st.text_input(tr("masked_vs_causal.sentence_label"),
                              tr("masked_vs_causal.sentence_default"), key="mvc_sentence",
                              max_chars=runs.text_cap())
+    if not sentence.strip():
+        st.info(tr("masked_vs_causal.empty_text"))
     left, right = st.columns(2)
     for column, checkpoint, title in ((left, causal, "heatmap_causal"),
                                       (right, masked, "heatmap_masked")):
@@ -55,6 +57,8 @@ def writing_section(causal, masked) -> None:
                            tr("masked_vs_causal.prompt_default"), key="mvc_prompt",
                            max_chars=runs.text_cap())
     length = 24
+    if not prompt.strip():
+        st.info(tr("masked_vs_causal.empty_prompt"))
     st.markdown(tr("masked_vs_causal.causal_writes"))
     st.code(shared(M.causal_writes, causal, prompt, length), language=None)
     orders = {"surest": tr("masked_vs_causal.order_surest"),

@@ -1,7 +1,7 @@
 """Rebuild lessons/data/poems_zh.txt from Debian's fortunes-zh package (see ../README.md).
 
     apt-get download fortunes-zh && dpkg-deb -x fortunes-zh_*.deb fz
-    python lessons/data/tools/make_poems_zh.py fz/usr/share/games/fortunes > lessons/data/poems_zh.txt
+    python scripts/make_poems_zh.py fz/usr/share/games/fortunes > lessons/data/poems_zh.txt
 
 The package's files are fortune(6) cookies: poems separated by lines holding "%", titles and
 authors coloured with ANSI escapes. We keep each poem as a title line, an author line and its

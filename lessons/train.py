@@ -15,7 +15,6 @@ import json
 import os
 import sys
 
-from lessons.concepts.masked_vs_causal.compute import masked_sample, masked_trainer_parts
 from lessons.engine.checkpoint import save_checkpoint
 from lessons.engine.config import PRESETS, ConfigError, config_to_dict, preset
 from lessons.engine.corpus import CorpusError, check_training_text, embedded_corpus, read_text_file
@@ -51,12 +50,8 @@ def main(argv=None) -> int:
     try:
         model_config, train_config = preset(args.preset, **overrides)
         text = read_text_file(args.data) if args.data else check_training_text(embedded_corpus())
-        if args.objective == "masked":
-            model_config, tokenizer, objective = masked_trainer_parts(model_config, train_config, text)
-            trainer = Trainer(model_config, train_config, text, tokenizer, device=args.device,
-                              objective=objective)
-        else:
-            trainer = Trainer(model_config, train_config, text, device=args.device)
+        trainer = Trainer.for_objective(args.objective, model_config, train_config, text,
+                                        device=args.device)
     except (ConfigError, CorpusError, DeviceError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -87,8 +82,7 @@ def main(argv=None) -> int:
     end = {"event": "end", "status": status.value, "message": trainer.message,
            "checkpoint": os.path.join(args.out, "model.safetensors")}
     if args.sample_tokens and status is RunStatus.FINISHED:
-        end["sample"] = (trainer.sample("", args.sample_tokens) if args.objective == "next" else
-                         masked_sample(trainer.model, trainer.tokenizer, args.sample_tokens))
+        end["sample"] = trainer.sample("", args.sample_tokens)
     print(json.dumps(end, ensure_ascii=False), flush=True)
     return 0 if status is RunStatus.FINISHED else 1
 

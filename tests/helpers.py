@@ -50,3 +50,14 @@ def load_test_script():
     sys.modules[spec.name] = module      # its dataclasses look their module up there
     spec.loader.exec_module(module)
     return module
+
+
+def assert_page_ok(at) -> None:
+    """The AppTest page ran without an exception and shows no st.error box."""
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+
+
+def page_markdown(at) -> str:
+    """Every markdown element's text on the page, joined (what a learner reads)."""
+    return " ".join(m.value for m in at.markdown)

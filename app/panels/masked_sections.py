@@ -12,12 +12,21 @@ from lessons.concepts.masked_vs_causal import figures as MF
 from lessons.engine.corpus import builtin_text
 
 
+def _section(name: str, box: str | None = None) -> str:
+    """A section's heading and prose (``<name>_heading``, ``<name>_text``), then, when it has
+    one, its text box (``<box>_label``, ``<box>_default``, key ``mvc_<box>``), capped like
+    every box. Returns the box's text ("" without a box)."""
+    st.header(tr(f"masked_vs_causal.{name}_heading"))
+    prose(f"masked_vs_causal.{name}_text")
+    if box is None:
+        return ""
+    return st.text_input(tr(f"masked_vs_causal.{box}_label"),
+                         tr(f"masked_vs_causal.{box}_default"), key=f"mvc_{box}",
+                         max_chars=runs.text_cap())
+
+
 def masks_section(causal, masked) -> str:
-    st.header(tr("masked_vs_causal.masks_heading"))
-    prose("masked_vs_causal.masks_text")
-    sentence = st.text_input(tr("masked_vs_causal.sentence_label"),
-                             tr("masked_vs_causal.sentence_default"), key="mvc_sentence",
-                             max_chars=runs.text_cap())
+    sentence = _section("masks", "sentence")
     if not sentence.strip():
         st.info(tr("masked_vs_causal.empty_text"))
     left, right = st.columns(2)
@@ -31,11 +40,7 @@ def masks_section(causal, masked) -> str:
 
 
 def blank_section(causal, masked) -> None:
-    st.header(tr("masked_vs_causal.blank_heading"))
-    prose("masked_vs_causal.blank_text")
-    sentence = st.text_input(tr("masked_vs_causal.blank_label"),
-                             tr("masked_vs_causal.blank_default"), key="mvc_blank",
-                             max_chars=runs.text_cap())
+    sentence = _section("blank", "blank")
     parts = M.split_blank(sentence)
     if parts is None:
         st.info(tr("masked_vs_causal.blank_missing"))
@@ -51,11 +56,7 @@ def blank_section(causal, masked) -> None:
 
 
 def writing_section(causal, masked) -> None:
-    st.header(tr("masked_vs_causal.generate_heading"))
-    prose("masked_vs_causal.generate_text")
-    prompt = st.text_input(tr("masked_vs_causal.prompt_label"),
-                           tr("masked_vs_causal.prompt_default"), key="mvc_prompt",
-                           max_chars=runs.text_cap())
+    prompt = _section("generate", "prompt")
     length = 24
     if not prompt.strip():
         st.info(tr("masked_vs_causal.empty_prompt"))
@@ -74,8 +75,7 @@ def writing_section(causal, masked) -> None:
 
 
 def loss_section(causal, masked, sentence: str) -> None:
-    st.header(tr("masked_vs_causal.loss_heading"))
-    prose("masked_vs_causal.loss_text")
+    _section("loss")
     rows = shared(M.corruption_example, masked, sentence)
     if rows:
         st.plotly_chart(shared(MF.positions_figure, rows, lang()), key="mvc_positions")
@@ -90,8 +90,7 @@ def loss_section(causal, masked, sentence: str) -> None:
 
 
 def accuracy_section(causal, masked) -> None:
-    st.header(tr("masked_vs_causal.accuracy_heading"))
-    prose("masked_vs_causal.accuracy_text")
+    _section("accuracy")
     windows = 60
     scores = shared(M.accuracy_scores, masked, causal, builtin_text("python_reference"), windows)
     st.plotly_chart(shared(MF.accuracy_figure, scores, lang()), key="mvc_accuracy")

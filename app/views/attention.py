@@ -62,7 +62,8 @@ if cut:
 c1, c2, c3 = st.columns(3)
 layer = c1.selectbox(tr("attention.layer_label"), range(config.n_layer), key="attention_layer")
 head = c2.selectbox(tr("attention.head_label"), range(config.n_head), key="attention_head")
-causal = c3.checkbox(tr("attention.causal_label"), value=True, key="attention_causal")
+# starts on the model's own mask: a BERT-style model attends both ways
+causal = c3.checkbox(tr("attention.causal_label"), value=config.causal, key="attention_causal")
 titles = tuple(tr(title_key) for _, title_key, _ in STEPS)
 steps, figures = shared(AF.head_steps, checkpoint, ids, tokens, layer, head, causal, titles, lang())
 hs = config.head_size
@@ -71,12 +72,13 @@ values = {"attention.step_x_text": dict(width=config.n_embd), "attention.step_q_
 for tab, (chart_key, _, text_key), figure in zip(st.tabs(list(titles)), STEPS, figures):
     tab.markdown(tr(text_key, **values.get(text_key, {})))
     tab.plotly_chart(figure, key=chart_key)
-difference = A.differences_from_references(steps, attn[layer, head], causal)
+difference = A.differences_from_references(steps, attn[layer, head], causal, config.causal)
 if difference["model"] is not None:
     st.caption(tr("attention.steps_check", inspect_diff=f"{difference['model']:.1e}",
                   sdpa_diff=f"{difference['sdpa']:.1e}"))
-else:
-    st.caption(tr("attention.steps_check_no_mask", sdpa_diff=f"{difference['sdpa']:.1e}"))
+else:   # the box differs from the model's own mask
+    st.caption(tr("attention.steps_check_no_mask" if config.causal else
+                  "attention.steps_check_bidirectional", sdpa_diff=f"{difference['sdpa']:.1e}"))
 show_code(A.attention_steps_from_qkv, label="attention.show_code")
 
 st.subheader(tr("attention.scaling_heading"))

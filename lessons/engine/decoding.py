@@ -11,6 +11,8 @@ One step of decoding, in the order ``next_token_logits`` applies it (the order H
 
 Then ``greedy`` takes the highest score, ``sample`` draws from the softmax, and
 ``generate`` repeats the step; ``beam_search`` keeps the ``width`` likeliest continuations.
+A masked (bidirectional) model writes differently: ``unmask`` fills [MASK] positions round by
+round.
 A dropped token's logit is -inf, so its probability is exactly 0.
 
 Shapes: B = rows (sequences), V = vocabulary size.
@@ -154,6 +156,39 @@ def generate(model, idx: torch.Tensor, max_new_tokens: int, temperature: float =
         idx = torch.cat((idx, next_id), dim=1)
     model.train(was_training)
     return idx
+
+
+@torch.no_grad()
+def unmask(model, ids: list[int], mask_id: int, blocked: list[int], per_round: int = 1,
+           order: str = "surest") -> list[list[int]]:
+    """How a masked (bidirectional) model writes: round after round, replace ``per_round`` of
+    the ``mask_id`` positions of ``ids`` by the model's best guesses there, the ones it is
+    surest about (``order="surest"``) or the leftmost (``order="left_to_right"``), until no
+    mask is left. ``blocked`` ids (the special tokens) are never guessed. Returns the ids
+    after every round, the first being ``ids`` itself, so a page can replay them.
+
+    Such a model cannot write left to right as a causal one does: it was trained to fill
+    holes with text on both sides, so its text is made by filling holes.
+    """
+    was_training = model.training
+    model.eval()
+    ids = list(ids)
+    rounds = [list(ids)]
+    while mask_id in ids:
+        logits = model(torch.tensor([ids], device=next(model.parameters()).device))[0][0]
+        logits = logits.float().cpu().clone()
+        logits[:, [b for b in blocked if b < logits.shape[-1]]] = float("-inf")
+        confidence, best = torch.softmax(logits, dim=-1).max(dim=-1)
+        still = torch.tensor([i == mask_id for i in ids])
+        confidence[~still] = -1.0            # a filled position is never picked again
+        count = min(per_round, int(still.sum()))
+        positions = (confidence.topk(count).indices.tolist() if order == "surest" else
+                     still.nonzero().flatten()[:count].tolist())
+        for position in positions:
+            ids[position] = int(best[position])
+        rounds.append(list(ids))
+    model.train(was_training)
+    return rounds
 
 
 @dataclass(frozen=True)

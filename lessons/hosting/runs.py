@@ -16,7 +16,6 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from lessons.concepts.masked_vs_causal.compute import masked_sample, masked_trainer_parts
 from lessons.engine.checkpoint import Checkpoint, checkpoint_bytes
 from lessons.engine.config import ModelConfig, TrainConfig
 from lessons.engine.training import BackgroundTraining, RunStatus, Trainer
@@ -135,19 +134,13 @@ class RunBook:
         every = sample_every or train_config.eval_interval
 
         def make_trainer():
-            if objective == "masked":
-                config, tokenizer, task = masked_trainer_parts(model_config, train_config, text)
-                return Trainer(config, train_config, text, tokenizer, device=device, objective=task)
-            return Trainer(model_config, train_config, text, device=device)
+            return Trainer.for_objective(objective, model_config, train_config, text, device)
 
         def on_step(row):
-            trainer = run.trainer
             last = row["step"] == train_config.max_iters
             if row["step"] % every == 0 or last:
-                text_out = (masked_sample(trainer.model, trainer.tokenizer, sample_tokens)
-                            if objective == "masked" else
-                            trainer.sample(sample_prompt, sample_tokens, temperature=0.8,
-                                           seed=row["step"]))
+                text_out = run.trainer.sample(sample_prompt, sample_tokens, temperature=0.8,
+                                              seed=row["step"])
                 run.samples.append((row["step"], text_out))
 
         run.background = BackgroundTraining(make_trainer, on_step, self.slots, self.threads_per_run)

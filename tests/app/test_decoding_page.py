@@ -5,21 +5,13 @@ import pytest
 
 from lessons.concepts.decoding import compute as dc
 from lessons.engine.checkpoint import load_checkpoint
-from tests.helpers import open_view
+from tests.helpers import assert_page_ok as ok, open_view, page_markdown as text
 
 
 @pytest.fixture(scope="module")
 def tiny(tiny_checkpoint_bytes):
     return load_checkpoint(tiny_checkpoint_bytes)
 
-
-def ok(at):
-    assert not at.exception, [e.value for e in at.exception]
-    assert not at.error, [e.value for e in at.error]
-
-
-def text(at):
-    return " ".join(m.value for m in at.markdown)
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])

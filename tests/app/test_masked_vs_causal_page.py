@@ -1,22 +1,16 @@
 """The BERT-and-GPT page in AppTest, en and zh: both models' heatmaps (the causal one's upper
 triangle empty), the fill-in reading equal to compute's, a missing blank said, unmasking
 rounds, and the learner's own masked model taking the masked side."""
+import re
+
 import pytest
 
 from lessons.concepts.masked_vs_causal import compute as M
 from lessons.engine.checkpoint import load_shipped_model
 from lessons.engine.corpus import builtin_text
 from lessons.i18n import t
-from tests.helpers import open_view
+from tests.helpers import assert_page_ok as ok, open_view, page_markdown as text
 
-
-def ok(at):
-    assert not at.exception, [e.value for e in at.exception]
-    assert not at.error, [e.value for e in at.error]
-
-
-def text(at):
-    return " ".join(m.value for m in at.markdown)
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
@@ -49,3 +43,26 @@ def test_the_learners_masked_model_takes_the_masked_side():
     at = open_view("masked_vs_causal", "en", own)
     ok(at)
     assert "test model" in at.caption[-1].value or any("test model" in c.value for c in at.caption)
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_attention_page_on_the_masked_model_starts_on_its_own_mask(lang):
+    """A BERT-style model attends both ways: the page's mask box starts off, and then the
+    hand-written steps equal the model's own weights (and torch's attention without a mask)."""
+    at = open_view("attention", lang, load_shipped_model("masked"))
+    ok(at)
+    assert at.checkbox(key="attention_causal").value is False
+    captions = " ".join(c.value for c in at.caption)
+    numbers = [float(x) for x in re.findall(r"\d\.\de[-+]\d\d", captions)]
+    assert len(numbers) >= 2 and max(numbers[:2]) < 1e-5, captions    # model and SDPA
+    at.checkbox(key="attention_causal").set_value(True).run()          # the mask it never had
+    ok(at)
+    assert t("attention.steps_check_bidirectional", lang).split("{")[0][:6] in \
+        " ".join(c.value for c in at.caption)
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_embeddings_page_on_the_masked_model(lang):
+    at = open_view("embeddings", lang, load_shipped_model("masked"))
+    assert not at.exception, [e.value for e in at.exception]   # its red box is the W·x verdict
+    assert at.get("plotly_chart"), "the embedding pictures are drawn"

@@ -50,6 +50,17 @@ def test_tiny_run_shows_curves_and_a_sample(training_page):
     assert "Download checkpoint (.safetensors)" in labels and "Download metrics (CSV)" in labels
 
 
+def test_a_masked_run_trains_a_bert_style_model_and_shows_its_unmasked_sample(training_page):
+    at = training_page
+    start(at, tr_objective="masked")
+    wait_until(at, lambda a: any(s.value and "Finished" in s.value for s in a.success))
+    run = next(iter(at.session_state["run_book"].runs.values()))
+    assert run.trainer.model.config.causal is False
+    assert any(row.get("val_accuracy") is not None for row in run.metrics)
+    assert at.code and all("[MASK]" not in c.value for c in at.code)
+    assert run.samples and all("[MASK]" not in text for _, text in run.samples)
+
+
 def test_stop_mid_run_then_resume(training_page):
     at = training_page
     start(at, tr_steps=5000)

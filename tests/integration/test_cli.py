@@ -28,6 +28,27 @@ def test_cli_trains_tiny_and_prints_falling_losses(tmp_path, tiny_text):
     assert rows[-1]["status"] == "finished"
 
 
+def test_cli_trains_a_masked_model_with_accuracy_and_a_filled_in_sample(tmp_path, tiny_text):
+    data = tmp_path / "data.txt"
+    data.write_text(tiny_text, encoding="utf-8")
+    out = tmp_path / "masked"
+    result = subprocess.run(
+        [sys.executable, "-m", "lessons.train", "--objective", "masked", "--data", str(data),
+         "--preset", "tiny", "--max-iters", "40", "--device", "cpu", "--out", str(out),
+         "--sample-tokens", "20"],
+        cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    measured = [r for r in rows if "val_loss" in r]
+    assert measured and all(0.0 <= r["val_accuracy"] <= 1.0 for r in measured)
+    assert json.loads((out / "config.json").read_text())["model"]["causal"] is False
+    end = rows[-1]
+    assert end["status"] == "finished" and "[MASK]" not in end["sample"] and end["sample"]
+    from lessons.engine.checkpoint import load_checkpoint
+    checkpoint = load_checkpoint((out / "model.safetensors").read_bytes())
+    assert checkpoint.model.config.causal is False
+
+
 def test_cli_reports_bad_data_without_traceback(tmp_path):
     bad = tmp_path / "bad.txt"
     bad.write_bytes(b"\xff\xfe\x00\x00" * 100)

@@ -131,13 +131,14 @@ def attention_steps_from_qkv(q, k, v, causal: bool = True) -> AttentionSteps:
 
 
 def differences_from_references(steps: AttentionSteps, model_weights: torch.Tensor | None,
-                                causal: bool) -> dict[str, float | None]:
+                                causal: bool, model_causal: bool = True) -> dict[str, float | None]:
     """How far the hand-written steps are from two independent references: the largest
     absolute difference of the output from torch's F.scaled_dot_product_attention on the same
     q, k, v, and of the weights from the model's own attention map (T, T) of this head.
 
-    The model always masks the future, so its map is only compared when ``causal`` is on
-    ("model" is None otherwise, and when no map is given).
+    The model's map is only comparable when the steps used the model's own mask: a GPT
+    (``model_causal``) masks the future, a BERT-style model does not ("model" is None when the
+    two differ, and when no map is given).
 
     >>> s = attention_steps(torch.eye(2), torch.eye(2), torch.eye(2), torch.eye(2))
     >>> d = differences_from_references(s, s.weights, causal=True)
@@ -147,7 +148,7 @@ def differences_from_references(steps: AttentionSteps, model_weights: torch.Tens
     q, k, v = (m[None, None] for m in (steps.q, steps.k, steps.v))      # (1, 1, T, hs)
     sdpa = F.scaled_dot_product_attention(q, k, v, is_causal=causal)[0, 0]
     model = None
-    if causal and model_weights is not None:
+    if causal == model_causal and model_weights is not None:
         model = (steps.weights - model_weights).abs().max().item()
     return {"sdpa": (sdpa - steps.output).abs().max().item(), "model": model}
 

@@ -15,16 +15,16 @@ how many predictions one batch teaches, and how often each is right on held-out 
 """
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import torch
 
 from lessons.engine.checkpoint import Checkpoint
-from lessons.engine.config import ModelConfig, TrainConfig
+from lessons.engine.config import ModelConfig
 from lessons.engine.corpus import split_text
 from lessons.engine.model import GPT
-from lessons.engine.tokenizers import MASK, CharTokenizer, train_tokenizer
+from lessons.engine.decoding import unmask
+from lessons.engine.tokenizers import MASK, CharTokenizer
 from lessons.engine.training.objectives import MaskedToken
 from lessons.errors import LessonError
 
@@ -35,17 +35,6 @@ class NeedsMaskedModel(LessonError):
 
 def is_masked_model(checkpoint: Checkpoint) -> bool:
     return (not checkpoint.model.config.causal) and MASK in checkpoint.tokenizer.special_tokens()
-
-
-def masked_trainer_parts(model_config: ModelConfig, train_config: TrainConfig, text: str,
-                         val_fraction: float = 0.1):
-    """(model_config, tokenizer, objective) to give ``Trainer`` for a masked model on ``text``:
-    the tokenizer learns the text and gains [MASK]; attention looks both ways."""
-    tokenizer = train_tokenizer(train_config.tokenizer, text,
-                                train_config.bpe_vocab_size).with_special_tokens(MASK)
-    config = replace(model_config, causal=False, vocab_size=tokenizer.vocab_size)
-    objective = MaskedToken.from_text(text, tokenizer, config.block_size, val_fraction)
-    return config, tokenizer, objective
 
 
 def masked_toy_checkpoint(text: str, seed: int = 0, **sizes) -> Checkpoint:
@@ -125,24 +114,9 @@ def unmask_iteratively(checkpoint: Checkpoint, prompt: str, new_tokens: int, see
         mask_id = tokenizer.special_token_id(MASK)
         room = max(1, model.config.block_size - new_tokens)
         ids = tokenizer.encode(prompt)[-room:] + [mask_id] * new_tokens
-        ids = ids[-model.config.block_size:]
-        specials = list(tokenizer.special_tokens().values())
-        rounds = [tokenizer.decode(ids)]
-        model.eval()
-        while mask_id in ids:
-            logits, _ = model(torch.tensor([ids]))
-            logits = logits[0].clone()
-            logits[:, [s for s in specials if s < logits.shape[-1]]] = float("-inf")
-            confidence, best = torch.softmax(logits, dim=-1).max(dim=-1)
-            still = torch.tensor([i == mask_id for i in ids])
-            confidence[~still] = -1.0
-            count = min(per_round, int(still.sum()))
-            positions = (confidence.topk(count).indices.tolist() if order == "surest" else
-                         still.nonzero().flatten()[:count].tolist())
-            for position in positions:
-                ids[position] = int(best[position])
-            rounds.append(tokenizer.decode(ids))
-        return rounds
+        rounds = unmask(model, ids[-model.config.block_size:], mask_id,
+                        list(tokenizer.special_tokens().values()), per_round, order)
+        return [tokenizer.decode(r) for r in rounds]
 
 
 # ---- where the loss comes from ---------------------------------------------------------------
@@ -190,15 +164,6 @@ def _masked_task(checkpoint: Checkpoint, text: str) -> MaskedToken:
     ids = checkpoint.tokenizer.encode(text)
     mask_id = checkpoint.tokenizer.special_token_id(MASK)
     return MaskedToken(ids, ids, checkpoint.model.config.block_size, mask_id)
-
-
-def held_out_text(text: str, val_fraction: float = 0.1) -> str:
-    """The validation part of a text, as the trainer splits it."""
-    return split_text(text, val_fraction)[1]
-
-
-def chance_loss(vocab_size: int) -> float:
-    return math.log(vocab_size)
 
 
 def corruption_example(checkpoint: Checkpoint, text: str, seed: int = 0) -> list[dict]:
@@ -254,17 +219,3 @@ def accuracy_scores(masked: Checkpoint, causal: Checkpoint, text: str, windows: 
     return {"masked": masked_token_accuracy(masked, held_out, windows),
             "causal": next_token_accuracy(causal, held_out, windows),
             "unigram": unigram_accuracy(train, held_out, causal.tokenizer)}
-
-
-def masked_sample(model, tokenizer, tokens: int, prompt: str = "") -> str:
-    """A masked model's 'sample' while it trains: ``tokens`` [MASK]s after the prompt,
-    unmasked surest first (a masked model cannot write left to right). Leaves the model in
-    the mode it was in, so training goes on with dropout as before."""
-    was_training = model.training
-    try:
-        rounds = unmask_iteratively(Checkpoint(model, tokenizer), prompt,
-                                    max(1, min(tokens, model.config.block_size - 1)), per_round=2,
-                                    order="left_to_right")
-    finally:
-        model.train(was_training)
-    return rounds[-1]

@@ -21,11 +21,11 @@ import torch
 
 from lessons.errors import LessonError
 from lessons.engine.config import ModelConfig, TrainConfig
-from lessons.engine.decoding import generate
+from lessons.engine.decoding import generate, unmask
 from lessons.engine.devices import pick_device
 from lessons.engine.model import GPT
-from lessons.engine.tokenizers import train_tokenizer
-from lessons.engine.training.objectives import NextToken
+from lessons.engine.tokenizers import MASK, train_tokenizer
+from lessons.engine.training.objectives import MaskedToken, NextToken
 from lessons.engine.training.parameters import freeze as freeze_parameters, make_optimizer
 from lessons.engine.training.schedule import learning_rate_at, snapshot_steps
 from lessons.engine.training.status import RunStatus
@@ -81,6 +81,22 @@ class Trainer:
         self.snapshots: dict[int, dict[str, torch.Tensor]] = {}
         self.message = ""
         self.problem: Divergence | None = None   # why the run diverged, translatable
+
+    @classmethod
+    def for_objective(cls, objective: str, model_config: ModelConfig, train_config: TrainConfig,
+                      text: str, device: str = "auto", val_fraction: float = 0.1) -> "Trainer":
+        """A fresh model learning ``text`` the way ``objective`` names: "next" (GPT: predict
+        the next token) or "masked" (BERT: its tokenizer gains [MASK], its attention looks
+        both ways, and it recovers hidden tokens)."""
+        if objective == "next":
+            return cls(model_config, train_config, text, device=device, val_fraction=val_fraction)
+        if objective != "masked":
+            raise ValueError(f"unknown objective {objective!r}: 'next' or 'masked'")
+        tokenizer = train_tokenizer(train_config.tokenizer, text,
+                                    train_config.bpe_vocab_size).with_special_tokens(MASK)
+        config = replace(model_config, causal=False, vocab_size=tokenizer.vocab_size)
+        task = MaskedToken.from_text(text, tokenizer, config.block_size, val_fraction)
+        return cls(config, train_config, text, tokenizer, device, val_fraction, objective=task)
 
     @classmethod
     def from_checkpoint(cls, checkpoint, train_config: TrainConfig, text: str | None = None,
@@ -214,7 +230,12 @@ class Trainer:
     def sample(self, prompt: str = "", max_new_tokens: int = 200, temperature: float = 0.8,
                top_k: int | None = None, top_p: float | None = None, seed: int = 0,
                repetition: float = 1.0) -> str:
-        """Generate text from the current weights (a fixed seed makes it repeatable)."""
+        """Generate text from the current weights (a fixed seed makes it repeatable).
+
+        A masked model cannot write left to right: it gets ``max_new_tokens`` [MASK]s after
+        the prompt (within its block) and fills them left to right, two per round."""
+        if not self.model_config.causal:
+            return self._unmasked_sample(prompt, max_new_tokens)
         ids = self.tokenizer.encode(prompt) or [0]
         idx = torch.tensor([ids], dtype=torch.long, device=self.device)
         generator = torch.Generator(device=self.device).manual_seed(seed)
@@ -224,3 +245,13 @@ class Trainer:
         out = generate(self.model, idx, max_new_tokens, temperature, top_k, top_p, generator,
                        never, repetition)
         return self.tokenizer.decode(out[0, len(ids) if prompt else 1:].tolist())
+
+    def _unmasked_sample(self, prompt: str, new_tokens: int) -> str:
+        block = self.model_config.block_size
+        new_tokens = max(1, min(new_tokens, block - 1))
+        prompt_ids = self.tokenizer.encode(prompt)[-(block - new_tokens):] if prompt else []
+        mask_id = self.tokenizer.special_token_id(MASK)
+        specials = list(self.tokenizer.special_tokens().values())
+        rounds = unmask(self.model, prompt_ids + [mask_id] * new_tokens, mask_id, specials,
+                        per_round=2, order="left_to_right")
+        return self.tokenizer.decode(rounds[-1][len(prompt_ids):])

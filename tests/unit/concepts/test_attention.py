@@ -107,6 +107,21 @@ def test_head_inputs_reproduce_the_models_own_attention(two_layer):
             torch.testing.assert_close(steps.weights, inspection.attention[layer][head])
 
 
+def test_a_bidirectional_models_weights_match_the_steps_without_the_mask():
+    from lessons.concepts.masked_vs_causal.compute import masked_toy_checkpoint
+    ckpt = masked_toy_checkpoint("the cat sat on the mat.", seed=3)
+    ids = ckpt.tokenizer.encode("the cat sat")
+    weights = ckpt.model.inspect(torch.tensor(ids)).attention[0][1]
+    assert weights.triu(1).abs().max() > 0.01          # it does look ahead
+    inputs = A.head_inputs(ckpt.model, ids, 0, 1)
+    for causal in (False, True):
+        steps = A.attention_steps(inputs.x, inputs.w_q, inputs.w_k, inputs.w_v,
+                                  inputs.b_q, inputs.b_k, inputs.b_v, causal=causal)
+        found = A.differences_from_references(steps, weights, causal, model_causal=False)
+        assert found["sdpa"] < 1e-5
+        assert (found["model"] < 1e-5) if not causal else found["model"] is None
+
+
 def test_model_attention_rows_sum_to_one_and_never_look_ahead(tiny):
     ids = tiny.tokenizer.encode("the dog sat on the log.")
     attn = A.attention_maps(tiny.model, ids)                      # (L, H, T, T)

@@ -4,7 +4,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from lessons.concepts.masked_vs_causal.compute import masked_toy_checkpoint, masked_trainer_parts
+from lessons.concepts.masked_vs_causal.compute import masked_toy_checkpoint
 from lessons.engine.config import preset
 from lessons.engine.tokenizers import MASK, CharTokenizer
 from lessons.engine.training import Trainer
@@ -64,11 +64,27 @@ def test_a_tokenizer_without_mask_is_refused():
 
 def test_trainer_learns_the_masked_objective_and_reports_accuracy():
     model_config, train_config = preset("tiny", max_iters=40)
-    config, tokenizer, objective = masked_trainer_parts(model_config, train_config, TEXT)
-    trainer = Trainer(config, train_config, TEXT, tokenizer, device="cpu", objective=objective)
+    trainer = Trainer.for_objective("masked", model_config, train_config, TEXT, device="cpu")
+    tokenizer = trainer.tokenizer
     assert trainer.model.config.causal is False
     assert trainer.model.config.vocab_size == tokenizer.vocab_size == tokenizer.special_token_id(MASK) + 1
     trainer.train()
     measured = [row for row in trainer.metrics if row["val_loss"] is not None]
     assert measured[-1]["val_loss"] < measured[0]["val_loss"]
     assert 0.0 <= measured[-1]["val_accuracy"] <= 1.0
+
+
+def test_a_masked_trainer_samples_by_filling_masks_and_keeps_training_mode():
+    model_config, train_config = preset("tiny", max_iters=5)
+    trainer = Trainer.for_objective("masked", model_config, train_config, TEXT, device="cpu")
+    trainer.train()
+    trainer.model.train()
+    text = trainer.sample("the ", 12)
+    assert trainer.model.training                      # dropout stays on for the next steps
+    assert len(trainer.tokenizer.encode(text)) == 12 and MASK not in text
+
+
+def test_an_unknown_objective_is_refused():
+    model_config, train_config = preset("tiny", max_iters=5)
+    with pytest.raises(ValueError, match="unknown objective"):
+        Trainer.for_objective("sideways", model_config, train_config, TEXT, device="cpu")

@@ -35,6 +35,20 @@ def visible(text: str) -> str:
     return "".join(_visible_char(ch) for ch in text)
 
 
+def markdown_literal(token: str) -> str:
+    """A token made visible and safe to put inside Markdown (Streamlit's st.markdown, titles):
+    its Markdown and LaTeX characters are backslash-escaped, so a token "*" or " " cannot
+    turn the bold around it inside out.
+
+    >>> markdown_literal(" "), markdown_literal("*"), markdown_literal("$x_1$")
+    ('␣', '\\\\*', '\\\\$x\\\\_1\\\\$')
+    """
+    return "".join("\\" + ch if ch in _MARKDOWN_SPECIALS else ch for ch in visible(token))
+
+
+_MARKDOWN_SPECIALS = set("\\`*_{}[]()#+-.!|<>~$:")
+
+
 def _visible_char(ch: str) -> str:
     if ch in WHITESPACE_GLYPHS:
         return WHITESPACE_GLYPHS[ch]

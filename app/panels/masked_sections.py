@@ -9,6 +9,7 @@ from app.ui import lang, prose, shared, show_code, tr
 from lessons.concepts.attention import figures as AF
 from lessons.concepts.masked_vs_causal import compute as M
 from lessons.concepts.masked_vs_causal import figures as MF
+from lessons.display import markdown_literal
 from lessons.engine.corpus import builtin_text
 
 
@@ -49,8 +50,10 @@ def blank_section(causal, masked) -> None:
     guesses_causal = shared(M.fill_in_causal, causal, parts[0])
     st.plotly_chart(shared(MF.guesses_figure, guesses_masked, guesses_causal, lang()),
                     key="mvc_guesses")
-    st.markdown(tr("masked_vs_causal.blank_reading", masked=guesses_masked[0].token,
-                   masked_p=guesses_masked[0].probability, causal=guesses_causal[0].token,
+    st.markdown(tr("masked_vs_causal.blank_reading",
+                   masked=markdown_literal(guesses_masked[0].token),
+                   masked_p=guesses_masked[0].probability,
+                   causal=markdown_literal(guesses_causal[0].token),
                    causal_p=guesses_causal[0].probability))
     show_code(M.fill_in_masked, M.fill_in_causal, label="masked_vs_causal.blank_heading")
 

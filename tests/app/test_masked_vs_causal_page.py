@@ -6,6 +6,7 @@ import re
 import pytest
 
 from lessons.concepts.masked_vs_causal import compute as M
+from lessons.display import markdown_literal
 from lessons.engine.checkpoint import load_shipped_model
 from lessons.engine.corpus import builtin_text
 from lessons.i18n import t
@@ -21,7 +22,10 @@ def test_page_on_the_shipped_models(lang):
     masked, causal = load_shipped_model("masked"), load_shipped_model("classroom")
     left, right = M.split_blank(t("masked_vs_causal.blank_default", lang))
     first = M.fill_in_masked(masked, left, right)[0]
-    assert f"**{first.token}**" in text(at)
+    assert f"**{markdown_literal(first.token)}**" in text(at)
+    at.text_input(key="mvc_blank").set_value("the ___ of an object").run()   # a space first
+    first = M.fill_in_masked(masked, "the ", " of an object")[0]
+    assert first.token == " " and "**␣**" in text(at)
     rounds = M.unmask_iteratively(masked, t("masked_vs_causal.prompt_default", lang), 24, 0, 2, "surest")
     assert at.slider(key="mvc_round").max == len(rounds) - 1
     at.slider(key="mvc_round").set_value(0).run()

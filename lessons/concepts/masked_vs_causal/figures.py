@@ -4,6 +4,7 @@ from __future__ import annotations
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from lessons.display import visible
 from lessons.i18n import t
 
 KIND_COLOURS = {"unchanged": "#e6e6e6", "masked": "#d62728", "randomised": "#ff7f0e",
@@ -17,7 +18,7 @@ def guesses_figure(masked: list, causal: list, lang: str = "en") -> go.Figure:
     fig = make_subplots(rows=1, cols=2, subplot_titles=(
         t("masked_vs_causal.guess_masked", lang), t("masked_vs_causal.guess_causal", lang)))
     for col, (name, guesses) in enumerate((("masked", masked), ("causal", causal)), start=1):
-        labels = [_visible(g.token) for g in guesses][::-1]
+        labels = [visible(g.token) for g in guesses][::-1]
         fig.add_trace(go.Bar(x=[g.probability for g in guesses][::-1], y=labels, orientation="h",
                              marker_color=MODEL_COLOURS[name], showlegend=False,
                              hovertemplate="%{y}: %{x:.3f}<extra></extra>"), row=1, col=col)
@@ -29,7 +30,7 @@ def guesses_figure(masked: list, causal: list, lang: str = "en") -> go.Figure:
 def positions_figure(rows: list[dict], lang: str = "en") -> go.Figure:
     """Which positions each objective learns from: every one for the causal model, the chosen
     ones (coloured by what BERT's recipe did to them) for the masked model."""
-    tokens = [_visible(r["token"]) for r in rows]
+    tokens = [visible(r["token"]) for r in rows]
     x = list(range(len(rows)))
     fig = go.Figure()
     fig.add_trace(go.Scatter(x=x, y=[1] * len(rows), mode="markers+text", text=tokens,
@@ -40,7 +41,7 @@ def positions_figure(rows: list[dict], lang: str = "en") -> go.Figure:
         picked = [i for i, r in enumerate(rows) if r["kind"] == kind]
         fig.add_trace(go.Scatter(
             x=picked, y=[0] * len(picked), mode="markers+text",
-            text=[_visible(rows[i]["shown"]) for i in picked], textposition="middle center",
+            text=[visible(rows[i]["shown"]) for i in picked], textposition="middle center",
             name=t(f"masked_vs_causal.kind_{kind}", lang),
             marker=dict(symbol="square", size=26, color=colour, opacity=0.6)))
     fig.update_yaxes(tickvals=[0, 1], ticktext=[t("masked_vs_causal.masked", lang),
@@ -76,7 +77,3 @@ def accuracy_figure(scores: dict[str, float], lang: str = "en") -> go.Figure:
                                              title=t("masked_vs_causal.accuracy", lang)),
                       margin=dict(t=20))
     return fig
-
-
-def _visible(token: str) -> str:
-    return {" ": "␣", "\n": "↵"}.get(token, token)

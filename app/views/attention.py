@@ -63,7 +63,8 @@ c1, c2, c3 = st.columns(3)
 layer = c1.selectbox(tr("attention.layer_label"), range(config.n_layer), key="attention_layer")
 head = c2.selectbox(tr("attention.head_label"), range(config.n_head), key="attention_head")
 # starts on the model's own mask: a BERT-style model attends both ways
-causal = c3.checkbox(tr("attention.causal_label"), value=config.causal, key="attention_causal")
+causal = c3.checkbox(tr("attention.causal_label"), value=config.causal, key="attention_causal",
+                     help=tr("attention.causal_help"))
 titles = tuple(tr(title_key) for _, title_key, _ in STEPS)
 steps, figures = shared(AF.head_steps, checkpoint, ids, tokens, layer, head, causal, titles, lang())
 hs = config.head_size

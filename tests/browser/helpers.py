@@ -35,6 +35,15 @@ def page_problems(pg) -> list[str]:
     return boxes + [e for e in pg.errors if not _benign(e)]
 
 
+def truncated_labels(pg) -> list[str]:
+    """The texts of widget labels the page cuts off (an ellipsis: some box inside the label
+    is narrower than its text)."""
+    return pg.evaluate("""() => [...document.querySelectorAll('[data-testid="stWidgetLabel"]')]
+        .filter(label => [label, ...label.querySelectorAll('*')]
+            .some(e => e.scrollWidth > e.clientWidth + 1))
+        .map(label => label.textContent)""")
+
+
 def _benign(message: str) -> bool:
     # Opened at /<page>, Streamlit's frontend first probes /<page>/_stcore/health and
     # host-config, gets 404, then finds the server root. The console line "Failed to load

@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from lessons.concepts.attention import bertviz as bv
-from tests.browser.helpers import ARTIFACTS, page_problems, wait_for_app
+from tests.browser.helpers import ARTIFACTS, page_problems, truncated_labels, wait_for_app
 
 EVIL = "<img src=x onerror=alert(1)>"
 
@@ -52,7 +52,8 @@ def test_page_in_chromium_with_bertviz_visible(live_app, page, lang):
     box.wait_for(state="attached", timeout=10_000)
     words = ("query: cat", "key: sat") if lang == "en" else ("查询：cat", "键：sat")
     assert all(w in box.text_content() for w in words), box.text_content()
-    page.get_by_label("Causal mask" if lang == "en" else "因果掩码（词元不能看后面的词元）").first.uncheck(force=True)
+    assert not truncated_labels(page), truncated_labels(page)     # at 1400 px, in both languages
+    page.get_by_label("Causal mask" if lang == "en" else "因果掩码").first.uncheck(force=True)
     wait_for_app(page)
     frame = page.frame_locator("iframe").first
     frame.locator("svg line").first.wait_for(state="attached", timeout=30_000)

@@ -109,6 +109,9 @@ show_code(E.pca_project, E.nearest_neighbours, label="embeddings.show_code")
 st.header(tr("embeddings.position_heading"))
 positions = model.position_embedding.weight.detach()   # (T, C)
 prose("embeddings.position_intro", block=positions.shape[0])
+order = shared(E.order_without_positions, checkpoint, "cat sat", "sat cat")
+if order is not None:      # shown, not just said: the numbers of this very model
+    prose("embeddings.order_demo", unmasked=f"{order.unmasked:.0e}", masked=f"{order.masked:.2f}")
 left, right = st.columns(2)
 left.plotly_chart(shared(EF.position_heatmap, positions, lang()), key="embeddings_positions")
 right.plotly_chart(shared(EF.position_similarity_heatmap, positions, lang()),

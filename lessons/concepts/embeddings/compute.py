@@ -8,7 +8,8 @@ Four pieces, each a pure function the page and the notebook share:
    the document's numbers themselves, and the verdict on them, live in ``lessons/worked_numbers.py``.
 2. The trained model's token table: a PCA projection, a simple class for every token, nearest
    neighbours and cosine similarity.
-3. The learned position vectors and how similar positions are to each other.
+3. The learned position vectors and how similar positions are to each other, and what
+   attention alone knows of word order (``order_without_positions``).
 4. A timeline: the same projection at every weight snapshot kept while training
    (``timeline.py``).
 
@@ -19,6 +20,7 @@ Shapes: V = vocabulary size, C = embedding width (n_embd), T = block size, k = 2
 """
 from __future__ import annotations
 
+import copy
 import unicodedata
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -294,3 +296,50 @@ def position_similarity_by_distance(position_weight: torch.Tensor) -> list[float
     """
     sim = cosine_similarity_matrix(position_weight)
     return [float(torch.diagonal(sim, offset=d).mean()) for d in range(1, sim.shape[0])]
+
+
+class OrderTest(NamedTuple):
+    """What a model with its position table zeroed makes of two orders of the same tokens."""
+    unmasked: float    # largest difference of a token's output between the orders, no mask
+    masked: float      # largest difference of the last position's scores, the causal mask on
+
+
+def order_without_positions(checkpoint, first: str, second: str) -> OrderTest | None:
+    """Run ``first`` and ``second`` (the same tokens in another order, e.g. "cat sat" and
+    "sat cat") through a copy of the model whose position vectors are all zero.
+
+    Without a mask, attention is blind to order: each token's output is the same in both
+    orders, only moved (``unmasked`` is rounding, ~1e-6). With the causal mask each token
+    sees only its left side, so order leaks in and the last position's next-token scores
+    differ (``masked``). None when the two texts are not the same tokens."""
+    tokenizer = checkpoint.tokenizer
+    a, b = tokenizer.encode(first), tokenizer.encode(second)
+    if not a or sorted(a) != sorted(b) or len(a) > checkpoint.model.config.block_size:
+        return None
+    model = copy.deepcopy(checkpoint.model).eval()
+    with torch.no_grad():
+        model.position_embedding.weight.zero_()
+        masked = (_last_scores(model, a, True) - _last_scores(model, b, True)).abs().max()
+        out_a, out_b = _outputs(model, a, False), _outputs(model, b, False)
+    # match each token of b to a place of the same token in a (equal tokens, equal outputs)
+    unused = {}
+    for place, token in enumerate(a):
+        unused.setdefault(token, []).append(place)
+    moved = torch.stack([out_a[unused[token].pop(0)] for token in b])
+    return OrderTest(float((moved - out_b).abs().max()), float(masked))
+
+
+def _outputs(model, ids: list[int], causal: bool) -> torch.Tensor:
+    """(T, V) scores at every position, with the causal mask on or off for this call."""
+    saved = [block.attn.causal for block in model.blocks]
+    for block in model.blocks:
+        block.attn.causal = causal
+    try:
+        return model(torch.tensor([ids]))[0][0]
+    finally:
+        for block, was in zip(model.blocks, saved):
+            block.attn.causal = was
+
+
+def _last_scores(model, ids: list[int], causal: bool) -> torch.Tensor:
+    return _outputs(model, ids, causal)[-1]

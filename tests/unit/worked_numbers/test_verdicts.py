@@ -84,6 +84,16 @@ def test_pre_activation_chains():
     assert np.array_equal(fixed.ours, W_LAYER @ (W @ np.array([1, 0, 0])) + B) and fixed.verdict == "right"
 
 
+def test_the_simplest_reading_of_the_printed_embedding_is_one_step_early():
+    """The page's reading (1): the printed (0, 1, 1) is 3.3.2's matrix times the correct
+    embedding, and that product plus the bias is 3.3.2's printed [1, 2, 2]."""
+    correct = W @ np.array([1, 0, 0])
+    printed = np.array([int(v) for v in wn.worked_number("embedding").document])
+    assert np.array_equal(W_LAYER @ correct, printed)
+    assert np.array_equal(W_LAYER @ correct + B, [1, 2, 2])
+    assert not np.array_equal(W_LAYER @ printed + B, [1, 2, 2])   # reading (2) needs a second slip
+
+
 def test_output_probabilities_are_wrong_either_way():
     probs = wn.worked_number("output_probs")
     expected = F.softmax(torch.tensor([1.0, 2.0, 2.0], dtype=torch.float64), 0)

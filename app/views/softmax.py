@@ -102,10 +102,7 @@ st.header(tr("softmax.worked_heading"))
 prose("softmax.worked_text")
 table = pd.DataFrame(shared(worked_numbers_table, lang()))
 styled = table.style.map(verdict_colour, subset=[tr("worked_numbers.col_verdict")])
-st.dataframe(styled, hide_index=True, width="stretch", row_height=36, height=36 * (len(table) + 1) + 3,
-             column_config={tr("worked_numbers.col_what"): st.column_config.TextColumn(width="medium"),
-                            tr("worked_numbers.col_why"): st.column_config.TextColumn(width="large")})
-with st.expander(tr("softmax.worked_expander")):
-    what, verdict, why = (tr(f"worked_numbers.col_{key}") for key in ("what", "verdict", "why"))
-    st.markdown("\n".join(f"- {row[verdict]} · **{row[what]}**: {row[why]}" for _, row in table.iterrows()))
+# a static table wraps its cells, so no "what" or "why" is cut off (a dataframe's cells are one
+# line high and cut long text)
+st.table(styled.hide(axis="index"))
 prose("softmax.worked_after")

@@ -40,7 +40,7 @@ def test_page_temperature_slider_changes_the_probabilities(lang, tiny):
     expected = F.softmax(torch.tensor([1.0, 2.0, 2.0], dtype=torch.float64) / 3.0, 0)
     assert metric_values(at)[0] == f"{expected[1]:.4f}"
     np.testing.assert_allclose(chart_y(at), expected.numpy(), rtol=1e-9)
-    assert len(at.dataframe) == 4      # shift, overflow, soft targets, worked numbers
+    assert len(at.dataframe) == 3 and len(at.table) == 1   # shift, overflow, soft targets; worked numbers
 
 
 def test_page_survives_bad_logits_and_keeps_the_text(tiny):
@@ -80,7 +80,7 @@ def test_page_target_class_survives_fewer_logits(tiny):
 
 def test_page_worked_numbers_table_has_verdict_icons():
     at = open_page("en")
-    table = at.dataframe[-1].value
+    table = at.table[-1].value        # a static table: every cell's full text, wrapped
     assert len(table) == len(wx.worked_numbers())     # each row checked in tests/unit/worked_numbers
     verdicts = " ".join(table["verdict"])
     assert "✗ wrong" in verdicts and "≈ right to rounding" in verdicts and "✓ right" in verdicts

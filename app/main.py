@@ -14,10 +14,21 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:          # lets `streamlit run app/main.py` find lessons/ and app/
     sys.path.insert(0, str(ROOT))
 
+from lessons.i18n import LANGUAGES, t  # noqa: E402  (light: no torch)
+
+st.set_page_config(page_title="LLM Explorer", page_icon="🧠", layout="wide")
+_starting = None
+if "torch" not in sys.modules:   # a cold server: the imports below take seconds, say so
+    _wanted = st.query_params.get("lang", "en")
+    _starting = st.empty()
+    _starting.info(t("app.starting", _wanted if _wanted in LANGUAGES else "en"))
+
 from app.state import runs, session  # noqa: E402
 from app.ui import tr  # noqa: E402
 from lessons import registry  # noqa: E402
-from lessons.i18n import LANGUAGES  # noqa: E402
+
+if _starting is not None:
+    _starting.empty()
 
 
 def sidebar() -> None:
@@ -49,7 +60,6 @@ def sidebar() -> None:
 
 
 def main() -> None:
-    st.set_page_config(page_title="LLM Explorer", page_icon="🧠", layout="wide")
     # ?lang=zh in a link opens the app in Chinese (handy for a class's shared link)
     wanted = st.query_params.get("lang", "en")
     st.session_state.setdefault(session.LANG_KEY, wanted if wanted in LANGUAGES else "en")

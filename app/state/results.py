@@ -37,7 +37,9 @@ from functools import lru_cache
 import streamlit as st
 import torch
 
+from app.state import session
 from lessons.engine.checkpoint import Checkpoint
+from lessons.i18n import t
 
 SHARED_ENTRIES = 512               # at most this many results kept (least recently used go):
                                    # ~100 KB each for the shipped model, so ~50 MB
@@ -196,10 +198,24 @@ def _remembered(key: str, _compute):
     return _compute()
 
 
+# keys this process has computed: only a first computation gets a "working it out" message
+_computed: set[str] = set()
+
+
 def shared(fn, *args, **kwargs):
     """fn(*args, **kwargs), computed once per distinct key for the whole server.
 
     The result is shared: callers must not change it (plotly figures are only read by
     st.plotly_chart). Exceptions are not remembered, so a failing input fails every time.
+    A first computation can take seconds on a cold server; the learner is told what is going
+    on (st.spinner appears only after half a second, so quick ones never flash).
     """
-    return _remembered(result_key(fn, args, kwargs), lambda: fn(*args, **kwargs))
+    key = result_key(fn, args, kwargs)
+    if key in _computed:
+        return _remembered(key, lambda: fn(*args, **kwargs))
+    with st.spinner(t("app.computing_first_time", session.lang())):
+        result = _remembered(key, lambda: fn(*args, **kwargs))
+    if len(_computed) > 8 * SHARED_ENTRIES:      # forget old names; at worst a spinner again
+        _computed.clear()
+    _computed.add(key)
+    return result

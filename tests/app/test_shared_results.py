@@ -31,6 +31,23 @@ def layers(checkpoint):
     return checkpoint.model.config.n_layer
 
 
+def test_only_a_first_computation_says_it_is_working(monkeypatch):
+    """Issue #20 item 15: a cold server tells the learner what it is doing, a warm one is quiet."""
+    from app.state import results
+    said = []
+    real_spinner = st.spinner
+
+    def recording_spinner(text, **kwargs):
+        said.append(text)
+        return real_spinner(text, **kwargs)
+    monkeypatch.setattr(results.st, "spinner", recording_spinner)
+    results._computed.clear()
+    shared(square, 5)
+    shared(square, 5)
+    shared(square, 6)
+    assert said == [results.t("app.computing_first_time", "en")] * 2 and CALLS == [5, 6]
+
+
 def test_same_inputs_are_computed_once_and_other_inputs_again():
     first = shared(square, 3)
     assert shared(square, 3) is first and CALLS == [3]

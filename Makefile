@@ -23,7 +23,7 @@ install: $(VENV)/.installed
 app: install
 	$(BIN)/streamlit run app/main.py
 
-# Debian's Chromium and a CJK font for the browser tests (Playwright's own browser download
+# Debian's Chromium and a CJK font for the browser tests, and axe-core for their accessibility checks (Playwright's own browser download
 # does not work offline). Skipped when already there or when we cannot install packages.
 browser:
 	@if [ ! -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -qi "wenquanyi\|wqy"; then \
@@ -31,6 +31,13 @@ browser:
 	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null) \
 	      || echo "warning: could not install chromium; browser tests will be skipped"; \
 	  else echo "note: /usr/bin/chromium missing and not root; browser tests will be skipped"; fi; \
+	fi
+	@# axe-core (accessibility checks in the browser tests), from the npm registry, kept in tests/.node
+	@if [ ! -f tests/.node/node_modules/axe-core/axe.min.js ]; then \
+	  if command -v npm >/dev/null; then \
+	    npm install --silent --no-audit --no-fund --prefix tests/.node axe-core@4 >/dev/null \
+	      || echo "warning: could not install axe-core; the accessibility checks will be skipped"; \
+	  else echo "note: npm missing; the accessibility checks will be skipped"; fi; \
 	fi
 
 # The whole suite (what CI runs): unit, AppTest, integration, notebooks and browser tests.

@@ -44,6 +44,28 @@ def truncated_labels(pg) -> list[str]:
         .map(label => label.textContent)""")
 
 
+# axe-core, the accessibility checker, from the npm registry (`make browser` installs it here)
+AXE = ROOT / "tests" / ".node" / "node_modules" / "axe-core" / "axe.min.js"
+
+# Labels of disabled controls (e.g. top-p while greedy decoding is picked) are greyed on
+# purpose: WCAG 1.4.3 exempts inactive components, so they are left out of the check.
+_AXE_RUN = """async () => {
+    const inactive = [...document.querySelectorAll('.stElementContainer')].filter(c =>
+        c.querySelector('input:disabled, button:disabled, [aria-disabled="true"]'));
+    const found = await axe.run({include: [document], exclude: inactive},
+                                {resultTypes: ['violations']});
+    return found.violations.filter(v => ['serious', 'critical'].includes(v.impact))
+        .map(v => `${v.id} (${v.impact}, ${v.nodes.length}x): ` +
+             v.nodes.slice(0, 3).map(n => n.html.slice(0, 100)).join(' | '));
+}"""
+
+
+def serious_accessibility_problems(pg) -> list[str]:
+    """axe-core's serious and critical violations on the page as it is now, one line each."""
+    pg.add_script_tag(path=str(AXE))
+    return pg.evaluate(_AXE_RUN)
+
+
 def _benign(message: str) -> bool:
     # Opened at /<page>, Streamlit's frontend first probes /<page>/_stcore/health and
     # host-config, gets 404, then finds the server root. The console line "Failed to load

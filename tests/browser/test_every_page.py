@@ -1,11 +1,12 @@
 """Every page of the registry opens in real headless Chromium, in both languages, with no
-exception on the page, no console error and no widget label cut off; its screenshot lands in tests/artifacts/. The
+exception on the page, no console error, no widget label cut off and no serious or critical
+accessibility problem (axe-core); its screenshot lands in tests/artifacts/. The
 sidebar's language box switches the app to Chinese."""
 import pytest
 
 from lessons import registry
-from tests.browser.helpers import (ARTIFACTS, full_screenshot, page_problems, truncated_labels,
-                                   wait_for_app)
+from tests.browser.helpers import (ARTIFACTS, AXE, full_screenshot, page_problems,
+                                   serious_accessibility_problems, truncated_labels, wait_for_app)
 from tests.cases import page_cases, screenshot_name
 
 
@@ -16,6 +17,10 @@ def test_every_page_opens(live_app, page, slug, lang):
     full_screenshot(page, ARTIFACTS / screenshot_name(slug, lang))
     assert not page_problems(page), (slug, lang, page_problems(page))
     assert not truncated_labels(page), (slug, lang, truncated_labels(page))   # at 1400 px
+    if not AXE.exists():
+        pytest.skip("axe-core is not installed (make browser installs it from npm)")
+    problems = serious_accessibility_problems(page)
+    assert not problems, (slug, lang, problems)
 
 
 def test_language_switch_in_the_sidebar(live_app, page):

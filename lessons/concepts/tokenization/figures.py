@@ -34,7 +34,7 @@ def chips_html(views: list[TokenView], text: str, lang: str = "en",
                 f'align-items:center;margin:2px;padding:2px 6px;border-radius:6px;background:{colour};'
                 f'color:{fg};border:{border};font-style:{style};unicode-bidi:isolate">'
                 f'<span style="font-family:monospace;white-space:pre">{html.escape(v.label)}</span>'
-                f'<span style="font-size:10px;opacity:.7">{v.id}</span></span>')
+                f'<span style="font-size:10px">{v.id}</span></span>')
             n += 1
         if len(group) > 1:
             covered = group_label(group, text)

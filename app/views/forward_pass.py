@@ -4,6 +4,7 @@ attribution) -> interventions -> where the parameters and the compute are -> ove
 import pandas as pd
 import streamlit as st
 
+from app.panels.errata import show_errata
 from app.panels.forward_pass_cuts import ablation_section, parameters_section
 from app.panels.forward_pass_document import document_section
 from app.panels.forward_pass_stream import stream_section, training_section
@@ -116,3 +117,4 @@ ablation_section(checkpoint, run.ids, tokens, position, int(inspection.logits[po
 parameters_section(model)
 training_section(checkpoint, run.ids, position)
 document_section()
+show_errata("forward_pass")

@@ -3,6 +3,7 @@ document's worked numbers."""
 import pandas as pd
 import streamlit as st
 
+from app.panels.errata import show_errata
 from app.panels.softmax_model import next_token_section
 from app.state import runs
 from app.ui import lang, prose, shared, show_code, tr
@@ -109,3 +110,4 @@ with st.expander(tr("softmax.worked_expander")):
     what, verdict, why = (tr(f"worked_numbers.col_{key}") for key in ("what", "verdict", "why"))
     st.markdown("\n".join(f"- {row[verdict]} · **{row[what]}**: {row[why]}" for _, row in table.iterrows()))
 prose("softmax.worked_after")
+show_errata("softmax")

@@ -3,6 +3,7 @@ a merge replay, the compression chart, special tokens and the round trip."""
 import pandas as pd
 import streamlit as st
 
+from app.panels.errata import show_errata
 from app.panels.tokenization_text import chips, compare_section, your_text_section
 from app.state import runs
 from app.ui import explain, lang, prose, shared, show_code, tr
@@ -122,3 +123,4 @@ if text:
             else "tokenization.roundtrip_fail"
         st.markdown(f"{tr(name)}: {tr(verdict)}")
 st.markdown(tr("tokenization.fallback_intro", n=lesson.characters_split_into_bytes(views)))
+show_errata("tokenization")

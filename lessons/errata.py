@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from lessons import registry
 from lessons.i18n import t
 
 POSTS = ("000", "001", "002", "003", "004")
@@ -47,7 +48,10 @@ class Erratum:
         return unwrap(t(f"errata.{self.key}_claim", lang), lang)
 
     def fix(self, lang: str = "en") -> str:
-        return unwrap(t(f"errata.{self.key}_fix", lang), lang)
+        """What holds instead; "{page}" in the text is the title of the page that shows it,
+        so a reference to "section 3" reads the same on that page, the home page and a table."""
+        page = t(registry.lesson(self.slug).title_key, lang)
+        return unwrap(t(f"errata.{self.key}_fix", lang, page=page), lang)
 
     def kind_label(self, lang: str = "en") -> str:
         return t(f"errata.kind_{self.kind}", lang)
@@ -99,7 +103,7 @@ ERRATA: tuple[Erratum, ...] = (
     # ---- 003: language models and attention ------------------------------------------------
     Erratum("attention_cost", "003", "2.3", "attention", "wrong", ("计算效率高",)),
     # ---- 004: building blocks with worked examples -----------------------------------------
-    Erratum("wa_ignores_tokens", "004", "3.3.3", "attention", "wrong",
+    Erratum("wa_ignores_tokens", "004", "3.3.3", "attention", "incomplete",
             (r"\text{W}_{a} \cdot \text{h}_{t}",), worked_number="attention_weights"),
     Erratum("pretraining_definition", "004", "1.4.2", "training", "inconsistent",
             ("在特定任务上预先训练模型", "在大量无监督数据上预先训练模型")),

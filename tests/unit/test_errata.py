@@ -20,6 +20,7 @@ from lessons import worked_numbers as wn
 from lessons.concepts.attention import compute as A
 from lessons.engine.checkpoint import load_shipped_model
 from lessons.engine.corpus import TokenStream, builtin_text
+from lessons.engine.tokenizers import BPETokenizer
 from lessons.i18n import LANGUAGES, topic_sections
 from tests.helpers import ROOT
 
@@ -215,9 +216,11 @@ def test_a_block_has_one_attention_layer_with_its_heads_inside():
 def test_stop_words_are_kept_and_are_what_a_model_predicts_most():
     """Decoding gives back the text with its stop words; in the built-in corpus the most
     common word is a stop word ("the")."""
-    tokenizer = load_shipped_model().tokenizer
     text = "The cat sat on the mat, and it was one of the best of them. 猫坐在垫子上的。"
-    assert tokenizer.decode(tokenizer.encode(text)) == text
+    bpe = BPETokenizer.train(builtin_text("python_reference")[:20_000], vocab_size=300)
+    for tokenizer in (load_shipped_model().tokenizer, bpe):     # the character one and a BPE
+        assert tokenizer.decode(tokenizer.encode(text)) == text
+        assert len(tokenizer.encode(text)) > len(tokenizer.encode(text.replace(" the ", " ")))
     words = Counter(re.findall(r"[a-z]+", builtin_text("python_reference").lower()))
     assert words.most_common(1)[0][0] == "the"
 

@@ -22,9 +22,11 @@ def errata_markdown(found: list[errata.Erratum], with_page: bool = False) -> str
 
 
 def show_errata(slug: str, expanded: bool = False) -> None:
-    """The page's errata in an expander; nothing on a page without any."""
+    """The page's errata in an expander; nothing on a page without any. It starts open where
+    an erratum qualifies a worked number (right to rounding, but...): a caveat must be seen."""
     found = errata.for_slug(slug)
     if found:
+        expanded = expanded or any(entry.worked_number for entry in found)
         with st.expander(tr("errata.expander"), expanded=expanded):
             st.markdown(errata_markdown(found))
 

@@ -4,12 +4,12 @@ import pandas as pd
 import streamlit as st
 
 from app.panels.attention_document import simple_attention_section, worked_example_section
-from app.panels.errata import show_errata
 from app.state import runs, session
 from app.ui import explain, lang, prose, shared, show_code, tr
 from lessons.concepts.attention import bertviz as bv
 from lessons.concepts.attention import compute as A
 from lessons.concepts.attention import figures as AF
+from app.panels.errata import show_errata
 
 # the nine steps of one head: (chart key, prose key of its tab and title, of its text)
 STEPS = (

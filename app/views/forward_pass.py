@@ -4,10 +4,10 @@ attribution) -> interventions -> where the parameters and the compute are -> ove
 import pandas as pd
 import streamlit as st
 
-from app.panels.errata import show_errata
 from app.panels.forward_pass_cuts import ablation_section, parameters_section
 from app.panels.forward_pass_document import document_section
 from app.panels.forward_pass_stream import stream_section, training_section
+from app.panels.errata import show_errata
 from app.state import runs, session
 from app.ui import explain, lang, prose, shared, show_code, tr
 from lessons.concepts.forward_pass import compute as C

@@ -3,8 +3,8 @@ a merge replay, the compression chart, special tokens and the round trip."""
 import pandas as pd
 import streamlit as st
 
-from app.panels.errata import show_errata
 from app.panels.tokenization_text import chips, compare_section, your_text_section
+from app.panels.errata import show_errata
 from app.state import runs
 from app.ui import explain, lang, prose, shared, show_code, tr
 from lessons.concepts.tokenization import compute as lesson

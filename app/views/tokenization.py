@@ -122,5 +122,5 @@ if text:
         verdict = "tokenization.roundtrip_ok" if lesson.round_trips(tok, text) \
             else "tokenization.roundtrip_fail"
         st.markdown(f"{tr(name)}: {tr(verdict)}")
+show_errata("tokenization")      # 001's stop words: the round trip above keeps them
 st.markdown(tr("tokenization.fallback_intro", n=lesson.characters_split_into_bytes(views)))
-show_errata("tokenization")

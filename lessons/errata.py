@@ -63,19 +63,29 @@ class Erratum:
 
 
 def unwrap(text: str, lang: str = "en") -> str:
-    """The prose file's wrapped lines as one line. English joins them with a space; Chinese
-    with nothing (a space between two Chinese characters would show), except between two
-    Latin characters.
+    """The prose file's wrapped lines as one line. English joins them with a space. Chinese
+    joins two Chinese characters with nothing (a space there would show), and puts a space
+    between Chinese and Latin text, none next to full-width punctuation.
 
-    >>> unwrap("a line —\\nand more"), unwrap("中文的\\n一行", "zh"), unwrap("MIT\\nPress", "zh")
-    ('a line — and more', '中文的一行', 'MIT Press')
+    >>> unwrap("a line —\\nand more"), unwrap("中文的\\n一行", "zh"), unwrap("会报\\nIndentationError", "zh")
+    ('a line — and more', '中文的一行', '会报 IndentationError')
+    >>> unwrap("MIT Press，\\n2016 年", "zh")
+    'MIT Press，2016 年'
     """
     lines = [line.strip() for line in text.splitlines()]
     joined = lines[0] if lines else ""
     for line in lines[1:]:
-        latin = joined[-1:].isascii() and line[:1].isascii()
-        joined += " " + line if lang != "zh" or latin else line
+        joined += (" " if _space_between(joined[-1:], line[:1], lang) else "") + line
     return joined
+
+
+def _space_between(left: str, right: str, lang: str) -> bool:
+    if lang != "zh":
+        return True
+    full_width = lambda c: c in "“”‘’—…·" or 0x3000 <= ord(c) <= 0x303F or 0xFF00 <= ord(c) <= 0xFFEF  # noqa: E731
+    if not left or not right or full_width(left) or full_width(right):
+        return False
+    return left.isascii() or right.isascii()
 
 
 ERRATA: tuple[Erratum, ...] = (

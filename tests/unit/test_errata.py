@@ -95,6 +95,9 @@ def test_every_erratum_is_complete_in_both_languages():
             assert e.markdown(lang).startswith("- **"), (e.key, lang)
         assert CJK.search(e.claim("zh")) and CJK.search(e.fix("zh")), f"{e.key}: zh is not Chinese"
         assert e.fix("en") != e.fix("zh") and e.claim("en") != e.claim("zh"), e.key
+        for text in (e.claim("zh"), e.fix("zh")):     # 中文 and Latin text apart by a space
+            assert not re.search(r"[\u4e00-\u9fff][A-Za-z0-9`]|[A-Za-z0-9`][\u4e00-\u9fff]", text), text
+        assert "  " not in e.fix("en") + e.fix("zh"), e.key
         if e.worked_number:
             wn.worked_number(e.worked_number)      # a row that exists
 

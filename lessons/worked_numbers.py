@@ -33,6 +33,7 @@ from typing import Callable, Mapping, Sequence
 
 import torch.nn as nn
 
+from lessons import errata
 from lessons.concepts.embeddings.compute import matrix_times_vector
 from lessons.concepts.forward_pass.compute import document_next_word, next_word_done_right
 from lessons.concepts.softmax.compute import (cross_entropy_of_probabilities, entropy,
@@ -172,7 +173,10 @@ class WorkedNumber:
         return t(f"worked_numbers.{self.id}_what", lang)
 
     def why(self, lang: str = "en") -> str:
-        return t(f"worked_numbers.{self.id}_why", lang)
+        """Why the verdict; where an erratum qualifies the row (the number right, the idea
+        behind it not), that erratum's caveat follows (lessons/errata.py)."""
+        caveats = [t("errata.caveat", lang, fix=e.fix(lang)) for e in errata.for_worked_number(self.id)]
+        return " ".join([t(f"worked_numbers.{self.id}_why", lang), *caveats])
 
     def document_text(self, lang: str = "en") -> str:
         """The printed digits as the document wrote them: '[0.33, 0.33, 0.33]', '0.342'."""

@@ -9,6 +9,7 @@ from app.ui import explain, lang, prose, shared, show_code, tr
 from lessons.concepts.attention import bertviz as bv
 from lessons.concepts.attention import compute as A
 from lessons.concepts.attention import figures as AF
+from app.panels.errata import show_errata
 
 # the nine steps of one head: (chart key, prose key of its tab and title, of its text)
 STEPS = (
@@ -35,6 +36,7 @@ prose("attention.intro")
 # ---- 1 and 2. the document's simple attention and its W_a . h_t example -------------------
 simple_attention_section()
 worked_example_section()
+show_errata("attention")     # 003 on its cost, 004 on the W_a example just shown
 
 # ---- 3. scaled dot-product attention on the learner's text -------------------------------
 # Everything drawn from the model goes through shared(): most visitors look at the shipped

@@ -7,6 +7,7 @@ import streamlit as st
 from app.panels.forward_pass_cuts import ablation_section, parameters_section
 from app.panels.forward_pass_document import document_section
 from app.panels.forward_pass_stream import stream_section, training_section
+from app.panels.errata import show_errata
 from app.state import runs, session
 from app.ui import explain, lang, prose, shared, show_code, tr
 from lessons.concepts.forward_pass import compute as C
@@ -116,3 +117,4 @@ ablation_section(checkpoint, run.ids, tokens, position, int(inspection.logits[po
 parameters_section(model)
 training_section(checkpoint, run.ids, position)
 document_section()
+show_errata("forward_pass")

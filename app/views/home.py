@@ -1,6 +1,7 @@
 """Home: what the course is, a link to each lesson, and the model behind them."""
 import streamlit as st
 
+from app.panels.errata import all_errata
 from app.state import session
 from app.ui import prose, tr
 from lessons import registry
@@ -23,3 +24,5 @@ config = checkpoint.model.config
 st.markdown(tr("app.home_model", params=f"{checkpoint.model.num_parameters():,}",
                layers=config.n_layer, heads=config.n_head, block=config.block_size,
                val_loss=f"{val_loss:.3f}" if val_loss is not None else "–"))
+
+all_errata()

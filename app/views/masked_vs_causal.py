@@ -3,6 +3,7 @@ same questions: its attention mask, a blank to fill, text to write, where its lo
 from and how often it guesses right."""
 import streamlit as st
 
+from app.panels.errata import show_errata
 from app.panels.masked_sections import (accuracy_section, blank_section, loss_section,
                                         masks_section, writing_section)
 from app.state import session
@@ -34,3 +35,4 @@ except Exception:              # a damaged or unusual model must not show a trac
 
 st.header(tr("masked_vs_causal.document_heading"))
 prose("masked_vs_causal.document_text")
+show_errata("masked_vs_causal", expanded=True)

@@ -3,6 +3,7 @@ document's worked numbers."""
 import pandas as pd
 import streamlit as st
 
+from app.panels.errata import show_errata
 from app.panels.softmax_model import next_token_section
 from app.state import runs
 from app.ui import lang, prose, shared, show_code, tr
@@ -106,3 +107,4 @@ styled = table.style.map(verdict_colour, subset=[tr("worked_numbers.col_verdict"
 # line high and cut long text)
 st.table(styled.hide(axis="index"))
 prose("softmax.worked_after")
+show_errata("softmax")

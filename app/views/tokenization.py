@@ -4,6 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from app.panels.tokenization_text import chips, compare_section, your_text_section
+from app.panels.errata import show_errata
 from app.state import runs
 from app.ui import explain, lang, prose, shared, show_code, tr
 from lessons.concepts.tokenization import compute as lesson
@@ -121,4 +122,5 @@ if text:
         verdict = "tokenization.roundtrip_ok" if lesson.round_trips(tok, text) \
             else "tokenization.roundtrip_fail"
         st.markdown(f"{tr(name)}: {tr(verdict)}")
+show_errata("tokenization")      # 001's stop words: the round trip above keeps them
 st.markdown(tr("tokenization.fallback_intro", n=lesson.characters_split_into_bytes(views)))

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from app.panels.errata import show_errata
 from app.panels.training_compare import compare_section
 from app.panels.training_live import live_view
 from app.panels.training_setup import setup_form
@@ -28,3 +29,4 @@ st.header(tr("training.compare_heading"))
 compare_section()
 st.header(tr("training.share_heading"))
 upload_checkpoint()
+show_errata("training")

@@ -212,3 +212,11 @@ def brevity_penalty(candidate_length: int, reference_length: int) -> float:
     if candidate_length >= reference_length:
         return 1.0
     return math.exp(1 - reference_length / candidate_length)
+
+
+def held_out_scores(checkpoint, text: str, max_chars: int = 6000) -> NextTokenScores:
+    """A checkpoint's next-token scores on the start of ``text``'s held-out 10 % (the part the
+    default split never trains on)."""
+    from lessons.engine.corpus import split_text
+    _, held_out = split_text(text, 0.1)
+    return next_token_scores(checkpoint.model, checkpoint.tokenizer.encode(held_out[:max_chars]), 8)

@@ -215,17 +215,18 @@ def forgetting(base: GPT, finetuned: GPT, tokenizer, pretraining_text: str,
 
 # ---- continued pre-training on a new text -------------------------------------------------------
 
-def continued_pretraining_trainers(checkpoint: Checkpoint, text: str, steps: int = 150,
-                                   device: str = "cpu", seed: int = 1337):
-    """Two next-token trainers on ``text`` with the same recipe and data: one starting from the
-    checkpoint's weights, one from random weights of the same shape. Their validation curves,
-    overlaid, show what the pre-training carried over to the new text."""
+def continued_trainer(checkpoint: Checkpoint, text: str, start: str, steps: int = 150,
+                      device: str = "cpu", seed: int = 1337) -> Trainer:
+    """A next-token trainer on ``text`` that starts from the checkpoint's weights
+    (``start="pretrained"``) or from random weights of the same shape (``"scratch"``), with the
+    same recipe and data either way: overlaid, their validation curves show what pre-training
+    carried over to the new text."""
     config = TrainConfig(batch_size=16, max_iters=steps, learning_rate=1e-3, min_lr=1e-4,
                          warmup_iters=min(10, steps // 10), eval_interval=max(1, steps // 10),
                          eval_iters=4, log_interval=max(1, steps // 30), seed=seed)
-    pretrained = Trainer.from_checkpoint(checkpoint, config, text, device=device)
+    if start == "pretrained":
+        return Trainer.from_checkpoint(checkpoint, config, text, device=device)
     with torch.random.fork_rng():
         torch.manual_seed(seed)
         fresh = GPT(checkpoint.model.config)
-    scratch = Trainer(None, config, text, checkpoint.tokenizer, device, model=fresh)
-    return pretrained, scratch
+    return Trainer(None, config, text, checkpoint.tokenizer, device, model=fresh)

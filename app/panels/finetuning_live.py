@@ -48,7 +48,7 @@ def results_view(job) -> None:
                   for m, s in summaries.items()], hide_index=True, width="stretch")
     prose("finetuning.results_text")
     method = st.selectbox(tr("finetuning.look_at"), list(METHODS), index=2,
-                          format_func=lambda m, language=lang(): method_name(m, language),
+                          format_func={m: method_name(m, lang()) for m in METHODS}.get,
                           key="ft_method")
     chosen = results[method]
     left, right = st.columns(2)

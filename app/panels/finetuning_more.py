@@ -15,7 +15,6 @@ from lessons.concepts.finetuning.figures import continued_figure
 from lessons.engine.checkpoint import SHIPPED_MODELS
 from lessons.engine.corpus import BUILTIN_TEXTS, builtin_text
 from lessons.engine.training import BackgroundTraining
-from lessons.i18n import t
 
 CONTINUED_KEY = "ft_continued"
 
@@ -77,9 +76,10 @@ def measure_view() -> None:
 def continued_view() -> None:
     prose("finetuning.continued_text")
     keys = list(BUILTIN_TEXTS)
+    names = {"python_reference": tr("finetuning.text_python_reference"),
+             "poems_zh": tr("finetuning.text_poems_zh")}
     text_key = st.selectbox(tr("finetuning.continued_source"), keys, index=len(keys) - 1,
-                            format_func=lambda k, language=lang(): t(f"finetuning.text_{k}", language),
-                            key="ft_text")
+                            format_func=lambda key: names.get(key, key), key="ft_text")
     steps = st.slider(tr("finetuning.steps"), 20, 400, 100, 10, key="ft_continued_steps")
     if st.button(tr("finetuning.continued_start"), key="ft_continued_start"):
         for old in (st.session_state.get(CONTINUED_KEY) or {}).values():

@@ -9,7 +9,6 @@ from app.ui import explain, lang, shared, tr
 from lessons.concepts.finetuning.compute import DEFAULT_STEPS
 from lessons.concepts.finetuning.data import DataError, LabelledData, builtin_dataset, parse_labelled_csv
 from lessons.concepts.finetuning.live import Comparison
-from lessons.i18n import t
 
 COMPARISON_KEY = "ft_comparison"
 
@@ -18,9 +17,11 @@ def chosen_data() -> LabelledData | None:
     """The labelled data the learner picked, or None after saying what is wrong."""
     choices = ["builtin_en", "builtin_zh", "upload"]
     default = 1 if lang() == "zh" else 0
+    # labels made now: a format_func must not look the language up later
+    names = {"builtin_en": tr("finetuning.data_builtin_en"), "builtin_zh": tr("finetuning.data_builtin_zh"),
+             "upload": tr("finetuning.data_upload")}
     source = st.radio(tr("finetuning.data_source"), choices, index=default, horizontal=True,
-                      format_func=lambda key, language=lang(): t(f"finetuning.data_{key}", language),
-                      key="ft_source")
+                      format_func=names.get, key="ft_source")
     if source != "upload":
         return shared(builtin_dataset, source.removeprefix("builtin_"))
     upload = st.file_uploader(tr("finetuning.upload_label"), type=["csv"], key="ft_upload")

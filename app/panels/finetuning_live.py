@@ -32,6 +32,10 @@ def live_view() -> None:
             job.resume()
     st.plotly_chart(curves_figure({m: job.curves(m) for m in TRAINED}, lang()), key="ft_curves")
     if job.finished:
+        if not getattr(job, "shown_finished", False):
+            # once, the whole page: the forgetting section below this fragment waits for it
+            job.shown_finished = True
+            st.rerun()
         results_view(job)
 
 

@@ -9,8 +9,9 @@ from app.panels.finetuning_setup import comparison
 from app.state import session
 from app.ui import lang, prose, tr
 from lessons.concepts.evaluation.figures import confusion_figure
-from lessons.concepts.finetuning.compute import METHODS, TRAINED, as_checkpoint
-from lessons.concepts.finetuning.figures import curves_figure, method_name, scores_figure
+from lessons.concepts.finetuning.compute import METHODS, TRAINED, as_checkpoint, last_position_attention
+from lessons.concepts.finetuning.figures import (curves_figure, last_position_figure, method_name,
+                                                 scores_figure)
 from lessons.engine.training import RunStatus
 
 
@@ -64,8 +65,19 @@ def results_view(job) -> None:
                       tr("finetuning.col_predicted"): w["predicted"],
                       tr("finetuning.col_probability"): round(w["probability"], 3)}
                      for w in wrong], hide_index=True, width="stretch")
+    if chosen.head is not None:
+        attends_view(chosen, wrong)
     if chosen.head is not None and st.button(tr("finetuning.use_model"), key="ft_use"):
         name = tr("finetuning.model_name", method=method_name(method, lang()),
                   base=getattr(job, "model_name", ""))
         session.use_model(name, as_checkpoint(chosen, job.checkpoint))
         st.rerun()
+
+
+def attends_view(chosen, wrong: list[dict]) -> None:
+    """What the classifier's last position attends to, for a misclassified or any test text."""
+    texts = [w["text"] for w in wrong] + [text for text, _ in chosen.test[:10]]
+    text = st.selectbox(tr("finetuning.attends_text"), texts, key="ft_attends")
+    labels, weights = last_position_attention(chosen.model, comparison().checkpoint.tokenizer, text)
+    prose("finetuning.attends_explain")
+    st.plotly_chart(last_position_figure(labels, weights, lang()), key="ft_attends_fig")

@@ -71,6 +71,8 @@ def test_use_this_model_makes_the_classifier_active(page):
         page.run()
         return page.session_state["ft_comparison"].finished and page.button(key="ft_use") is not None
     wait_for(finished, 240, "the four methods", interval=1.0)
+    # what the classifier's last position attends to, for a text of the test split
+    assert page.selectbox(key="ft_attends").value in [text for text, _ in page.session_state["ft_comparison"].data.test]
     page.button(key="ft_use").click().run()
     assert not page.exception, [e.value for e in page.exception]
     name, checkpoint = page.session_state["active_model"]

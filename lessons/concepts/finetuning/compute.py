@@ -230,3 +230,23 @@ def continued_trainer(checkpoint: Checkpoint, text: str, start: str, steps: int 
         torch.manual_seed(seed)
         fresh = GPT(checkpoint.model.config)
     return Trainer(None, config, text, checkpoint.tokenizer, device, model=fresh)
+
+
+# ---- what the classifier reads ---------------------------------------------------------------
+
+def last_position_attention(model: GPT, tokenizer, text: str):
+    """(token labels, weights (L, T)): how much the last position, the one the classifier
+    head reads, draws from each token of the text in every layer (mean over heads).
+
+    >>> from lessons.engine.checkpoint import toy_checkpoint
+    >>> ckpt = toy_checkpoint("ab", block_size=8, n_layer=2, n_head=2, n_embd=8)
+    >>> labels, weights = last_position_attention(ckpt.model, ckpt.tokenizer, "abba")
+    >>> labels, tuple(weights.shape), [round(float(row.sum()), 4) for row in weights]
+    (['a', 'b', 'b', 'a'], (2, 4), [1.0, 1.0])
+    """
+    from lessons.concepts.attention.compute import attention_maps, tokens_for
+    ids, labels, _ = tokens_for(tokenizer, text, model.config.block_size)
+    if not ids:
+        raise ValueError("an empty text has no last position")
+    attention = attention_maps(model.cpu().eval(), ids)          # (L, H, T, T)
+    return labels, attention[:, :, -1, :].mean(dim=1)            # (L, T): the last query row

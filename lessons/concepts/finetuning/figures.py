@@ -65,3 +65,18 @@ def continued_figure(pretrained: list[dict], scratch: list[dict], lang: str = "e
                       xaxis_title=t("finetuning.axis_step", lang),
                       yaxis_title=t("finetuning.axis_val_loss", lang))
     return fig
+
+
+def last_position_figure(labels: list[str], weights, lang: str = "en") -> go.Figure:
+    """Rows = layers, columns = the text's tokens: where the classified position looks."""
+    fig = go.Figure(go.Heatmap(z=weights.tolist(), x=list(range(len(labels))),
+                               y=[t("finetuning.layer_n", lang, n=i) for i in range(len(weights))],
+                               colorscale="Blues", zmin=0, showscale=False,
+                               customdata=[labels] * len(weights),
+                               hovertemplate="%{customdata}: %{z:.3f}<extra></extra>"))
+    fig.update_xaxes(tickmode="array", tickvals=list(range(len(labels))), ticktext=labels,
+                     tickangle=0)
+    fig.update_yaxes(autorange="reversed")
+    fig.update_layout(height=120 + 40 * len(weights), margin=dict(t=50, b=40),
+                      title=t("finetuning.attends_title", lang))
+    return fig

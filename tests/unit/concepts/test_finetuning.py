@@ -161,3 +161,20 @@ def test_a_bom_and_capitalised_columns_are_fine():
     data = parse_labelled_csv("\ufeffText,Label\n".encode() + b"".join(
         b"x%d,%d\n" % (i, i % 2) for i in range(20)))
     assert data.labels == ["0", "1"]
+
+
+def test_last_position_attention_is_layer_0_by_hand(shipped):
+    text = "the cat sat"
+    labels, weights = fc.last_position_attention(shipped.model, shipped.tokenizer, text)
+    ids = torch.tensor([shipped.tokenizer.encode(text)])
+    model, (_, T) = shipped.model, ids.shape
+    with torch.no_grad():               # layer 0's scores from the raw weights, plain torch
+        x = model.token_embedding(ids) + model.position_embedding(torch.arange(T))
+        block = model.blocks[0]
+        q, k, _ = block.attn.qkv(block.ln_attn(x)).split(model.config.n_embd, dim=2)
+        nh, hs = model.config.n_head, model.config.n_embd // model.config.n_head
+        q = q[0, -1].view(nh, hs)                              # the last position's queries
+        k = k[0].view(T, nh, hs).transpose(0, 1)              # (nh, T, hs)
+        by_hand = ((k @ q[:, :, None]).squeeze(-1) / math.sqrt(hs)).softmax(-1).mean(0)
+    assert len(labels) == T and weights.shape == (model.config.n_layer, T)
+    torch.testing.assert_close(weights[0], by_hand, atol=1e-5, rtol=1e-4)

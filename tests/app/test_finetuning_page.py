@@ -5,11 +5,14 @@ model" makes the fine-tuned classifier the session's model."""
 import pytest
 import streamlit as st
 
+from lessons import registry
 from lessons.concepts.evaluation.compute import held_out_scores
+from lessons.concepts.finetuning import compute as fc
+from lessons.concepts.finetuning.data import LabelledData, builtin_dataset
 from lessons.engine.checkpoint import load_shipped_model
 from lessons.engine.corpus import builtin_text
 from lessons.i18n import t
-from tests.helpers import open_view, wait_for
+from tests.helpers import open_app, open_view, wait_for
 
 sklearn_metrics = pytest.importorskip("sklearn.metrics")
 
@@ -78,3 +81,21 @@ def test_use_this_model_makes_the_classifier_active(page):
     name, checkpoint = page.session_state["active_model"]
     assert checkpoint.head is not None and checkpoint.head.n_classes == 2
     assert t("finetuning.method_full", "en") in name
+
+
+@pytest.fixture(scope="module")
+def classifier():
+    """A fine-tuned classifier (two full fine-tune steps on a slice of the built-in set):
+    "use this model" must work on every page, not only this one."""
+    data = builtin_dataset("en")
+    small = LabelledData(data.labels, data.train[:32], data.validation[:8], data.test[:8])
+    base = load_shipped_model()
+    return fc.as_checkpoint(fc.run_method(base, small, "full", steps=2), base)
+
+
+@pytest.mark.parametrize("slug", [entry.slug for entry in registry.PAGES])
+def test_every_page_runs_on_the_fine_tuned_model(classifier, slug):
+    at = open_app("en", classifier)
+    at.switch_page(registry.lesson(slug).page).run()
+    assert not at.exception, [e.value for e in at.exception]
+    st.cache_resource.clear()

@@ -10,11 +10,11 @@ from app.ui import lang, prose, shared, tr
 from lessons import worked_numbers as wn
 from lessons.concepts.evaluation import compute as ev
 from lessons.concepts.evaluation import figures as evf
-from lessons.concepts.finetuning.compute import continued_trainer, forgetting
+from lessons.concepts.finetuning.compute import forgetting
 from lessons.concepts.finetuning.figures import continued_figure
+from lessons.concepts.finetuning.live import ContinuedPretraining
 from lessons.engine.checkpoint import SHIPPED_MODELS
 from lessons.engine.corpus import BUILTIN_TEXTS, builtin_text
-from lessons.engine.training import BackgroundTraining
 
 CONTINUED_KEY = "ft_continued"
 
@@ -81,27 +81,27 @@ def continued_view() -> None:
     text_key = st.selectbox(tr("finetuning.continued_source"), keys, index=len(keys) - 1,
                             format_func=lambda key: names.get(key, key), key="ft_text")
     steps = st.slider(tr("finetuning.steps"), 20, 400, 100, 10, key="ft_continued_steps")
+    current = st.session_state.get(CONTINUED_KEY)
     if st.button(tr("finetuning.continued_start"), key="ft_continued_start"):
-        for old in (st.session_state.get(CONTINUED_KEY) or {}).values():
-            old.stop(wait=False)
-        checkpoint, text, device = session.active_checkpoint(), builtin_text(text_key), session.device()
-        pair = {start: BackgroundTraining(
-                    lambda s=start: continued_trainer(checkpoint, text, s, steps, device),
-                    None, runs.training_slots(), runs.limits().threads_per_training)
-                for start in ("pretrained", "scratch")}
-        st.session_state[CONTINUED_KEY] = pair
-        for run in pair.values():
-            run.start()
+        if current is not None:
+            current.stop_all()
+        current = ContinuedPretraining(session.active_checkpoint(), builtin_text(text_key), steps,
+                                       session.device(), runs.training_slots(),
+                                       runs.limits().threads_per_training)
+        runs.register_background_work(current)
+        st.session_state[CONTINUED_KEY] = current
+        current.start()
+    if current is not None:
+        current.touch()
     continued_curves()
 
 
 @st.fragment(run_every=1.0)
 def continued_curves() -> None:
     pair = st.session_state.get(CONTINUED_KEY)
-    if not pair:
+    if pair is None:
         return
-    rows = {k: list(run.trainer.metrics) if run.trainer else [] for k, run in pair.items()}
     st.caption(" · ".join(tr(f"finetuning.continued_{k}") + ": " +
-                          tr(f"training.status_{run.status.value}") for k, run in pair.items()))
-    st.plotly_chart(continued_figure(rows["pretrained"], rows["scratch"], lang()),
+                          tr(f"training.status_{pair.status(k).value}") for k in pair.STARTS))
+    st.plotly_chart(continued_figure(pair.curves("pretrained"), pair.curves("scratch"), lang()),
                     key="ft_continued_fig")

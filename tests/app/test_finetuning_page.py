@@ -99,3 +99,19 @@ def test_every_page_runs_on_the_fine_tuned_model(classifier, slug):
     at.switch_page(registry.lesson(slug).page).run()
     assert not at.exception, [e.value for e in at.exception]
     st.cache_resource.clear()
+
+
+def test_continued_pretraining_draws_both_curves(page):
+    page.selectbox(key="ft_text").set_value("poems_zh").run()
+    page.slider(key="ft_continued_steps").set_value(20).run()
+    page.button(key="ft_continued_start").click().run()
+    assert not page.exception, [e.value for e in page.exception]
+    pair = page.session_state["ft_continued"]
+    pair.join(240)
+    page.run()
+    assert not page.exception, [e.value for e in page.exception]
+    for start in pair.STARTS:
+        assert pair.status(start).value == "finished"
+        assert any(row.get("val_loss") is not None for row in pair.curves(start))
+    figure = page.get("plotly_chart")[-1].proto.spec
+    assert t("finetuning.continued_pretrained", "en") in figure

@@ -103,3 +103,37 @@ class Comparison:
         for run in self.runs.values():
             if run.status is RunStatus.STOPPED:
                 run.start()
+
+
+class ContinuedPretraining:
+    """Next-token training on a new text from the checkpoint and from scratch, side by side
+    (``compute.continued_trainer``), each in its own background thread."""
+
+    STARTS = ("pretrained", "scratch")
+
+    def __init__(self, checkpoint: Checkpoint, text: str, steps: int = 100, device: str = "cpu",
+                 slots=None, threads: int = 0):
+        from lessons.concepts.finetuning.compute import continued_trainer
+        self.runs = {start: BackgroundTraining(
+            lambda s=start: continued_trainer(checkpoint, text, s, steps, device),
+            None, slots, threads) for start in self.STARTS}
+        self.last_active = time.monotonic()
+
+    def start(self) -> None:
+        for run in self.runs.values():
+            run.start()
+
+    def join(self, timeout: float | None = None) -> None:
+        for run in self.runs.values():
+            run.join(timeout)
+
+    def curves(self, start: str) -> list[dict]:
+        trainer = self.runs[start].trainer
+        return list(trainer.metrics) if trainer is not None else []
+
+    def status(self, start: str) -> RunStatus:
+        return self.runs[start].status
+
+    stop_all = Comparison.stop_all
+    touch = Comparison.touch
+    stop_if_idle = Comparison.stop_if_idle

@@ -33,9 +33,9 @@ def live_view() -> None:
             job.resume()
     st.plotly_chart(curves_figure({m: job.curves(m) for m in TRAINED}, lang()), key="ft_curves")
     if job.finished:
-        if not getattr(job, "shown_finished", False):
+        if st.session_state.get("ft_shown_finished") is not job:
             # once, the whole page: the forgetting section below this fragment waits for it
-            job.shown_finished = True
+            st.session_state.ft_shown_finished = job
             st.rerun()
         results_view(job)
 
@@ -69,7 +69,7 @@ def results_view(job) -> None:
         attends_view(chosen, wrong)
     if chosen.head is not None and st.button(tr("finetuning.use_model"), key="ft_use"):
         name = tr("finetuning.model_name", method=method_name(method, lang()),
-                  base=getattr(job, "model_name", ""))
+                  base=job.model_name)
         session.use_model(name, as_checkpoint(chosen, job.checkpoint))
         st.rerun()
 

@@ -10,7 +10,6 @@ from app.ui import lang, prose, shared, tr
 from lessons import worked_numbers as wn
 from lessons.concepts.evaluation import compute as ev
 from lessons.concepts.evaluation import figures as evf
-from lessons.concepts.finetuning.compute import forgetting
 from lessons.concepts.finetuning.figures import continued_figure
 from lessons.concepts.finetuning.live import ContinuedPretraining
 from lessons.engine.checkpoint import SHIPPED_MODELS
@@ -33,11 +32,7 @@ def forgetting_view() -> None:
     if job is None or not job.finished:
         st.caption(tr("finetuning.forgetting_wait"))
         return
-    full = job.result("full")
-    if not hasattr(job, "forgetting_scores"):      # once per comparison: it never changes
-        job.forgetting_scores = forgetting(job.checkpoint.model, full.model,
-                                           job.checkpoint.tokenizer, pretraining_text())
-    scores = job.forgetting_scores
+    scores = job.forgetting(pretraining_text())
     a, b = st.columns(2)
     a.metric(tr("finetuning.perplexity_before"), f"{scores.before.perplexity:.2f}")
     b.metric(tr("finetuning.perplexity_after"), f"{scores.after.perplexity:.2f}",

@@ -60,8 +60,8 @@ def setup_and_start() -> None:
             current.stop_all()
         lim = runs.limits()
         new = Comparison(session.active_checkpoint(), data, steps, session.device(),
-                         runs.training_slots(), lim.threads_per_training)
-        new.model_name = session.active_model_name()
+                         runs.training_slots(), lim.threads_per_training,
+                         model_name=session.active_model_name())
         runs.register_background_work(new)
         st.session_state[COMPARISON_KEY] = new
         new.start()

@@ -18,6 +18,7 @@ after) and continued pre-training on a new text against the same model from scra
 from __future__ import annotations
 
 import copy
+import time
 from dataclasses import dataclass, field
 
 import torch
@@ -169,7 +170,6 @@ def finish(trainer: Trainer, method: str, data: LabelledData) -> MethodResult:
 
 
 def prompt_result(checkpoint: Checkpoint, data: LabelledData) -> MethodResult:
-    import time
     started = time.perf_counter()
     probs = prompt_probabilities(checkpoint.model, checkpoint.tokenizer,
                                  [text for text, _ in data.test], data.labels)

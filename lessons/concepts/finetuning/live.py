@@ -20,8 +20,9 @@ from __future__ import annotations
 import threading
 import time
 
-from lessons.concepts.finetuning.compute import (DEFAULT_STEPS, METHODS, TRAINED, MethodResult,
-                                                 finish, method_trainer, prompt_result)
+from lessons.concepts.finetuning.compute import (DEFAULT_STEPS, METHODS, TRAINED, Forgetting,
+                                                 MethodResult, finish, forgetting, method_trainer,
+                                                 prompt_result)
 from lessons.concepts.finetuning.data import LabelledData
 from lessons.engine.checkpoint import Checkpoint
 from lessons.engine.training import BackgroundTraining, RunStatus
@@ -29,11 +30,13 @@ from lessons.engine.training import BackgroundTraining, RunStatus
 
 class Comparison:
     def __init__(self, checkpoint: Checkpoint, data: LabelledData, steps: int = DEFAULT_STEPS,
-                 device: str = "cpu", slots=None, threads: int = 0):
+                 device: str = "cpu", slots=None, threads: int = 0, model_name: str = ""):
         self.checkpoint, self.data, self.steps = checkpoint, data, steps
+        self.model_name = model_name                      # what the base model is called
         self.runs = {method: BackgroundTraining(self._maker(method, device), None, slots, threads)
                      for method in TRAINED}
         self._results: dict[str, MethodResult] = {}
+        self._forgetting: Forgetting | None = None
         self._lock = threading.Lock()                     # two reruns must not score twice
         self.last_active = time.monotonic()
 
@@ -79,6 +82,18 @@ class Comparison:
                                          if method == "prompt" else
                                          finish(self.runs[method].trainer, method, self.data))
             return self._results[method]
+
+    def forgetting(self, pretraining_text: str) -> Forgetting | None:
+        """The full fine-tune's forgetting (``compute.forgetting``), once it has finished;
+        measured once, since neither model changes any more."""
+        full = self.result("full")
+        if full is None:
+            return None
+        with self._lock:
+            if self._forgetting is None:
+                self._forgetting = forgetting(self.checkpoint.model, full.model,
+                                              self.checkpoint.tokenizer, pretraining_text)
+            return self._forgetting
 
     # ---- what a server does with every session's work ----------------------------------------
 

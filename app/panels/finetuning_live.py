@@ -9,7 +9,8 @@ from app.panels.finetuning_setup import comparison
 from app.state import session
 from app.ui import lang, prose, tr
 from lessons.concepts.evaluation.figures import confusion_figure
-from lessons.concepts.finetuning.compute import METHODS, TRAINED, as_checkpoint, last_position_attention
+from lessons.concepts.finetuning.compute import (METHODS, TRAINED, as_checkpoint,
+                                                 last_position_attention)
 from lessons.concepts.finetuning.figures import (curves_figure, last_position_figure, method_name,
                                                  scores_figure)
 from lessons.engine.training import RunStatus
@@ -78,6 +79,7 @@ def attends_view(chosen, wrong: list[dict]) -> None:
     """What the classifier's last position attends to, for a misclassified or any test text."""
     texts = [w["text"] for w in wrong] + [text for text, _ in chosen.test[:10]]
     text = st.selectbox(tr("finetuning.attends_text"), texts, key="ft_attends")
-    labels, weights = last_position_attention(chosen.model, comparison().checkpoint.tokenizer, text)
+    tokenizer = comparison().checkpoint.tokenizer
+    labels, weights = last_position_attention(chosen.model, tokenizer, text)
     prose("finetuning.attends_explain")
     st.plotly_chart(last_position_figure(labels, weights, lang()), key="ft_attends_fig")

@@ -7,7 +7,8 @@ import streamlit as st
 from app.state import runs, session
 from app.ui import explain, lang, shared, tr
 from lessons.concepts.finetuning.compute import DEFAULT_STEPS
-from lessons.concepts.finetuning.data import DataError, LabelledData, builtin_dataset, parse_labelled_csv
+from lessons.concepts.finetuning.data import (DataError, LabelledData, builtin_dataset,
+                                              parse_labelled_csv)
 from lessons.concepts.finetuning.live import Comparison
 
 COMPARISON_KEY = "ft_comparison"
@@ -18,8 +19,8 @@ def chosen_data() -> LabelledData | None:
     choices = ["builtin_en", "builtin_zh", "upload"]
     default = 1 if lang() == "zh" else 0
     # labels made now: a format_func must not look the language up later
-    names = {"builtin_en": tr("finetuning.data_builtin_en"), "builtin_zh": tr("finetuning.data_builtin_zh"),
-             "upload": tr("finetuning.data_upload")}
+    names = {"builtin_en": tr("finetuning.data_builtin_en"),
+             "builtin_zh": tr("finetuning.data_builtin_zh"), "upload": tr("finetuning.data_upload")}
     source = st.radio(tr("finetuning.data_source"), choices, index=default, horizontal=True,
                       format_func=names.get, key="ft_source")
     if source != "upload":

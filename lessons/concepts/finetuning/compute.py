@@ -99,28 +99,39 @@ def class_probabilities(model: GPT, head, tokenizer, texts: list[str],
 
 
 @torch.no_grad()
-def prompt_probabilities(model: GPT, tokenizer, texts: list[str],
-                         labels: list[str]) -> torch.Tensor:
+def prompt_probabilities(model: GPT, tokenizer, texts: list[str], labels: list[str],
+                         batch_size: int = 64) -> torch.Tensor:
     """(N, n_classes): for each text, how likely the base model finds each label right after
     ``text -> `` (the sum of the log-probabilities of the label's tokens), softmaxed over the
     labels. A long text keeps its end, so the label always fits in the block."""
     was_training = model.training
     model.eval()
-    device = next(model.parameters()).device
-    block = model.config.block_size
     scores = torch.zeros(len(texts), len(labels))
+    prompts = [tokenizer.encode(text + PROMPT_CUE) for text in texts]
     for k, label in enumerate(labels):
         label_ids = tokenizer.encode(label)
-        for i, text in enumerate(texts):
-            prompt_ids = tokenizer.encode(text + PROMPT_CUE)
-            ids = (prompt_ids + label_ids)[-(block + 1):]
-            inputs = torch.tensor([ids[:-1]], device=device)
-            log_probs = F.log_softmax(model(inputs)[0][0], dim=-1)           # (T, V)
-            n = len(label_ids)
-            targets = torch.tensor(ids[-n:], device=device)
-            scores[i, k] = log_probs[-n:].gather(1, targets[:, None]).sum().cpu()
+        for start in range(0, len(texts), batch_size):
+            rows = [(p + label_ids)[-(model.config.block_size + 1):]
+                    for p in prompts[start:start + batch_size]]
+            scores[start:start + len(rows), k] = _label_log_probs(model, rows, len(label_ids))
     model.train(was_training)
     return scores.softmax(-1)
+
+
+def _label_log_probs(model: GPT, rows: list[list[int]], n: int) -> torch.Tensor:
+    """Sum of log p(last n tokens of each row | what comes before), one padded batch."""
+    device = next(model.parameters()).device
+    lengths = torch.tensor([len(r) - 1 for r in rows])                  # inputs per row
+    inputs = torch.zeros(len(rows), int(lengths.max()), dtype=torch.long)
+    for i, r in enumerate(rows):
+        inputs[i, :len(r) - 1] = torch.tensor(r[:-1])
+    attend = torch.arange(inputs.shape[1])[None, :] < lengths[:, None]   # (B, T): real tokens
+    log_probs = F.log_softmax(model(inputs.to(device), attend=attend.to(device))[0], -1).cpu()
+    total = torch.zeros(len(rows))
+    for i, r in enumerate(rows):
+        positions = torch.arange(len(r) - 1 - n, len(r) - 1)             # they predict r[-n:]
+        total[i] = log_probs[i, positions, torch.tensor(r[-n:])].sum()
+    return total
 
 
 @dataclass

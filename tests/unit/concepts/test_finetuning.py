@@ -90,20 +90,23 @@ def test_metrics_equal_sklearn_on_the_model_predictions(shipped, small_data):
 
 
 def test_prompting_scores_each_label_by_its_log_probability(shipped):
-    text, labels = "the cat sat on the mat", ["real", "shuffled"]
-    probs = fc.prompt_probabilities(shipped.model, shipped.tokenizer, [text], labels)
-    by_hand = []
-    for label in labels:                  # the chain rule, one token at a time
-        ids = shipped.tokenizer.encode(text + fc.PROMPT_CUE)
-        total = 0.0
-        for token in shipped.tokenizer.encode(label):
-            with torch.no_grad():
-                logits, _ = shipped.model(torch.tensor([ids]))
-            total += F.log_softmax(logits[0, -1], -1)[token].item()
-            ids = ids + [token]
-        by_hand.append(total)
-    expected = torch.tensor(by_hand).softmax(-1)
-    torch.testing.assert_close(probs[0], expected, atol=1e-5, rtol=1e-4)
+    """Batched and padded in compute; here one text at a time, one token at a time."""
+    texts, labels = ["the cat sat on the mat", "a dog", "x" * 300], ["real", "shuffled"]
+    probs = fc.prompt_probabilities(shipped.model, shipped.tokenizer, texts, labels)
+    block = shipped.model.config.block_size
+    for row, text in enumerate(texts):
+        by_hand = []
+        for label in labels:                  # the chain rule, one token at a time
+            ids = shipped.tokenizer.encode(text + fc.PROMPT_CUE)
+            total = 0.0
+            for token in shipped.tokenizer.encode(label):
+                with torch.no_grad():
+                    logits, _ = shipped.model(torch.tensor([ids[-block:]]))
+                total += F.log_softmax(logits[0, -1], -1)[token].item()
+                ids = ids + [token]
+            by_hand.append(total)
+        expected = torch.tensor(by_hand).softmax(-1)
+        torch.testing.assert_close(probs[row], expected, atol=1e-5, rtol=1e-4)
 
 
 def test_forgetting_is_none_for_the_same_body(shipped):

@@ -7,7 +7,7 @@ VENV   ?= .venv
 TORCH  ?= torch==2.13.0
 BIN     = $(VENV)/bin
 
-.PHONY: app test test-fast test-browser install browser notebooks shipped-model shipped-masked-model benchmark load-test docker-check
+.PHONY: app test test-fast test-browser install browser notebooks shipped-model shipped-masked-model benchmark benchmark-finetune finetune-data load-test docker-check
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -64,6 +64,14 @@ shipped-masked-model: install
 
 benchmark: install
 	$(BIN)/python benchmarks/train_speed.py --preset speedrun-cpu --max-iters 550
+
+# The four fine-tuning methods at equal steps on the built-in English set (about a minute).
+benchmark-finetune: install
+	$(BIN)/python benchmarks/finetune.py
+
+# The labelled fine-tuning sets, rebuilt from the shipped texts (seeded: the same files).
+finetune-data: install
+	$(BIN)/python scripts/make_finetune_sets.py
 
 # The hosted demo under load (a few minutes; prints latency, errors, memory).
 load-test: install

@@ -91,6 +91,9 @@ LESSONS: list[Lesson] = [
            notebook="09_masked_vs_causal.ipynb",
            text_boxes=(TextBox("text_input", "mvc_sentence"), TextBox("text_input", "mvc_blank"),
                        TextBox("text_input", "mvc_prompt"))),
+    # the model trains live here (four methods): the load test does not browse it
+    Lesson("finetuning", ":material/tune:", prose="finetuning", notebook="07_finetuning.ipynb",
+           more_notebooks=("08_evaluation.ipynb",), browse=False),
 ]
 
 # the home page first: it is the default page of the navigation

@@ -35,6 +35,8 @@ import torch.nn as nn
 
 from lessons import errata
 from lessons.concepts.embeddings.compute import matrix_times_vector
+from lessons.concepts.evaluation.compute import (bleu, class_scores, classification_metrics,
+                                                 perplexity_of_probabilities)
 from lessons.concepts.forward_pass.compute import document_next_word, next_word_done_right
 from lessons.concepts.softmax.compute import (cross_entropy_of_probabilities, entropy,
                                               mean_squared_error, softmax)
@@ -54,6 +56,13 @@ CAT_SENTENCE = "The cat sat on the mat"                 # 003 §4.3
 # 000: Transformer(d_model=512, nhead=8, num_layers=6, dim_feedforward=2048, num_classes=10)
 TRANSFORMER = dict(d_model=512, nhead=8, num_layers=6, dim_feedforward=2048)
 MLP_WIDTHS = (3, 128, 64, 32, 16)                       # 004 §4.2: Dense 128-64-32-16 on 3 inputs
+# 000 step 5 and 001 §3.3 name metrics but work none out; these toy cases are ours.
+# Ten messages, 1 = spam: four spam, the filter flags five, three of them spam.
+SPAM_TRUE = (1, 1, 1, 1, 0, 0, 0, 0, 0, 0)
+SPAM_PREDICTED = (1, 1, 1, 0, 1, 1, 0, 0, 0, 0)
+TRUTH_PROBABILITIES = (0.5, 0.25, 0.5, 0.125)            # what a model gave each true next word
+BLEU_REFERENCE = "the cat sat on the mat"               # 猫坐在垫子上, translated by a person
+BLEU_CANDIDATE = "the cat sat on a mat"                 # ... and by a machine
 
 # ---- what it printed, digit for digit ---------------------------------------------------------
 PRINTED_EMBEDDING = ("0", "1", "1")                     # 004 §3.3.1 embed_1 = W · x
@@ -326,6 +335,32 @@ def _parameters(row_id: str, part: str) -> WorkedNumber:
                         0, inputs=TRANSFORMER)
 
 
+def _spam_metrics():
+    return classification_metrics(list(SPAM_TRUE), list(SPAM_PREDICTED), n_classes=2)
+
+
+def _spam_row(row_id: str, value: float) -> WorkedNumber:
+    confusion = _spam_metrics().confusion
+    return WorkedNumber(row_id, "000 §5", None, (value,), 4,
+                        inputs={"true": SPAM_TRUE, "predicted": SPAM_PREDICTED},
+                        facts={"confusion": confusion,
+                               "spam_precision": class_scores(confusion, 1).precision})
+
+
+def _perplexity() -> WorkedNumber:
+    return WorkedNumber("perplexity_toy", "001 §3.3", None,
+                        (perplexity_of_probabilities(list(TRUTH_PROBABILITIES)),), 4,
+                        inputs={"p_true": TRUTH_PROBABILITIES})
+
+
+def _bleu() -> WorkedNumber:
+    result = bleu([BLEU_CANDIDATE], [BLEU_REFERENCE])
+    return WorkedNumber("bleu_toy", "001 §3.3", None, (result.score,), 4,
+                        inputs={"reference": BLEU_REFERENCE, "candidate": BLEU_CANDIDATE},
+                        facts={"precisions": result.precisions,
+                               "brevity_penalty": result.brevity_penalty})
+
+
 # id -> how to compute that row, in the order the document works them out
 ROWS: dict[str, Callable[[], WorkedNumber]] = {
     "embedding": _embedding,
@@ -346,6 +381,11 @@ ROWS: dict[str, Callable[[], WorkedNumber]] = {
     "encoder_params": lambda: _parameters("encoder_params", "encoder"),
     "mlp_params": lambda: WorkedNumber("mlp_params", "004 §4.2", None, (float(mlp_parameter_count()),), 0,
                                        inputs={"widths": MLP_WIDTHS}),
+    "accuracy_toy": lambda: _spam_row("accuracy_toy", _spam_metrics().accuracy),
+    "recall_toy": lambda: _spam_row("recall_toy", _spam_metrics().per_class[1].recall),
+    "f1_toy": lambda: _spam_row("f1_toy", _spam_metrics().per_class[1].f1),
+    "perplexity_toy": _perplexity,
+    "bleu_toy": _bleu,
 }
 
 

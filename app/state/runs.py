@@ -76,6 +76,14 @@ def run_book() -> RunBook:
     return st.session_state[RUN_BOOK_KEY]
 
 
+def register_background_work(work) -> None:
+    """Let other pages' background work (e.g. the Fine-tuning page's comparison, which has
+    ``stop_all``, ``touch`` and ``stop_if_idle`` like a RunBook) be stopped at the session's
+    end and by the idle sweep, exactly as the training runs are."""
+    _session_runs().books.append(work)
+    _every_run_book().add(work)
+
+
 def note_activity() -> None:
     """Called on every full script run, i.e. a click or a page view, never on the training
     page's once-a-second refresh. Marks this session active and stops the trainings of

@@ -115,7 +115,9 @@ def test_notebook_prints_each_rows_own_verdict(path, lang, monkeypatch):
                 "02_embeddings.ipynb": {"embedding"},
                 "03_attention.ipynb": {"attention_scores", "attention_weights"},
                 "06_forward_pass.ipynb": {"next_word_document", "next_word_fixed"},
-                "05_softmax_cross_entropy.ipynb": {"output_probs", "mse", "ce_nats", "ce_bits", "ce_log10"}}
+                "05_softmax_cross_entropy.ipynb": {"output_probs", "mse", "ce_nats", "ce_bits", "ce_log10"},
+                "08_evaluation.ipynb": {"accuracy_toy", "recall_toy", "f1_toy", "perplexity_toy",
+                                        "bleu_toy"}}
     assert seen == expected.get(path.name, set())
 
 

@@ -55,6 +55,13 @@ EXPECTED = {
     "transformer_params": ([6 * 3_152_384 + 1024 + 6 * (3_152_384 + 1_050_624 + 1024) + 1024], "not_stated"),
     "encoder_params": ([6 * 3_152_384 + 1024], "not_stated"),
     "mlp_params": ([(3 * 128 + 128) + (128 * 64 + 64) + (64 * 32 + 32) + (32 * 16 + 16)], "not_stated"),
+    # 000/001 name metrics but compute none: our toy cases, by hand (sklearn and sacrebleu
+    # check the same functions in tests/unit/concepts/test_evaluation.py)
+    "accuracy_toy": ([7 / 10], "not_stated"),
+    "recall_toy": ([3 / 4], "not_stated"),
+    "f1_toy": ([2 * 0.6 * 0.75 / (0.6 + 0.75)], "not_stated"),
+    "perplexity_toy": ([2 ** 1.75], "not_stated"),
+    "bleu_toy": ([(5 / 6 * 3 / 5 * 2 / 4 * 1 / 3) ** 0.25], "not_stated"),
 }
 
 

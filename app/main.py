@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:          # lets `streamlit run app/main.py` find lessons/ and app/
     sys.path.insert(0, str(ROOT))
 
-from app.state import runs, session  # noqa: E402
+from app.state import runs, server, session  # noqa: E402
 from app.ui import tr  # noqa: E402
 from lessons import registry  # noqa: E402
 from lessons.i18n import LANGUAGES  # noqa: E402
@@ -49,6 +49,7 @@ def sidebar() -> None:
 
 
 def main() -> None:
+    server.harden()     # before any session can have a cache to clear
     st.set_page_config(page_title="LLM Explorer", page_icon="🧠", layout="wide")
     # ?lang=zh in a link opens the app in Chinese (handy for a class's shared link)
     wanted = st.query_params.get("lang", "en")

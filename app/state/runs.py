@@ -30,18 +30,25 @@ def text_cap() -> int | None:
     return lim.max_text_chars if lim.hosted else None
 
 
-# ---- server-wide objects (resources, not caches of results: there is exactly one each) -----
+# ---- server-wide objects --------------------------------------------------------------------
+# Module-level, not st.cache_resource: any client can send Streamlit's clear_cache message,
+# which empties every cache_resource of the server (issue #22). A queue rebuilt by that would
+# forget who holds a slot, so the cap would no longer hold; and a cleared session resource
+# runs its release hook, which stops that session's runs. (main.py also refuses the message:
+# app/state/server.py.) This module is imported once per server process, so there is exactly
+# one of each.
 
-@st.cache_resource(show_spinner=False)
+_TRAINING_SLOTS = TrainingSlots(limits().max_concurrent_trainings)
+_EVERY_RUN_BOOK: weakref.WeakSet = weakref.WeakSet()   # only weak references: the idle sweep
+
+
 def training_slots() -> TrainingSlots:
     """One queue for the whole server: at most K trainings run at once across all sessions."""
-    return TrainingSlots(limits().max_concurrent_trainings)
+    return _TRAINING_SLOTS
 
 
-@st.cache_resource(show_spinner=False)
 def _every_run_book() -> weakref.WeakSet:
-    # only weak references, used only to stop idle runs
-    return weakref.WeakSet()
+    return _EVERY_RUN_BOOK
 
 
 class _SessionRuns:

@@ -15,7 +15,7 @@ if str(ROOT) not in sys.path:          # lets `streamlit run app/main.py` find l
     sys.path.insert(0, str(ROOT))
 
 from app.state import runs, server, session  # noqa: E402
-from app.ui import tr  # noqa: E402
+from app.ui import shown_as_message, tr  # noqa: E402
 from lessons import registry  # noqa: E402
 from lessons.i18n import LANGUAGES  # noqa: E402
 
@@ -59,8 +59,10 @@ def main() -> None:
              for entry in registry.PAGES]
     navigation = st.navigation(pages)
     runs.note_activity()
-    sidebar()
-    navigation.run()
+    with shown_as_message("sidebar"):
+        sidebar()
+    with shown_as_message(navigation.url_path or "home"):
+        navigation.run()
 
 
 if __name__ == "__main__":   # streamlit runs this file as __main__

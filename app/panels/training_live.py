@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app.state import runs, session
-from app.ui import lang, prose, tr
+from app.ui import guarded, lang, prose, tr
 from lessons.concepts.softmax.compute import perplexity
 from lessons.concepts.training.compute import duration_text, metric_text, metrics_csv
 from lessons.concepts.training.figures import run_dashboard
@@ -28,6 +28,7 @@ def dashboard(run, language: str):
 
 
 @st.fragment(run_every=1.0)
+@guarded
 def live_view() -> None:
     """Reruns on its own once a second (a fragment: the rest of the page stays as it is)."""
     if "tr_notice" in st.session_state:

@@ -76,6 +76,9 @@ def progress_text(run, status: RunStatus) -> str:
 def show_status(run, book, status: RunStatus) -> None:
     if status is RunStatus.QUEUED:
         st.info(tr("training.queued", position=run.background.queue_position() or 1))
+        # leaving the queue must be as easy as joining it
+        if st.button(tr("training.stop"), key=f"stop_{run.id}"):
+            book.stop(run.id)
         return
     if status is RunStatus.PREPARING:
         st.info(tr("training.preparing"))

@@ -63,6 +63,8 @@ def main() -> None:
         sidebar()
     with shown_as_message(navigation.url_path or "home"):
         navigation.run()
+    if runs.limits().hosted:
+        server.forget_this_sessions_unheld_uploads()
 
 
 if __name__ == "__main__":   # streamlit runs this file as __main__

@@ -12,9 +12,12 @@ from __future__ import annotations
 import logging
 
 import streamlit as st
+from streamlit import config as streamlit_config
+from streamlit import runtime
 from streamlit.runtime.app_session import AppSession
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from lessons.hosting.limits import current_limits
+from lessons.hosting.limits import Limits, current_limits, upload_widget_mb
 
 log = logging.getLogger("llm_explorer")
 
@@ -35,9 +38,60 @@ def clear_cache_refused() -> bool:
     return getattr(AppSession._handle_clear_cache_request, "refuses", False)
 
 
+def upload_cap_mb(limits: Limits) -> int:
+    """The most any one PUT to Streamlit's upload endpoint may carry: the largest file any of
+    our file boxes takes (a checkpoint), in MB as the widgets count it.
+
+    >>> from lessons.hosting.limits import HOSTED
+    >>> upload_cap_mb(HOSTED)
+    33
+    """
+    return upload_widget_mb(max(limits.max_checkpoint_bytes, limits.max_upload_bytes))
+
+
 def harden() -> None:
     """Called by main.py before anything else: refuse cache clearing; in hosted mode, show a
-    visitor no exception details (a page shows our own message; see app/ui.py page_guard)."""
+    visitor no exception details (pages show our own message: app/ui.py shown_as_message)
+    and cap every upload at the largest file a box takes, whatever .streamlit/config.toml
+    says (256 MB there, for big local checkpoints). The endpoint reads the option on every
+    request, so this holds from the first page view on; the Dockerfile sets it from the start."""
     refuse_cache_clearing()
-    if current_limits().hosted:
+    limits = current_limits()
+    if limits.hosted:
         st.set_option("client.showErrorDetails", "none")
+        if streamlit_config.get_option("server.maxUploadSize") > upload_cap_mb(limits):
+            streamlit_config.set_option("server.maxUploadSize", upload_cap_mb(limits),
+                                        "LLM_EXPLORER_HOSTED")
+
+
+# ---- uploads nobody holds -----------------------------------------------------------------
+
+def held_upload_ids(state) -> set[str]:
+    """The file ids our file boxes hold now (each keeps its UploadedFile in session state)."""
+    return {value.file_id for value in state.values() if hasattr(value, "file_id")}
+
+
+def forget_unheld_uploads(manager, session_id: str, held: set[str]) -> int:
+    """Drop this session's uploaded files that no file box holds; returns the bytes freed.
+
+    Streamlit keeps every file PUT to its endpoint in memory until the session is gone, also
+    files sent to made-up ids that no widget will ever read (issue #22: 15 x 20 MB stayed
+    for minutes). A file a box holds is kept; the box reads it again on every run."""
+    storage = getattr(manager, "file_storage", {}).get(session_id, {})
+    freed = 0
+    for file_id, record in list(storage.items()):
+        if file_id not in held:
+            freed += len(record.data)
+            manager.remove_file(session_id, file_id)
+    return freed
+
+
+def forget_this_sessions_unheld_uploads() -> None:
+    """At the end of each full run of a hosted session (main.py)."""
+    ctx = get_script_run_ctx()
+    if ctx is None or not runtime.exists():
+        return
+    manager = runtime.get_instance().uploaded_file_mgr
+    freed = forget_unheld_uploads(manager, ctx.session_id, held_upload_ids(st.session_state))
+    if freed:
+        log.info("freed %d bytes of uploads no file box holds (session %s)", freed, ctx.session_id)

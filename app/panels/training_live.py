@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from app.panels.training_start import HAD_RUNS
 from app.state import runs, session
 from app.ui import guarded, lang, prose, tr
 from lessons.concepts.softmax.compute import perplexity
@@ -35,6 +36,8 @@ def live_view() -> None:
         st.toast(st.session_state.pop("tr_notice"))
     book = runs.run_book()
     if not book.runs:
+        if st.query_params.get(HAD_RUNS):     # runs were started here, and are gone
+            st.warning(tr("training.runs_lost"))
         st.caption(tr("training.no_runs"))
         return
     ids = list(book.runs)

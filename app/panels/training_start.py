@@ -14,6 +14,9 @@ from lessons.engine.training import measure_flops_per_second
 from lessons.hosting.runs import RunRefused
 
 
+HAD_RUNS = "had_runs"   # query parameter: this tab started a run on this server before
+
+
 def training_text() -> tuple[str, str] | None:
     """(name, text) of the chosen corpus, or None after showing what is wrong."""
     if st.session_state.tr_corpus == "embedded":
@@ -69,6 +72,9 @@ def start_run() -> None:
             st.error(explain(exc))
             return
         st.session_state.tr_current = run.id
+        # in the address, which outlives the session: after a server restart the new session
+        # has no runs, and the live view can say why instead of a bare "No run yet"
+        st.query_params[HAD_RUNS] = "1"
 
 
 def start_refusal(book) -> str | None:

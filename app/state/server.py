@@ -38,6 +38,29 @@ def clear_cache_refused() -> bool:
     return getattr(AppSession._handle_clear_cache_request, "refuses", False)
 
 
+def _quiet_new_session_message(original):
+    """Streamlit's new_session message, less what a visitor has no use for and an attacker
+    would: the script's full path on the server, the Python and Streamlit versions, the OS.
+    (The frontend only compares the Streamlit version between two sessions to decide to
+    reload; blank in both, it never differs.)"""
+    def quiet(self, *args, **kwargs):
+        msg = original(self, *args, **kwargs)
+        new_session = msg.new_session
+        new_session.main_script_path = new_session.main_script_path.rsplit("/", 1)[-1]
+        info = new_session.initialize.environment_info
+        info.streamlit_version = info.python_version = info.server_os = ""
+        return msg
+    quiet.quiet = True
+    return quiet
+
+
+def hide_server_details() -> None:
+    """Install _quiet_new_session_message once (hosted mode)."""
+    if not getattr(AppSession._create_new_session_message, "quiet", False):
+        AppSession._create_new_session_message = _quiet_new_session_message(
+            AppSession._create_new_session_message)
+
+
 def upload_cap_mb(limits: Limits) -> int:
     """The most any one PUT to Streamlit's upload endpoint may carry: the largest file any of
     our file boxes takes (a checkpoint), in MB as the widgets count it.
@@ -59,6 +82,7 @@ def harden() -> None:
     limits = current_limits()
     if limits.hosted:
         st.set_option("client.showErrorDetails", "none")
+        hide_server_details()
         if streamlit_config.get_option("server.maxUploadSize") > upload_cap_mb(limits):
             streamlit_config.set_option("server.maxUploadSize", upload_cap_mb(limits),
                                         "LLM_EXPLORER_HOSTED")

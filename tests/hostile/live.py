@@ -75,5 +75,5 @@ async def send_clear_cache(base_url: str) -> None:
         await tab.close()
 
 
-__all__ = ["hosted_server", "open_training_tab", "press_start", "run_status",
+__all__ = ["load", "hosted_server", "open_training_tab", "press_start", "run_status",
            "wait_for_status", "send_clear_cache", "wait_for"]

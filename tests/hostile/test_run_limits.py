@@ -77,3 +77,31 @@ def test_on_the_page_start_is_off_and_stop_is_there_while_a_run_waits(monkeypatc
         assert not at.button(key="tr_start").disabled
     finally:
         st.cache_resource.clear()         # the session's end: its runs stop
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_after_a_restart_the_live_view_says_the_runs_are_gone(lang):
+    """A new session (server restarted, or the old one expired) in a tab that had started a
+    run: the address still carries had_runs, so the page explains the empty list."""
+    at = AppTest.from_file(MAIN_SCRIPT, default_timeout=120)
+    at.session_state["lang"] = lang
+    at.query_params["had_runs"] = "1"
+    at.run()
+    at.switch_page("views/training.py").run()
+    assert not at.exception
+    assert t("training.runs_lost", lang) in [w.value for w in at.warning]
+
+
+def test_starting_a_run_marks_the_address(monkeypatch, no_free_slot):
+    monkeypatch.setattr(app_runs, "_TRAINING_SLOTS", no_free_slot)
+    at = AppTest.from_file(MAIN_SCRIPT, default_timeout=120)
+    at.session_state["lang"] = "en"
+    at.run()
+    at.switch_page("views/training.py").run()
+    try:
+        assert "had_runs" not in at.query_params
+        at.selectbox(key="tr_preset").set_value("tiny").run()
+        at.button(key="tr_start").click().run()
+        assert at.query_params.get("had_runs") in ("1", ["1"])
+    finally:
+        st.cache_resource.clear()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 
 import streamlit as st
+import torch
 from streamlit import config as streamlit_config
 from streamlit import runtime
 from streamlit.runtime.app_session import AppSession
@@ -83,6 +84,12 @@ def harden() -> None:
     if limits.hosted:
         st.set_option("client.showErrorDetails", "none")
         hide_server_details()
+        # subtle: per thread (OpenMP), and Streamlit runs each script run in a new thread.
+        # With torch's default (one thread a core) a page's small forward pass waits in
+        # OpenMP for cores the trainings hold: 6 ms alone became 108 ms median and 850 ms at
+        # worst on this 2-core machine under load; the Softmax page, which runs the model on
+        # nearly every widget change, had a p95 of 6.6 s in the probe (issue #22).
+        torch.set_num_threads(1)
         if streamlit_config.get_option("server.maxUploadSize") > upload_cap_mb(limits):
             streamlit_config.set_option("server.maxUploadSize", upload_cap_mb(limits),
                                         "LLM_EXPLORER_HOSTED")

@@ -111,3 +111,23 @@ def test_baby_for_ten_steps_then_embeddings():
     failed = t("errors.page_failed", "en", kind="ValueError")
     assert failed not in [e.value for e in at.error]
     assert t("embeddings.timeline_none", "en") in [i.value for i in at.info]
+
+
+def _threads_script():
+    import streamlit as st
+    import torch
+    from app.state import server
+    server.harden()
+    st.write(f"threads={torch.get_num_threads()}")
+
+
+def test_hosted_pages_use_one_torch_thread(monkeypatch):
+    """Page scripts share the cores with trainings; a page's small ops must not wait in OpenMP
+    for cores a training holds (the Softmax page's p95 of 6.6 s in the probe)."""
+    monkeypatch.setenv("LLM_EXPLORER_HOSTED", "1")
+    before = st.get_option("client.showErrorDetails")
+    try:
+        at = AppTest.from_function(_threads_script, default_timeout=60).run()
+        assert [m.value for m in at.markdown] == ["threads=1"]
+    finally:
+        st.set_option("client.showErrorDetails", before)

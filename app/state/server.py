@@ -86,9 +86,10 @@ def harden() -> None:
         hide_server_details()
         # subtle: per thread (OpenMP), and Streamlit runs each script run in a new thread.
         # With torch's default (one thread a core) a page's small forward pass waits in
-        # OpenMP for cores the trainings hold: 6 ms alone became 108 ms median and 850 ms at
-        # worst on this 2-core machine under load; the Softmax page, which runs the model on
-        # nearly every widget change, had a p95 of 6.6 s in the probe (issue #22).
+        # OpenMP for cores other busy processes hold: the Softmax page's 6 ms forward pass
+        # took 108 ms median and 850 ms at worst on this 2-core machine while other
+        # processes ran at normal priority (1 thread: 6 ms / 20 ms). Our own trainings run at
+        # nice 19 and did not cause it; replicas sharing cores would (issue #21).
         torch.set_num_threads(1)
         if streamlit_config.get_option("server.maxUploadSize") > upload_cap_mb(limits):
             streamlit_config.set_option("server.maxUploadSize", upload_cap_mb(limits),

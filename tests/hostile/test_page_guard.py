@@ -122,8 +122,8 @@ def _threads_script():
 
 
 def test_hosted_pages_use_one_torch_thread(monkeypatch):
-    """Page scripts share the cores with trainings; a page's small ops must not wait in OpenMP
-    for cores a training holds (the Softmax page's p95 of 6.6 s in the probe)."""
+    """Page scripts share the cores with other processes; a page's small ops must not wait in
+    OpenMP for cores they hold (see app/state/server.py harden)."""
     monkeypatch.setenv("LLM_EXPLORER_HOSTED", "1")
     before = st.get_option("client.showErrorDetails")
     try:

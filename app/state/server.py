@@ -118,12 +118,22 @@ def forget_unheld_uploads(manager, session_id: str, held: set[str]) -> int:
     return freed
 
 
+def _upload_manager():
+    return runtime.get_instance().uploaded_file_mgr if runtime.exists() else None
+
+
+def forget_session_uploads(session_id: str) -> None:
+    """Every file a session uploaded, freed when its tab goes away (runs.py's release hook)."""
+    manager = _upload_manager()
+    if manager is not None:
+        manager.remove_session_files(session_id)
+
+
 def forget_this_sessions_unheld_uploads() -> None:
     """At the end of each full run of a hosted session (main.py)."""
-    ctx = get_script_run_ctx()
-    if ctx is None or not runtime.exists():
+    ctx, manager = get_script_run_ctx(), _upload_manager()
+    if ctx is None or manager is None:
         return
-    manager = runtime.get_instance().uploaded_file_mgr
     freed = forget_unheld_uploads(manager, ctx.session_id, held_upload_ids(st.session_state))
     if freed:
         log.info("freed %d bytes of uploads no file box holds (session %s)", freed, ctx.session_id)

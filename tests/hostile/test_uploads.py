@@ -54,3 +54,14 @@ def test_hosted_mode_caps_uploads_at_the_largest_box(monkeypatch):
     finally:
         streamlit_config.set_option("server.maxUploadSize", before_upload)
         st.set_option("client.showErrorDetails", before_details)
+
+
+def test_a_closed_tab_frees_its_uploads(monkeypatch):
+    """The session's release hook (a tab gone) stops its runs and frees every file it sent."""
+    from app.state import runs
+    manager = MemoryUploadedFileManager("/_stcore/upload_file")
+    _put(manager, "gone", "checkpoint", 21_500_000 // 100)
+    _put(manager, "staying", "theirs", 10)
+    monkeypatch.setattr(server, "_upload_manager", lambda: manager)
+    runs._SessionRuns("gone").end()
+    assert _stored(manager, "gone") == {} and _stored(manager, "staying") == {"theirs": 10}

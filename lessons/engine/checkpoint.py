@@ -196,12 +196,13 @@ def _described(metadata: dict) -> _Described:
         head = _meta_head(head_description) if head_description is not None else None
     except CheckpointError:
         raise
+    except ConfigError as exc:     # its own message, translated ("n_layer should be a whole number")
+        raise CheckpointError(exc.key, **exc.values) from None
     # RecursionError: JSON nested tens of thousands deep; the others: any value of a wrong kind
-    except (KeyError, json.JSONDecodeError, ConfigError, TokenizerError, TypeError,
-            AttributeError, ValueError, RecursionError) as exc:
-        raise CheckpointError("ckpt_damaged_settings",
-                              detail=exc.in_language("en") if isinstance(exc, LessonError)
-                              else type(exc).__name__) from None
+    except (KeyError, json.JSONDecodeError, TokenizerError, TypeError, AttributeError,
+            ValueError, RecursionError) as exc:
+        # only the error's kind: its text may quote whatever the file holds
+        raise CheckpointError("ckpt_damaged_settings", detail=type(exc).__name__) from None
     if tokenizer.vocab_size != model_config.vocab_size:
         raise CheckpointError("ckpt_vocab_mismatch", tokenizer_vocab=tokenizer.vocab_size,
                               model_vocab=model_config.vocab_size)

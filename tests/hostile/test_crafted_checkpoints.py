@@ -134,7 +134,15 @@ def test_settings_of_the_wrong_kind_are_refused(honest_file, name, metadata):
         key = next(iter(changes))
         meta[key] = "[" * 100_000 + "0" + "]" * 100_000
         data = save(_parts(honest_file)[0], metadata=meta)
-    assert refused(data).key in ("ckpt_damaged_settings", "ckpt_bad_metrics")
+    assert refused(data).key in ("ckpt_damaged_settings", "ckpt_bad_metrics", "cfg_not_settings",
+                                 "cfg_type_int", "cfg_type_float")
+
+
+def test_a_setting_of_the_wrong_type_is_named_in_both_languages(honest_file):
+    config = {**_model_config(honest_file), "n_layer": 2.5}
+    exc = refused(crafted(honest_file, {"model_config": config}))
+    assert "n_layer" in exc.in_language("en") and "whole number" in exc.in_language("en")
+    assert "n_layer" in exc.in_language("zh") and "整数" in exc.in_language("zh")
 
 
 @pytest.mark.parametrize("metrics", [{"a": 1}, [1, 2], "rows", [{"step": "x"}],

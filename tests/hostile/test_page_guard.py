@@ -62,12 +62,14 @@ def test_hosted_mode_hides_exception_details_and_refuses_cache_clearing(monkeypa
     from app.state import server
     monkeypatch.setenv("LLM_EXPLORER_HOSTED", "1")
     before = st.get_option("client.showErrorDetails")
+    threads = torch.get_num_threads()    # harden() sets this thread's; the test runner's too
     try:
         server.harden()
         assert st.get_option("client.showErrorDetails") == "none"
         assert server.clear_cache_refused()
     finally:
         st.set_option("client.showErrorDetails", before)
+        torch.set_num_threads(threads)
 
 
 def test_an_unknown_preset_sent_by_a_crafted_client_falls_back(monkeypatch):

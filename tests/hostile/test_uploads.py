@@ -4,6 +4,7 @@ takes (the repository's config allows 256 MB for local checkpoints)."""
 from __future__ import annotations
 
 import streamlit as st
+import torch
 from streamlit import config as streamlit_config
 from streamlit.runtime.memory_uploaded_file_manager import MemoryUploadedFileManager
 from streamlit.runtime.uploaded_file_manager import UploadedFileRec
@@ -45,6 +46,7 @@ def test_hosted_mode_caps_uploads_at_the_largest_box(monkeypatch):
     monkeypatch.setenv("LLM_EXPLORER_HOSTED", "1")
     before_upload = streamlit_config.get_option("server.maxUploadSize")
     before_details = st.get_option("client.showErrorDetails")
+    threads = torch.get_num_threads()    # harden() sets this thread's; the test runner's too
     try:
         streamlit_config.set_option("server.maxUploadSize", 256)     # the repository's config
         server.harden()
@@ -54,6 +56,7 @@ def test_hosted_mode_caps_uploads_at_the_largest_box(monkeypatch):
     finally:
         streamlit_config.set_option("server.maxUploadSize", before_upload)
         st.set_option("client.showErrorDetails", before_details)
+        torch.set_num_threads(threads)
 
 
 def test_a_closed_tab_frees_its_uploads(monkeypatch):

@@ -7,6 +7,7 @@ import logging
 
 import pytest
 import streamlit as st
+import torch
 from streamlit.testing.v1 import AppTest
 
 from lessons.concepts.softmax import compute as sm

@@ -23,8 +23,8 @@ if "torch" not in sys.modules:   # a cold server: the imports below take seconds
     _starting = st.empty()
     _starting.info(t("app.starting", _wanted if _wanted in LANGUAGES else "en"))
 
-from app.state import runs, session  # noqa: E402
-from app.ui import tr  # noqa: E402
+from app.state import runs, server, session  # noqa: E402
+from app.ui import shown_as_message, tr  # noqa: E402
 from lessons import registry  # noqa: E402
 
 if _starting is not None:
@@ -60,6 +60,7 @@ def sidebar() -> None:
 
 
 def main() -> None:
+    server.harden()     # before any session can have a cache to clear
     # ?lang=zh in a link opens the app in Chinese (handy for a class's shared link)
     wanted = st.query_params.get("lang", "en")
     st.session_state.setdefault(session.LANG_KEY, wanted if wanted in LANGUAGES else "en")
@@ -68,8 +69,12 @@ def main() -> None:
              for entry in registry.PAGES]
     navigation = st.navigation(pages)
     runs.note_activity()
-    sidebar()
-    navigation.run()
+    with shown_as_message("sidebar"):
+        sidebar()
+    with shown_as_message(navigation.url_path or "home"):
+        navigation.run()
+    if runs.limits().hosted:
+        server.forget_this_sessions_unheld_uploads()
 
 
 if __name__ == "__main__":   # streamlit runs this file as __main__

@@ -14,7 +14,10 @@ be found with grep and tests/app/ checks that every key a page uses exists in bo
 """
 from __future__ import annotations
 
+import functools
 import inspect
+import logging
+from contextlib import contextmanager
 
 import streamlit as st
 
@@ -23,7 +26,9 @@ from app.state.results import shared
 from lessons import errors
 from lessons.i18n import t
 
-__all__ = ["explain", "lang", "prose", "shared", "show_code", "tr"]
+__all__ = ["explain", "guarded", "lang", "prose", "shared", "shown_as_message", "show_code", "tr"]
+
+log = logging.getLogger("llm_explorer")
 
 
 def lang() -> str:
@@ -54,3 +59,32 @@ def show_code(*functions, label: str) -> None:
     with st.expander(tr(label)):
         for fn in functions:
             st.code(inspect.getsource(fn), language="python")
+
+
+# ---- the one place an unexpected error becomes a message -----------------------------------
+
+@contextmanager
+def shown_as_message(where: str):
+    """Run a page (or a part that redraws itself) so that no exception reaches the learner as a
+    traceback with the server's paths: one of our errors shows its own translated message,
+    anything else a translated "something went wrong" naming only the error's kind; the
+    traceback goes to the server's log. Streamlit's st.rerun/st.stop are BaseExceptions and
+    pass through."""
+    try:
+        yield
+    except Exception as exc:      # noqa: BLE001 -- the point: nothing escapes to the page
+        log.error("page %s failed: %s", where, type(exc).__name__, exc_info=exc)
+        if isinstance(exc, errors.LessonError):
+            st.error(explain(exc))
+        else:
+            st.error(tr("errors.page_failed", kind=type(exc).__name__))
+
+
+def guarded(draw):
+    """``shown_as_message`` for a function, e.g. a fragment that reruns on its own (its reruns
+    do not pass through the page's guard in main.py)."""
+    @functools.wraps(draw)
+    def guarded_draw(*args, **kwargs):
+        with shown_as_message(draw.__qualname__):
+            return draw(*args, **kwargs)
+    return guarded_draw

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
+from app.panels.training_start import HAD_RUNS
 from app.state import runs, session
-from app.ui import lang, prose, tr
+from app.ui import guarded, lang, prose, tr
 from lessons.concepts.softmax.compute import perplexity
 from lessons.concepts.training.compute import duration_text, metric_text, metrics_csv
 from lessons.concepts.training.figures import run_dashboard
@@ -28,12 +29,15 @@ def dashboard(run, language: str):
 
 
 @st.fragment(run_every=1.0)
+@guarded
 def live_view() -> None:
     """Reruns on its own once a second (a fragment: the rest of the page stays as it is)."""
     if "tr_notice" in st.session_state:
         st.toast(st.session_state.pop("tr_notice"))
     book = runs.run_book()
     if not book.runs:
+        if st.query_params.get(HAD_RUNS):     # runs were started here, and are gone
+            st.warning(tr("training.runs_lost"))
         st.caption(tr("training.no_runs"))
         return
     ids = list(book.runs)
@@ -75,6 +79,9 @@ def progress_text(run, status: RunStatus) -> str:
 def show_status(run, book, status: RunStatus) -> None:
     if status is RunStatus.QUEUED:
         st.info(tr("training.queued", position=run.background.queue_position() or 1))
+        # leaving the queue must be as easy as joining it
+        if st.button(tr("training.stop"), key=f"stop_{run.id}"):
+            book.stop(run.id)
         return
     if status is RunStatus.PREPARING:
         st.info(tr("training.preparing"))

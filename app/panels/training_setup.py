@@ -36,9 +36,16 @@ def option_labels(keys: dict) -> dict:
     return {option: tr(key) for option, key in keys.items()}
 
 
+def chosen_preset() -> str:
+    """The preset box's value. A crafted client can send any string for it (issue #22: an
+    unknown name was a KeyError); one that names no preset counts as the first."""
+    name = st.session_state.get("tr_preset")
+    return name if name in PAGE_PRESETS else next(iter(PAGE_PRESETS))
+
+
 def apply_preset() -> None:
     """Copy the chosen preset into the widgets (called when the preset box changes)."""
-    model, train = PRESETS[st.session_state.tr_preset]
+    model, train = PRESETS[chosen_preset()]
     configs = {"model": model, "train": train}
     for key, (which, name) in FIELDS.items():
         st.session_state[key] = getattr(configs[which], name)
@@ -48,7 +55,7 @@ def apply_preset() -> None:
 
 def chosen_configs() -> tuple[ModelConfig, TrainConfig]:
     """The preset with the learner's changes; ConfigError for settings that cannot work."""
-    model, train = PRESETS[st.session_state.tr_preset]
+    model, train = PRESETS[chosen_preset()]
     values = {which: {n: st.session_state[k] for k, (w, n) in FIELDS.items() if w == which}
               for which in ("model", "train")}
     model = replace(model, **values["model"])

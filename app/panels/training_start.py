@@ -11,6 +11,10 @@ from lessons.concepts.training.compute import duration_text, run_estimate, vocab
 from lessons.engine.config import ConfigError, ModelConfig, TrainConfig
 from lessons.engine.corpus import CorpusError, check_training_text, decode_user_bytes, embedded_corpus
 from lessons.engine.training import measure_flops_per_second
+from lessons.hosting.runs import RunRefused
+
+
+HAD_RUNS = "had_runs"   # query parameter: this tab started a run on this server before
 
 
 def training_text() -> tuple[str, str] | None:
@@ -52,11 +56,32 @@ def start_run() -> None:
         return
     corpus = training_text()
     fits = corpus is not None and estimate(model, train, corpus[1])
-    if st.button(tr("training.start"), type="primary", disabled=corpus is None or not fits,
-                 key="tr_start"):
+    book = runs.run_book()
+    refusal = start_refusal(book)
+    if refusal:
+        st.info(refusal)
+    if st.button(tr("training.start"), type="primary", key="tr_start",
+                 disabled=corpus is None or not fits or refusal is not None):
         name, text = corpus
-        book = runs.run_book()
-        run = book.start(model, train, text, name, device=session.device(),
-                         objective=st.session_state.get("tr_objective", "next"),
-                         name=tr("training.run_name", n=len(book.runs) + 1, lr=train.learning_rate))
+        try:   # checked again: a crafted client can click a disabled button
+            run = book.start(model, train, text, name, device=session.device(),
+                             objective=st.session_state.get("tr_objective", "next"),
+                             # {n}: the book numbers its runs, so no two share a name
+                             name=tr("training.run_name", n="{n}", lr=train.learning_rate))
+        except RunRefused as exc:
+            st.error(explain(exc))
+            return
         st.session_state.tr_current = run.id
+        # in the address, which outlives the session: after a server restart the new session
+        # has no runs, and the live view can say why instead of a bare "No run yet"
+        st.query_params[HAD_RUNS] = "1"
+
+
+def start_refusal(book) -> str | None:
+    """Why Start is off now (this learner's run still waits for a slot, or every run they
+    may keep is busy), or None."""
+    try:
+        book.check_can_start()
+    except RunRefused as exc:
+        return explain(exc)
+    return None

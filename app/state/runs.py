@@ -10,6 +10,9 @@ from __future__ import annotations
 import weakref
 
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+from app.state import server
 
 from lessons.hosting.limits import Limits, TrainingSlots, current_limits
 from lessons.hosting.runs import RunBook
@@ -30,36 +33,49 @@ def text_cap() -> int | None:
     return lim.max_text_chars if lim.hosted else None
 
 
-# ---- server-wide objects (resources, not caches of results: there is exactly one each) -----
+# ---- server-wide objects --------------------------------------------------------------------
+# Module-level, not st.cache_resource: any client can send Streamlit's clear_cache message,
+# which empties every cache_resource of the server (issue #22). A queue rebuilt by that would
+# forget who holds a slot, so the cap would no longer hold; and a cleared session resource
+# runs its release hook, which stops that session's runs. (main.py also refuses the message:
+# app/state/server.py.) This module is imported once per server process, so there is exactly
+# one of each.
 
-@st.cache_resource(show_spinner=False)
+_TRAINING_SLOTS = TrainingSlots(limits().max_concurrent_trainings)
+_EVERY_RUN_BOOK: weakref.WeakSet = weakref.WeakSet()   # only weak references: the idle sweep
+
+
 def training_slots() -> TrainingSlots:
     """One queue for the whole server: at most K trainings run at once across all sessions."""
-    return TrainingSlots(limits().max_concurrent_trainings)
+    return _TRAINING_SLOTS
 
 
-@st.cache_resource(show_spinner=False)
 def _every_run_book() -> weakref.WeakSet:
-    # only weak references, used only to stop idle runs
-    return weakref.WeakSet()
+    return _EVERY_RUN_BOOK
 
 
 class _SessionRuns:
     """Every RunBook made in one browser session, so they can all be stopped at its end."""
 
-    def __init__(self):
+    def __init__(self, session_id: str | None = None):
         self.books: list[RunBook] = []
+        self.session_id = session_id
 
-    def stop_all(self) -> None:
+    def end(self) -> None:
+        """The tab went away: stop its trainings and free the files it uploaded (Streamlit
+        would keep them until it forgets the session, minutes later)."""
         for book in self.books:
             book.stop_all()
+        if self.session_id is not None:
+            server.forget_session_uploads(self.session_id)
 
 
-@st.cache_resource(scope="session", on_release=_SessionRuns.stop_all, show_spinner=False)
+@st.cache_resource(scope="session", on_release=_SessionRuns.end, show_spinner=False)
 def _session_runs() -> _SessionRuns:
     # Streamlit drops session-scoped resources when the tab goes away; on_release then stops
     # every training thread of that session, so no training outlives its learner.
-    return _SessionRuns()
+    ctx = get_script_run_ctx()
+    return _SessionRuns(ctx.session_id if ctx is not None else None)
 
 
 # ---- this session ---------------------------------------------------------------------------

@@ -6,9 +6,10 @@ import streamlit as st
 from app.panels.errata import show_errata
 from app.panels.softmax_model import next_token_section
 from app.state import runs
-from app.ui import lang, prose, shared, show_code, tr
+from app.ui import explain, lang, prose, shared, show_code, tr
 from lessons.concepts.softmax import compute as sm
 from lessons.concepts.softmax import figures as smf
+from lessons.errors import LessonError
 from lessons.worked_numbers import VERDICT_COLOURS, worked_numbers_table
 
 DEFAULT_LOGITS = "1, 2, 2"          # the pre-activation the document prints in 3.3.2
@@ -34,8 +35,8 @@ with left:
                             key="softmax_temperature", help=tr("softmax.temperature_help"))
 try:
     logits = sm.parse_logits(text)
-except ValueError:
-    st.error(tr("softmax.bad_logits"))
+except ValueError as exc:     # LessonError (numbers too big) says exactly what is wrong
+    st.error(explain(exc) if isinstance(exc, LessonError) else tr("softmax.bad_logits"))
     logits = sm.parse_logits(DEFAULT_LOGITS)
 probs = sm.softmax(logits, temperature)
 labels = [str(i) for i in range(len(logits))]

@@ -102,9 +102,43 @@ def config_to_dict(config) -> dict:
 
 
 def config_from_dict(cls, data: dict):
-    """Build a config from a dict, ignoring unknown keys (older/newer checkpoints)."""
-    known = {f.name for f in fields(cls)}
-    return cls(**{k: v for k, v in data.items() if k in known})
+    """Build a config from a dict, ignoring unknown keys (older/newer checkpoints). A value of
+    the wrong type is refused here, before it can reach ``range(n_layer)`` or a tensor shape
+    (a checkpoint's metadata is whatever its author wrote).
+
+    >>> config_from_dict(ModelConfig, {"n_layer": 2, "future_setting": 1}).n_layer
+    2
+    >>> config_from_dict(ModelConfig, {"n_layer": 2.5})
+    Traceback (most recent call last):
+    lessons.engine.config.ConfigError: the setting n_layer should be a whole number, not 2.5
+    """
+    if not isinstance(data, dict):
+        raise ConfigError("cfg_not_settings", value=_short(data))
+    kinds = {f.name: f.type for f in fields(cls)}
+    chosen = {k: v for k, v in data.items() if k in kinds}
+    for name, value in chosen.items():
+        if not _has_type(value, kinds[name]):
+            raise ConfigError(f"cfg_type_{kinds[name]}", name=name, value=_short(value))
+    return cls(**chosen)
+
+
+def _has_type(value, kind: str) -> bool:
+    """kind is a field's annotation as written (``from __future__ import annotations``).
+    subtle: bool is an int in Python, and True layers is not a number anyone meant."""
+    if kind == "bool":
+        return isinstance(value, bool)
+    if isinstance(value, bool):
+        return False
+    if kind == "int":
+        return isinstance(value, int)
+    if kind == "float":
+        return isinstance(value, (int, float)) and math.isfinite(value)
+    return isinstance(value, str)
+
+
+def _short(value) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 # name -> (model, training). vocab_size is a placeholder: the tokenizer sets it.

@@ -19,6 +19,11 @@ from dataclasses import dataclass, field
 from lessons.engine.checkpoint import Checkpoint, checkpoint_bytes
 from lessons.engine.config import ModelConfig, TrainConfig
 from lessons.engine.training import BackgroundTraining, RunStatus, Trainer
+from lessons.errors import LessonError
+
+
+class RunRefused(LessonError):
+    """A Start the book cannot take now; the message says why and what to do."""
 
 
 @dataclass
@@ -111,26 +116,62 @@ class RunBook:
         self.slots = slots                    # shared limits.TrainingSlots, or None: no queue
         self.threads_per_run = threads_per_run
         self.runs: dict[int, Run] = {}
-        self._ids = itertools.count(1)
-        self._lock = threading.Lock()
+        self._ids = itertools.count(1)    # never reused, so names made from them stay unique
+        self._lock = threading.RLock()
         self.last_active = time.monotonic()   # the learner's last click or page view
+
+    def _make_room(self) -> None:
+        """Forget the oldest runs that are not training until one more fits; refuse when every
+        run still trains or waits (the cap holds however fast Start and Stop are pressed)."""
+        with self._lock:
+            idle = [r for r in self.runs.values() if not (r.background and r.background.running)]
+            while len(self.runs) >= self.max_runs and idle:
+                del self.runs[idle.pop(0).id]
+            if len(self.runs) >= self.max_runs:
+                raise RunRefused("runs_all_busy", cap=self.max_runs)
 
     def _add(self, run: Run) -> Run:
         with self._lock:
-            finished = [r for r in self.runs.values() if not (r.background and r.background.running)]
-            while len(self.runs) >= self.max_runs and finished:   # forget the oldest idle run
-                del self.runs[finished.pop(0).id]
+            self._make_room()
             self.runs[run.id] = run
         return run
+
+    def waiting(self) -> list[Run]:
+        """Runs of this learner still waiting for a training slot or being prepared: while
+        there is one, another Start would only queue more work for the whole server."""
+        return [r for r in self.runs.values()
+                if r.status in (RunStatus.QUEUED, RunStatus.PREPARING)]
+
+    def check_can_start(self) -> None:
+        """RunRefused if a Start now would be refused (the page disables its button then; a
+        crafted client can still send the click, so start() checks again)."""
+        with self._lock:
+            if self.slots is not None and self.waiting():
+                raise RunRefused("run_still_waiting")
+            busy = [r for r in self.runs.values() if r.background and r.background.running]
+            if len(busy) >= self.max_runs:
+                raise RunRefused("runs_all_busy", cap=self.max_runs)
 
     def start(self, model_config: ModelConfig, train_config: TrainConfig, text: str,
               corpus_name: str, device: str = "cpu", name: str | None = None,
               sample_every: int | None = None, sample_prompt: str = "\n",
               sample_tokens: int = 160, objective: str = "next") -> Run:
         """Start a new run in the background (the tokenizer is trained in that thread too).
-        ``objective``: "next" (GPT: the next token) or "masked" (BERT: hidden tokens)."""
-        run_id = next(self._ids)
-        run = Run(run_id, name or f"run {run_id}", model_config, train_config, corpus_name, device)
+        ``objective``: "next" (GPT: the next token) or "masked" (BERT: hidden tokens).
+        ``name`` may hold ``{n}``, replaced by the run's number (unique in this book).
+        RunRefused while another of this learner's runs waits, or when the book is full."""
+        with self._lock:
+            self.check_can_start()
+            run_id = next(self._ids)
+            run = Run(run_id, (name or "run {n}").replace("{n}", str(run_id)), model_config,
+                      train_config, corpus_name, device)
+            self._start_in_background(run, text, sample_every, sample_prompt, sample_tokens,
+                                      objective)
+        return run
+
+    def _start_in_background(self, run: Run, text: str, sample_every, sample_prompt: str,
+                             sample_tokens: int, objective: str) -> None:
+        model_config, train_config, device = run.model_config, run.train_config, run.device
         every = sample_every or train_config.eval_interval
 
         def make_trainer():
@@ -146,14 +187,14 @@ class RunBook:
         run.background = BackgroundTraining(make_trainer, on_step, self.slots, self.threads_per_run)
         self._add(run)
         run.background.start()
-        return run
 
     def add_uploaded(self, checkpoint: Checkpoint, name: str) -> Run:
-        run_id = next(self._ids)
-        train_config = checkpoint.train_config or TrainConfig()
-        run = Run(run_id, name, checkpoint.model.config, train_config, "uploaded", "cpu",
-                  uploaded=checkpoint)
-        return self._add(run)
+        with self._lock:
+            run_id = next(self._ids)
+            train_config = checkpoint.train_config or TrainConfig()
+            run = Run(run_id, name, checkpoint.model.config, train_config, "uploaded", "cpu",
+                      uploaded=checkpoint)
+            return self._add(run)
 
     def stop(self, run_id: int) -> None:
         run = self.runs.get(run_id)

@@ -21,6 +21,10 @@ i = tests/integration):
                                    (+ u/hosting/test_runs.test_session_end_stops_training)
 - two tabs of one learner training  b/test_faults.test_two_tabs_of_one_learner_train_at_once
 - a session left idle ............. test_idle_runs_* here, a/test_faults.test_a_hosted_session_*
+- hostile visitors (issue #22) .... tests/hostile/: crafted checkpoints (sizes, types, snapshots,
+                                   NaN, metrics), any exception on a page, unknown presets,
+                                   huge logits, runs and uploads one tab piles up, a text
+                                   without spaces, clear_cache over the websocket (slow)
 """
 from __future__ import annotations
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import torch
 
+from lessons.errors import LessonError
 from lessons.engine.decoding import next_token_logits, sample
 
 
@@ -77,6 +78,9 @@ def log_softmax(logits, dim: int = -1) -> torch.Tensor:
     return shifted - torch.log(torch.exp(shifted).sum(dim=dim, keepdim=True))
 
 
+MAX_LOGIT = 1e15   # far beyond any model's scores; far below where a float runs out (1.8e308)
+
+
 def parse_logits(text: str, min_count: int = 2, max_count: int = 12) -> list[float]:
     """Scores typed by a learner: numbers split by commas (also the Chinese ，), semicolons or
     spaces. ValueError for anything that is not a number, NaN or infinity, or a count outside
@@ -95,6 +99,10 @@ def parse_logits(text: str, min_count: int = 2, max_count: int = 12) -> list[flo
         raise ValueError(f"between {min_count} and {max_count} numbers, got {len(values)}")
     if not all(math.isfinite(v) for v in values):
         raise ValueError("every number must be finite")
+    if any(abs(v) > MAX_LOGIT for v in values):
+        # subtle: 1e308 is a finite float, but divided by a temperature of 0.1 it is not, and
+        # inf - inf makes every probability NaN; a message beats a column of "nan"
+        raise LessonError("logits_too_big", limit=f"{MAX_LOGIT:g}")
     return values
 
 

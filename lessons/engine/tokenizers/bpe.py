@@ -13,12 +13,39 @@ appended special tokens.
 from __future__ import annotations
 
 import json
+import re
 from functools import lru_cache
 
 import tokenizers as hf
 from tokenizers import decoders, models, pre_tokenizers, trainers
 
 from .base import END_OF_TEXT, Tokenizer, TokenSpan
+
+
+LONGEST_RUN = 256   # characters; no real word is this long
+_LONG_RUN = re.compile(r"\S{%d,}|\s{%d,}" % (LONGEST_RUN + 1, LONGEST_RUN + 1))
+
+
+def short_runs(text: str) -> list[str]:
+    """The text in pieces, cutting only runs without a space (or of spaces only) that are
+    longer than LONGEST_RUN characters; every ordinary word stays whole.
+
+    Why: the BPE trainer works word by word, and one giant "word" (1 MB of letters with no
+    space) makes every merge redo the whole of it: 100 KB took 5 s, 1 MB many minutes
+    (issue #22). In pieces the cost grows with the text's length only. Training and the
+    lesson's merge counts (concepts/tokenization/bpe_replay.py) both cut this way.
+
+    >>> [len(p) for p in short_runs("ab " + "x" * 600 + " cd")]
+    [3, 256, 256, 88, 3]
+    """
+    pieces, done = [], 0
+    for match in _LONG_RUN.finditer(text):
+        pieces.append(text[done:match.start()])
+        run = match.group()
+        pieces.extend(run[i:i + LONGEST_RUN] for i in range(0, len(run), LONGEST_RUN))
+        done = match.end()
+    pieces.append(text[done:])
+    return [p for p in pieces if p]
 
 
 class BPETokenizer(Tokenizer):
@@ -35,6 +62,7 @@ class BPETokenizer(Tokenizer):
         """Learn merges from an iterable of strings until the vocabulary has vocab_size tokens."""
         if isinstance(texts, str):
             texts = [texts]
+        texts = (piece for text in texts for piece in short_runs(text))
         tok = hf.Tokenizer(models.BPE())
         # add_prefix_space=False keeps decode(encode(x)) == x exactly
         tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)

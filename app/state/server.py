@@ -1,0 +1,139 @@
+"""What this server refuses from its clients, and the settings hosted mode changes.
+
+Streamlit lets any connected client send a ``clear_cache`` message (its developer menu's
+"Clear cache"), and answers it by emptying every ``st.cache_resource`` of the whole server,
+for every session. Here that would run each session's release hook (which stops its trainings)
+and throw away the shipped model and the shared pictures, for one anonymous visitor's message
+(issue #22). Nothing in this app needs a client to clear caches, so the message is refused,
+locally too: the developer menu is hidden (``toolbarMode = "viewer"``) anyway.
+"""
+from __future__ import annotations
+
+import logging
+
+import streamlit as st
+import torch
+from streamlit import config as streamlit_config
+from streamlit import runtime
+from streamlit.runtime.app_session import AppSession
+from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+from lessons.hosting.limits import Limits, current_limits, upload_widget_mb
+
+log = logging.getLogger("llm_explorer")
+
+
+def _refuse_clear_cache(session: AppSession) -> None:
+    log.warning("refused a clear_cache message from session %s", session.id)
+
+
+_refuse_clear_cache.refuses = True   # so a test (and a second call) can tell it is installed
+
+
+def refuse_cache_clearing() -> None:
+    """Make every session ignore the clear_cache message. Safe to call on every rerun."""
+    AppSession._handle_clear_cache_request = _refuse_clear_cache
+
+
+def clear_cache_refused() -> bool:
+    return getattr(AppSession._handle_clear_cache_request, "refuses", False)
+
+
+def _quiet_new_session_message(original):
+    """Streamlit's new_session message, less what a visitor has no use for and an attacker
+    would: the script's full path on the server, the Python and Streamlit versions, the OS.
+    (Checked in Chromium: the app loads and reloads normally with them blank; the version is
+    blank in every session, so no two sessions ever differ in it.)"""
+    def quiet(self, *args, **kwargs):
+        msg = original(self, *args, **kwargs)
+        new_session = msg.new_session
+        new_session.main_script_path = new_session.main_script_path.rsplit("/", 1)[-1]
+        info = new_session.initialize.environment_info
+        info.streamlit_version = info.python_version = info.server_os = ""
+        return msg
+    quiet.quiet = True
+    return quiet
+
+
+def hide_server_details() -> None:
+    """Install _quiet_new_session_message once (hosted mode)."""
+    if not getattr(AppSession._create_new_session_message, "quiet", False):
+        AppSession._create_new_session_message = _quiet_new_session_message(
+            AppSession._create_new_session_message)
+
+
+def upload_cap_mb(limits: Limits) -> int:
+    """The most any one PUT to Streamlit's upload endpoint may carry: the largest file any of
+    our file boxes takes (a checkpoint), in MB as the widgets count it.
+
+    >>> from lessons.hosting.limits import HOSTED
+    >>> upload_cap_mb(HOSTED)
+    33
+    """
+    return upload_widget_mb(max(limits.max_checkpoint_bytes, limits.max_upload_bytes))
+
+
+def harden() -> None:
+    """Called by main.py before anything else: refuse cache clearing; in hosted mode, show a
+    visitor no exception details (pages show our own message: app/ui.py shown_as_message)
+    and cap every upload at the largest file a box takes, whatever .streamlit/config.toml
+    says (256 MB there, for big local checkpoints). The endpoint reads the option on every
+    request, so this holds from the first page view on; the Dockerfile sets it from the start."""
+    refuse_cache_clearing()
+    limits = current_limits()
+    if limits.hosted:
+        st.set_option("client.showErrorDetails", "none")
+        hide_server_details()
+        # subtle: per thread (OpenMP), and Streamlit runs each script run in a new thread.
+        # With torch's default (one thread a core) a page's small forward pass waits in
+        # OpenMP for cores other busy processes hold: the Softmax page's 6 ms forward pass
+        # took 108 ms median and 850 ms at worst on this 2-core machine while other
+        # processes ran at normal priority (1 thread: 6 ms / 20 ms). Our own trainings run at
+        # nice 19 and did not cause it; replicas sharing cores would (issue #21).
+        torch.set_num_threads(1)
+        if streamlit_config.get_option("server.maxUploadSize") > upload_cap_mb(limits):
+            streamlit_config.set_option("server.maxUploadSize", upload_cap_mb(limits),
+                                        "LLM_EXPLORER_HOSTED")
+
+
+# ---- uploads nobody holds -----------------------------------------------------------------
+
+def held_upload_ids(state) -> set[str]:
+    """The file ids our file boxes hold now (each keeps its UploadedFile in session state)."""
+    return {value.file_id for value in state.values() if hasattr(value, "file_id")}
+
+
+def forget_unheld_uploads(manager, session_id: str, held: set[str]) -> int:
+    """Drop this session's uploaded files that no file box holds; returns the bytes freed.
+
+    Streamlit keeps every file PUT to its endpoint in memory until the session is gone, also
+    files sent to made-up ids that no widget will ever read (issue #22: 15 x 20 MB stayed
+    for minutes). A file a box holds is kept; the box reads it again on every run."""
+    storage = getattr(manager, "file_storage", {}).get(session_id, {})
+    freed = 0
+    for file_id, record in list(storage.items()):
+        if file_id not in held:
+            freed += len(record.data)
+            manager.remove_file(session_id, file_id)
+    return freed
+
+
+def _upload_manager():
+    return runtime.get_instance().uploaded_file_mgr if runtime.exists() else None
+
+
+def forget_session_uploads(session_id: str) -> None:
+    """Every file a session uploaded, freed when its tab goes away (runs.py's release hook)."""
+    manager = _upload_manager()
+    if manager is not None:
+        manager.remove_session_files(session_id)
+
+
+def forget_this_sessions_unheld_uploads() -> None:
+    """At the end of each full run of a hosted session (main.py)."""
+    ctx, manager = get_script_run_ctx(), _upload_manager()
+    if ctx is None or manager is None:
+        return
+    freed = forget_unheld_uploads(manager, ctx.session_id, held_upload_ids(st.session_state))
+    if freed:
+        log.info("freed %d bytes of uploads no file box holds (session %s)", freed, ctx.session_id)

@@ -13,6 +13,7 @@ from lessons.i18n import DEFAULT_LANGUAGE, t
 LANG_KEY = "lang"
 MODEL_KEY = "active_model"        # (name, Checkpoint) chosen in this session, or absent
 SHIPPED_KEY = "shipped_model"     # which shipped model the session shows when it has none of its own
+SHIPPED_PICKED_KEY = "shipped_model_picked"   # True once the learner chose a shipped model
 DEVICE_KEY = "device"             # "auto", "cpu", "cuda", ... as picked in the sidebar
 
 
@@ -35,6 +36,25 @@ def chosen_shipped() -> str:
     """The shipped model this session shows when it has none of its own (a key of SHIPPED_MODELS)."""
     key = st.session_state.get(SHIPPED_KEY, DEFAULT_SHIPPED)
     return key if key in SHIPPED_MODELS else DEFAULT_SHIPPED
+
+
+def shipped_for_language(language: str) -> str:
+    """The shipped model an interface in ``language`` suggests: the first made for it."""
+    return next((key for key, model in SHIPPED_MODELS.items() if model.language == language),
+                DEFAULT_SHIPPED)
+
+
+def follow_language() -> None:
+    """After a language change, show that language's shipped model, unless the learner has
+    picked one themselves (their pick stands; their own trained model stays active either way)."""
+    if not st.session_state.get(SHIPPED_PICKED_KEY):
+        st.session_state[SHIPPED_KEY] = shipped_for_language(lang())
+
+
+def pick_shipped() -> None:
+    """The sidebar's shipped-model box changed: remember it was a choice, and show that model."""
+    st.session_state[SHIPPED_PICKED_KEY] = True
+    use_shipped_model()
 
 
 def shipped_model_name(key: str) -> str:

@@ -4,6 +4,7 @@ attribution) -> interventions -> where the parameters and the compute are -> ove
 import pandas as pd
 import streamlit as st
 
+from app.panels.byte_pieces import byte_pieces_note
 from app.panels.forward_pass_cuts import ablation_section, parameters_section
 from app.panels.forward_pass_document import document_section
 from app.panels.forward_pass_stream import stream_section, training_section
@@ -62,6 +63,7 @@ if not run.ids:
     st.stop()
 if run.cut:
     st.warning(tr("forward_pass.text_cut", shown=max_tokens))
+byte_pieces_note(checkpoint.tokenizer, run.ids)
 inspection, tokens = run.inspection, run.tokens
 positions = list(range(len(tokens)))
 c1, c2 = st.columns(2)

@@ -21,9 +21,10 @@ import streamlit as st
 from app.state import session
 from app.state.results import shared
 from lessons import errors
+from lessons.display import best_spelt
 from lessons.i18n import t
 
-__all__ = ["explain", "lang", "prose", "shared", "show_code", "tr"]
+__all__ = ["explain", "lang", "model_default", "prose", "shared", "show_code", "tr"]
 
 
 def lang() -> str:
@@ -36,6 +37,12 @@ def tr(key: str, **values) -> str:
     if "." not in key:
         raise KeyError(f"tr() takes a full key 'topic.key', got {key!r}")
     return t(key, lang(), **values)
+
+
+def model_default(key: str) -> str:
+    """A text box's default in words the active model reads: the prose text ``key`` or, for a
+    model that spells the Chinese poems better, ``key_poems`` (a Chinese line of verse)."""
+    return best_spelt(session.active_checkpoint().tokenizer, [tr(key), tr(f"{key}_poems")])
 
 
 def prose(key: str, **values) -> None:

@@ -188,3 +188,19 @@ def characters_in_pieces(tokenizer, ids: list[int]) -> tuple[int, int]:
     characters = sum(len(b"".join(tokenizer.token_bytes(ids[k]) for k in g).decode("utf-8"))
                      for g in groups)
     return characters, sum(len(g) for g in groups)
+
+
+def best_spelt(tokenizer, texts: list[str]) -> str:
+    """Of several candidate texts, the one whose characters the tokenizer most often spells as
+    whole tokens (the first on a tie): a page's default text in words its model has learned.
+
+    >>> from lessons.engine.tokenizers import CharTokenizer
+    >>> best_spelt(CharTokenizer.train("春眠不觉晓"), ["the cat", "春眠"])
+    '春眠'
+    >>> best_spelt(CharTokenizer.train("the cat"), ["the cat", "春眠"])
+    'the cat'
+    """
+    def share_in_bytes(text: str) -> float:
+        characters, _ = characters_in_pieces(tokenizer, tokenizer.encode(text))
+        return characters / max(len(text), 1)
+    return min(texts, key=share_in_bytes)

@@ -6,7 +6,7 @@ import streamlit as st
 from app.panels.attention_document import simple_attention_section, worked_example_section
 from app.panels.byte_pieces import byte_pieces_note
 from app.state import runs, session
-from app.ui import explain, lang, prose, shared, show_code, tr
+from app.ui import explain, lang, model_default, prose, shared, show_code, tr
 from lessons.concepts.attention import bertviz as bv
 from lessons.concepts.attention import compute as A
 from lessons.concepts.attention import figures as AF
@@ -46,7 +46,7 @@ st.header(tr("attention.steps_heading"))
 prose("attention.steps_intro")
 checkpoint = session.active_checkpoint()
 config = checkpoint.model.config
-text = st.text_input(tr("attention.text_label"), value="The cat sat on the mat.",
+text = st.text_input(tr("attention.text_label"), value=model_default("attention.text_default"),
                      key="attention_text", help=tr("attention.text_help"),
                      max_chars=runs.text_cap())
 max_tokens = min(config.block_size, DISPLAY_TOKENS)

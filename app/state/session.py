@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from lessons.engine.checkpoint import DEFAULT_SHIPPED, SHIPPED_MODELS, Checkpoint, load_shipped_model
+from lessons.engine.checkpoint import (DEFAULT_SHIPPED, SHIPPED_MODELS, Checkpoint, load_shipped_model,
+                                       shipped_for_language)
 from lessons.engine.devices import available_devices, pick_device
 from lessons.i18n import DEFAULT_LANGUAGE, t
 
@@ -38,12 +39,6 @@ def chosen_shipped() -> str:
     return key if key in SHIPPED_MODELS else DEFAULT_SHIPPED
 
 
-def shipped_for_language(language: str) -> str:
-    """The shipped model an interface in ``language`` suggests: the first made for it."""
-    return next((key for key, model in SHIPPED_MODELS.items() if model.language == language),
-                DEFAULT_SHIPPED)
-
-
 def follow_language() -> None:
     """After a language change, show that language's shipped model, unless the learner has
     picked one themselves (their pick stands; their own trained model stays active either way)."""
@@ -69,6 +64,11 @@ def active_checkpoint() -> Checkpoint:
 def active_model_name() -> str:
     chosen = st.session_state.get(MODEL_KEY)
     return chosen[0] if chosen else shipped_model_name(chosen_shipped())
+
+
+def active_model_text() -> str:
+    """The built-in text the active model learned from (a key of BUILTIN_TEXTS), or "own"."""
+    return "own" if has_own_model() else SHIPPED_MODELS[chosen_shipped()].text
 
 
 def has_own_model() -> bool:

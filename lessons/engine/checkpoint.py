@@ -232,6 +232,16 @@ DEFAULT_SHIPPED = "classroom"
 SHIPPED_MODEL = SHIPPED_MODELS[DEFAULT_SHIPPED].file
 
 
+def shipped_for_language(language: str) -> str:
+    """The shipped model an interface in ``language`` opens on: the first made for it.
+
+    >>> shipped_for_language("en"), shipped_for_language("xx")
+    ('classroom', 'classroom')
+    """
+    return next((key for key, model in SHIPPED_MODELS.items() if model.language == language),
+                DEFAULT_SHIPPED)
+
+
 def shipped_model_path(key: str = DEFAULT_SHIPPED) -> str:
     if key not in SHIPPED_MODELS:
         raise KeyError(f"no shipped model {key!r}; known: {', '.join(SHIPPED_MODELS)}")

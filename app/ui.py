@@ -39,10 +39,10 @@ def tr(key: str, **values) -> str:
     return t(key, lang(), **values)
 
 
-def model_default(key: str) -> str:
+def model_default(key: str, poems_key: str) -> str:
     """A text box's default in words the active model reads: the prose text ``key`` or, for a
-    model that spells the Chinese poems better, ``key_poems`` (a Chinese line of verse)."""
-    return best_spelt(session.active_checkpoint().tokenizer, [tr(key), tr(f"{key}_poems")])
+    model that spells the Chinese poems better, ``poems_key`` (a Chinese line of verse)."""
+    return best_spelt(session.active_checkpoint().tokenizer, [tr(key), tr(poems_key)])
 
 
 def prose(key: str, **values) -> None:

@@ -46,7 +46,8 @@ st.header(tr("attention.steps_heading"))
 prose("attention.steps_intro")
 checkpoint = session.active_checkpoint()
 config = checkpoint.model.config
-text = st.text_input(tr("attention.text_label"), value=model_default("attention.text_default"),
+text = st.text_input(tr("attention.text_label"),
+                     value=model_default("attention.text_default", "attention.text_default_poems"),
                      key="attention_text", help=tr("attention.text_help"),
                      max_chars=runs.text_cap())
 max_tokens = min(config.block_size, DISPLAY_TOKENS)

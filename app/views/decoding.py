@@ -17,7 +17,8 @@ if not checkpoint.model.config.causal:    # a masked model does not predict a ne
     st.stop()
 st.header(tr("decoding.steps_heading"))
 prose("decoding.steps_text")
-prompt = st.text_area(tr("decoding.prompt_label"), model_default("decoding.prompt_default"),
+prompt = st.text_area(tr("decoding.prompt_label"),
+                      model_default("decoding.prompt_default", "decoding.prompt_default_poems"),
                       key="decoding_prompt", max_chars=runs.text_cap())
 if not checkpoint.tokenizer.encode(prompt):
     st.info(tr("decoding.empty_prompt"))

@@ -49,7 +49,8 @@ if checkpoint.snapshots:      # every view below can look at the model as it was
     if when != "final":
         checkpoint = shared(Checkpoint.at_step, checkpoint, when)
 model, config = checkpoint.model, checkpoint.model.config
-text = st.text_input(tr("forward_pass.text_label"), value=model_default("forward_pass.text_default"),
+text = st.text_input(tr("forward_pass.text_label"),
+                     value=model_default("forward_pass.text_default", "forward_pass.text_default_poems"),
                      key="forward_text", help=tr("forward_pass.text_help"),
                      max_chars=runs.text_cap())
 max_tokens = min(config.block_size, 32)

@@ -8,6 +8,7 @@ import streamlit as st
 
 from lessons.engine.checkpoint import (DEFAULT_SHIPPED, SHIPPED_MODELS, Checkpoint, load_shipped_model,
                                        shipped_for_language)
+from lessons.engine.corpus import BUILTIN_TEXTS, builtin_text
 from lessons.engine.devices import available_devices, pick_device
 from lessons.i18n import DEFAULT_LANGUAGE, t
 
@@ -69,6 +70,13 @@ def active_model_name() -> str:
 def active_model_text() -> str:
     """The built-in text the active model learned from (a key of BUILTIN_TEXTS), or "own"."""
     return "own" if has_own_model() else SHIPPED_MODELS[chosen_shipped()].text
+
+
+def active_training_text() -> str:
+    """The built-in text the active model learned from; for a model of one's own (whose text
+    the session does not keep) the default text."""
+    key = active_model_text()
+    return builtin_text(key) if key in BUILTIN_TEXTS else builtin_text()
 
 
 def has_own_model() -> bool:

@@ -10,7 +10,7 @@ import pytest
 
 from lessons import registry
 from lessons.engine.checkpoint import SHIPPED_MODELS, load_shipped_model
-from tests.helpers import open_view
+from tests.helpers import open_app, open_view
 
 # 鲸 and 猫 are in neither shipped model's vocabulary: byte tokens on both
 CHINESE = "床前明月光，疑是地上霜。鲸猫"
@@ -54,3 +54,26 @@ def test_chinese_typed_everywhere_shows_characters_not_bytes(entry, model):
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     assert _byte_labels(at) == []
+
+
+# ---- which shipped model a session shows -------------------------------------------------------
+
+def _sidebar_model(at) -> str:
+    return at.session_state["shipped_model"]
+
+
+def test_the_chinese_interface_opens_on_the_poems_model():
+    at = open_app("zh")
+    assert _sidebar_model(at) == "poems"
+    assert any("古诗模型" in c.value for c in at.sidebar.caption)
+    assert _sidebar_model(open_app("en")) == "classroom"
+
+
+def test_switching_to_chinese_follows_the_language_unless_the_learner_picked_a_model():
+    at = open_app("en")
+    at.selectbox(key="lang").set_value("zh").run()
+    assert not at.exception and _sidebar_model(at) == "poems"
+    at = open_app("en")
+    at.selectbox(key="shipped_model").set_value("masked").run()
+    at.selectbox(key="lang").set_value("zh").run()
+    assert not at.exception and _sidebar_model(at) == "masked"     # their pick stands

@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import streamlit as st
 
-from app.state import runs
+from app.state import runs, session
 from app.ui import tr
 from lessons.engine.config import PRESET_TEXTS, PRESETS, ModelConfig, TrainConfig
 from lessons.hosting.limits import upload_widget_mb
@@ -82,7 +82,9 @@ def restore_settings() -> None:
 
 def setup_form() -> None:
     restore_settings()
-    st.session_state.setdefault("tr_preset", "quick-demo")
+    # on the Chinese poems model the page suggests training a poet on the same poems
+    poems = session.active_model_text() == PRESET_TEXTS["poet"]
+    st.session_state.setdefault("tr_preset", "poet" if poems else "quick-demo")
     if "tr_layers" not in st.session_state:
         apply_preset()
     st.selectbox(tr("training.preset"), list(PAGE_PRESETS), key="tr_preset", on_change=apply_preset,

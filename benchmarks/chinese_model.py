@@ -65,7 +65,8 @@ def main(argv=None) -> dict:
         model, tokenizer, seconds = trained(args.train, args.max_iters, args.seed)
         result.update(preset=args.train, train_seconds=round(seconds, 1))
     else:
-        checkpoint = load_checkpoint(args.checkpoint) if args.checkpoint else load_shipped_model("poems")
+        checkpoint = (load_checkpoint(args.checkpoint) if args.checkpoint
+                      else load_shipped_model("poems"))
         model, tokenizer = checkpoint.model, checkpoint.tokenizer
         result.update(checkpoint=args.checkpoint or "shipped poems")
     result.update(measure(model, tokenizer, args.tokens))

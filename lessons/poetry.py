@@ -106,5 +106,6 @@ def verse_report(model, tokenizer, validation_text: str, n_tokens: int = 2000,
     same sample shuffled (chance), and how many lines were measured."""
     text = sample_text(model, tokenizer, n_tokens, temperature, seed)
     return {"val_loss": validation_loss(model, tokenizer, validation_text),
-            "share": five_or_seven_share(text), "shuffled_share": five_or_seven_share(shuffled(text, seed)),
+            "share": five_or_seven_share(text),
+            "shuffled_share": five_or_seven_share(shuffled(text, seed)),
             "lines": len(verse_line_lengths(text)), "sample": text}

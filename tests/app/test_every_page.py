@@ -31,7 +31,8 @@ def test_home_lists_every_lesson_and_the_model(lang):
     config = shipped.model.config
     val_loss = [row["val_loss"] for row in shipped.metrics if row.get("val_loss") is not None][-1]
     model = t("app.home_model", lang, name=t(f"app.shipped_model_{key}", lang),
-              trained_on=t(f"app.trained_on_{SHIPPED_MODELS[key].text}", lang), params=f"{shipped.model.num_parameters():,}",
+              trained_on=t(f"app.trained_on_{SHIPPED_MODELS[key].text}", lang),
+              params=f"{shipped.model.num_parameters():,}",
               layers=config.n_layer, heads=config.n_head, block=config.block_size,
               val_loss=f"{val_loss:.3f}")
     assert model in [m.value for m in at.markdown]

@@ -7,7 +7,7 @@ VENV   ?= .venv
 TORCH  ?= torch==2.13.0
 BIN     = $(VENV)/bin
 
-.PHONY: app test test-fast test-browser install browser notebooks shipped-model shipped-masked-model benchmark benchmark-finetune finetune-data load-test docker-check
+.PHONY: app test test-fast test-browser install browser notebooks shipped-model shipped-masked-model shipped-poems-model benchmark benchmark-finetune finetune-data load-test docker-check
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -61,6 +61,11 @@ shipped-model: install
 shipped-masked-model: install
 	$(BIN)/python -m lessons.train --objective masked --preset classroom --seed 1337 --out runs/masked
 	cp runs/masked/model.safetensors lessons/assets/masked.safetensors
+
+# The shipped Chinese model: the poems preset on the built-in poems (its README section).
+shipped-poems-model: install
+	$(BIN)/python -m lessons.train --preset poems --seed 1337 --out runs/poems
+	cp runs/poems/model.safetensors lessons/assets/poems.safetensors
 
 benchmark: install
 	$(BIN)/python benchmarks/train_speed.py --preset speedrun-cpu --max-iters 550

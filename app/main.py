@@ -34,22 +34,23 @@ if _starting is not None:
 def sidebar() -> None:
     with st.sidebar:
         st.selectbox(tr("app.language"), list(LANGUAGES), key=session.LANG_KEY,
-                     format_func=LANGUAGES.get)
+                     format_func=LANGUAGES.get, on_change=session.follow_language)
         if len(session.SHIPPED_MODELS) > 1:     # picking a shipped model replaces one's own
             # labels made now: a format_func must not look the language up later
             names = {key: session.shipped_model_name(key) for key in session.SHIPPED_MODELS}
             st.selectbox(tr("app.shipped_picker"), list(names), key=session.SHIPPED_KEY,
                          format_func=names.get,
-                         on_change=session.use_shipped_model)
+                         on_change=session.pick_shipped)
         checkpoint = session.active_checkpoint()
         st.markdown(f"**{tr('app.active_model')}**")
         st.caption(tr("app.model_summary", name=session.active_model_name(),
                       params=f"{checkpoint.model.num_parameters():,}",
                       layers=checkpoint.model.config.n_layer,
                       heads=checkpoint.model.config.n_head,
-                      tokenizer=checkpoint.tokenizer.kind,
+                      tokenizer=tr(f"app.tokenizer_{checkpoint.tokenizer.kind}"),
                       vocab=checkpoint.tokenizer.vocab_size))
-        if session.has_own_model() and st.button(tr("app.back_to_shipped")):
+        shipped_name = session.shipped_model_name(session.chosen_shipped())
+        if session.has_own_model() and st.button(tr("app.back_to_shipped", name=shipped_name)):
             session.use_shipped_model()
             st.rerun()
         missing = session.forget_missing_device()
@@ -64,6 +65,8 @@ def main() -> None:
     # ?lang=zh in a link opens the app in Chinese (handy for a class's shared link)
     wanted = st.query_params.get("lang", "en")
     st.session_state.setdefault(session.LANG_KEY, wanted if wanted in LANGUAGES else "en")
+    # a session opened in Chinese starts on the Chinese model (before the picker is drawn)
+    st.session_state.setdefault(session.SHIPPED_KEY, session.shipped_for_language(session.lang()))
     pages = [st.Page(entry.page, title=tr(entry.title_key), icon=entry.icon,
                      url_path=entry.url_path or None, default=entry.is_home)
              for entry in registry.PAGES]

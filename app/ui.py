@@ -24,9 +24,11 @@ import streamlit as st
 from app.state import session
 from app.state.results import shared
 from lessons import errors
+from lessons.display import best_spelt
 from lessons.i18n import t
 
-__all__ = ["explain", "guarded", "lang", "prose", "shared", "shown_as_message", "show_code", "tr"]
+__all__ = ["explain", "guarded", "lang", "model_default", "prose", "shared", "shown_as_message",
+           "show_code", "tr"]
 
 log = logging.getLogger("llm_explorer")
 
@@ -41,6 +43,12 @@ def tr(key: str, **values) -> str:
     if "." not in key:
         raise KeyError(f"tr() takes a full key 'topic.key', got {key!r}")
     return t(key, lang(), **values)
+
+
+def model_default(key: str, poems_key: str) -> str:
+    """A text box's default in words the active model reads: the prose text ``key`` or, for a
+    model that spells the Chinese poems better, ``poems_key`` (a Chinese line of verse)."""
+    return best_spelt(session.active_checkpoint().tokenizer, [tr(key), tr(poems_key)])
 
 
 def prose(key: str, **values) -> None:

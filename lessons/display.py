@@ -131,3 +131,90 @@ def group_label(group: list, text: str) -> str:
     '鲸'
     """
     return visible(text[group[0].start:max(t.end for t in group)])
+
+
+# ---- a token sequence's labels, byte pieces grouped under their character ------------------
+
+BYTE_PIECE = "{text}·{k}/{n}"     # the k-th of n tokens that together spell text, e.g. 猫·2/3
+_MAX_CHAR_BYTES = 4               # the longest UTF-8 character
+
+
+def byte_groups(pieces: list[bytes]) -> list[list[int]]:
+    """Indices of consecutive tokens whose bytes only make whole characters together: a token
+    that ends inside a character is grouped with the ones that finish it. Tokens that are whole
+    text by themselves (and special tokens, which spell no bytes) stand alone.
+
+    >>> byte_groups([b"a", "猫".encode()[:1], "猫".encode()[1:2], "猫".encode()[2:], b"b"])
+    [[0], [1, 2, 3], [4]]
+    >>> byte_groups([b"\\xe7", b"", b"x"])      # a piece that never completes stays alone
+    [[0], [1], [2]]
+    """
+    groups, k = [], 0
+    while k < len(pieces):
+        group, raw = [k], pieces[k]
+        while raw and not is_whole_text(raw) and group[-1] + 1 < len(pieces) \
+                and pieces[group[-1] + 1] and len(group) < _MAX_CHAR_BYTES:
+            group.append(group[-1] + 1)
+            raw += pieces[group[-1]]
+        if not is_whole_text(raw):             # no character after all: each piece alone
+            group = [k]
+        groups.append(group)
+        k = group[-1] + 1
+    return groups
+
+
+def _spelt_by_bytes(tokenizer, ids: list[int]) -> list[list[int]]:
+    """The groups of positions whose tokens are byte tokens spelling one character: several
+    pieces of it, or one byte-fallback token standing in for a character the vocabulary lacks."""
+    pieces = [tokenizer.token_bytes(i) for i in ids]
+    return [g for g in byte_groups(pieces)
+            if len(g) > 1 or (pieces[g[0]] and tokenizer.is_byte_piece(ids[g[0]]))]
+
+
+def position_labels(tokenizer, ids: list[int]) -> list[str]:
+    """One label per position of a token sequence, for heatmap axes, bertviz and tables: a
+    byte token that spells (part of) a character shows that character and which of its tokens
+    it is, so no <0xNN> is shown where a character could be.
+
+    >>> from lessons.engine.tokenizers import CharTokenizer
+    >>> tok = CharTokenizer.train("ab ")
+    >>> position_labels(tok, tok.encode("a 猫$"))
+    ['a', '␣', '猫·1/3', '猫·2/3', '猫·3/3', '$·1/1']
+    """
+    labels = [tokenizer.token_label(i) for i in ids]
+    for group in _spelt_by_bytes(tokenizer, ids):
+        text = visible(b"".join(tokenizer.token_bytes(ids[k]) for k in group).decode("utf-8"))
+        for k, index in enumerate(group, 1):
+            labels[index] = BYTE_PIECE.format(text=text, k=k, n=len(group))
+    return labels
+
+
+def characters_in_pieces(tokenizer, ids: list[int]) -> tuple[int, int]:
+    """(characters, tokens): how many characters of the sequence were spelt by byte tokens,
+    and how many tokens those were. A page says so beside its picture.
+
+    >>> from lessons.engine.tokenizers import CharTokenizer
+    >>> tok = CharTokenizer.train("ab")
+    >>> characters_in_pieces(tok, tok.encode("a猫狗"))
+    (2, 6)
+    """
+    groups = _spelt_by_bytes(tokenizer, ids)
+    characters = sum(len(b"".join(tokenizer.token_bytes(ids[k]) for k in g).decode("utf-8"))
+                     for g in groups)
+    return characters, sum(len(g) for g in groups)
+
+
+def best_spelt(tokenizer, texts: list[str]) -> str:
+    """Of several candidate texts, the one whose characters the tokenizer most often spells as
+    whole tokens (the first on a tie): a page's default text in words its model has learned.
+
+    >>> from lessons.engine.tokenizers import CharTokenizer
+    >>> best_spelt(CharTokenizer.train("春眠不觉晓"), ["the cat", "春眠"])
+    '春眠'
+    >>> best_spelt(CharTokenizer.train("the cat"), ["the cat", "春眠"])
+    'the cat'
+    """
+    def share_in_bytes(text: str) -> float:
+        characters, _ = characters_in_pieces(tokenizer, tokenizer.encode(text))
+        return characters / max(len(text), 1)
+    return min(texts, key=share_in_bytes)

@@ -69,7 +69,7 @@ HOME = Lesson("home", ":material/school:", prose="app", notebook="00_worked_numb
 LESSONS: list[Lesson] = [
     Lesson("tokenization", ":material/text_fields:", prose="tokenization",
            notebook="01_tokenization.ipynb",
-           text_boxes=(TextBox("text_area", "tok_text"),)),
+           text_boxes=(TextBox("text_area", "tok_text"), TextBox("text_area", "tok_zh_text"))),
     Lesson("embeddings", ":material/scatter_plot:", prose="embeddings",
            notebook="02_embeddings.ipynb"),
     Lesson("attention", ":material/grid_on:", prose="attention", notebook="03_attention.ipynb",

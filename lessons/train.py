@@ -3,6 +3,7 @@
     python -m lessons.train --preset tiny --max-iters 100 --out runs/tiny
     python -m lessons.train --data my.txt --preset baby --device cpu --out runs/baby
     python -m lessons.train --objective masked --preset tiny --out runs/masked   (BERT-style)
+    python -m lessons.train --preset poet --text poems_zh --out runs/poet
 
 Prints one JSON object per logged step (iter, train_loss, val_loss when measured, lr,
 grad_norm, tokens_per_s, elapsed_s), then writes DIR/model.safetensors (the checkpoint),
@@ -16,15 +17,17 @@ import os
 import sys
 
 from lessons.engine.checkpoint import save_checkpoint
-from lessons.engine.config import PRESETS, ConfigError, config_to_dict, preset
-from lessons.engine.corpus import CorpusError, check_training_text, embedded_corpus, read_text_file
+from lessons.engine.config import PRESETS, ConfigError, config_to_dict, preset, preset_text
+from lessons.engine.corpus import BUILTIN_TEXTS, CorpusError, builtin_text, check_training_text, read_text_file
 from lessons.engine.devices import DeviceError
 from lessons.engine.training import RunStatus, Trainer
 
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(prog="python -m lessons.train", description=__doc__.split("\n")[0])
-    p.add_argument("--data", help="a UTF-8 text file (default: the embedded corpus)")
+    p.add_argument("--data", help="a UTF-8 text file (default: the preset's built-in text)")
+    p.add_argument("--text", choices=sorted(BUILTIN_TEXTS),
+                   help="a built-in text (default: the preset's, e.g. poems_zh for poet)")
     p.add_argument("--preset", default="tiny", choices=sorted(PRESETS))
     p.add_argument("--max-iters", type=int)
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
@@ -49,7 +52,8 @@ def main(argv=None) -> int:
     }.items() if v is not None}
     try:
         model_config, train_config = preset(args.preset, **overrides)
-        text = read_text_file(args.data) if args.data else check_training_text(embedded_corpus())
+        text = (read_text_file(args.data) if args.data else
+                check_training_text(builtin_text(args.text or preset_text(args.preset))))
         trainer = Trainer.for_objective(args.objective, model_config, train_config, text,
                                         device=args.device)
     except (ConfigError, CorpusError, DeviceError) as exc:

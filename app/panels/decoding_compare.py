@@ -12,7 +12,6 @@ from app.ui import prose, shared, show_code, tr
 from lessons.concepts.decoding import compute as dc
 from lessons.concepts.decoding import figures as dcf
 from lessons.display import visible
-from lessons.engine.corpus import embedded_corpus
 
 
 def compare_section(checkpoint, prompt: str, strategy: dc.Strategy, length: int) -> list[dict]:
@@ -20,7 +19,7 @@ def compare_section(checkpoint, prompt: str, strategy: dc.Strategy, length: int)
     prose("decoding.compare_text")
     strategies = tuple(dataclasses.replace(strategy, name=name) for name in dc.STRATEGIES)
     rows = shared(dc.compare_view, checkpoint, prompt, strategies, length)
-    training = embedded_corpus()
+    training = session.active_training_text()
     names = {"greedy": "decoding.strategy_greedy", "sample": "decoding.strategy_sample",
              "top-k": "decoding.strategy_top_k", "top-p": "decoding.strategy_top_p",
              "beam": "decoding.strategy_beam"}
@@ -47,7 +46,7 @@ def copied_section(rows: list[dict], strategy: dc.Strategy) -> None:
     text = next(row["text"] for row in rows if row["strategy"].name == strategy.name)
     if session.has_own_model():
         st.caption(tr("decoding.own_model_note"))
-    found = shared(dc.copied_view, text, embedded_corpus(), min_chars)
+    found = shared(dc.copied_view, text, session.active_training_text(), min_chars)
     st.html(dcf.copied_html(text, found["spans"]))
     longest = visible(found["longest"]).replace("`", "'")
     prose("decoding.copied_result", share=f"{100 * found['share']:.0f}",

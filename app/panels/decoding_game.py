@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from app.state import runs
-from app.ui import lang, prose, shared, show_code, tr
+from app.ui import lang, model_default, prose, shared, show_code, tr
 from lessons.concepts.decoding import compute as dc
 from lessons.concepts.decoding import figures as dcf
 
@@ -42,8 +42,9 @@ def game_section(checkpoint) -> None:
     tokenizer = checkpoint.tokenizer
     st.header(tr("decoding.game_heading"))
     prose("decoding.game_text")
-    passage = st.text_input(tr("decoding.passage_label"), tr("decoding.passage_default"),
-                            key="decoding_passage", max_chars=runs.text_cap())
+    default = model_default("decoding.passage_default", "decoding.passage_default_poems")
+    passage = st.text_input(tr("decoding.passage_label"), default, key="decoding_passage",
+                            max_chars=runs.text_cap())
     ids = tokenizer.encode(passage)
     start = min(len(tokenizer.encode(passage[:24])), max(len(ids) - 1, 0))
     targets = ids[start:start + 20]                   # at most 20 tokens a game

@@ -8,7 +8,7 @@ import re
 import streamlit as st
 
 from app.state import runs, session
-from app.ui import lang, prose, shared, tr
+from app.ui import lang, model_default, prose, shared, tr
 from lessons.concepts.softmax import compute as sm
 from lessons.concepts.softmax import figures as smf
 from lessons.concepts.training.compute import last_val_loss
@@ -27,7 +27,8 @@ def next_token_section() -> None:
         st.warning(tr("errors.needs_causal_model"))
         return
     model, tokenizer = checkpoint.model, checkpoint.tokenizer
-    prompt = st.text_area(tr("softmax.prompt_label"), tr("softmax.prompt_default"),
+    prompt = st.text_area(tr("softmax.prompt_label"),
+                          model_default("softmax.prompt_default", "softmax.prompt_default_poems"),
                           key="softmax_prompt", max_chars=runs.text_cap())
     k1, k2, k3, k4 = st.columns(4)
     temperature = k1.slider(tr("softmax.temperature_label"), 0.1, 3.0, 1.0, 0.1,
@@ -59,7 +60,8 @@ def actual_text_section(checkpoint, prompt: str, result: sm.NextToken) -> None:
     """The learner's own continuation: its first token's surprise, then every position's."""
     tokenizer = checkpoint.tokenizer
     st.subheader(tr("softmax.actual_heading"))
-    actual = st.text_input(tr("softmax.actual_label"), tr("softmax.actual_default"),
+    actual = st.text_input(tr("softmax.actual_label"),
+                           model_default("softmax.actual_default", "softmax.actual_default_poems"),
                            key="softmax_actual", max_chars=runs.text_cap())
     actual_ids = tokenizer.encode(actual)
     if not actual_ids:

@@ -31,8 +31,9 @@ def your_text_section(bpe) -> tuple[str, list]:
     typed = st.text_area(tr("tokenization.text_label"), key="tok_text", height=110,
                          help=tr("tokenization.text_help"), max_chars=runs.text_cap())
     active = session.active_checkpoint().tokenizer
+    kind = tr(f"app.tokenizer_{active.kind}")      # "char" is not a word on the Chinese page
     tokenizer_labels = {"bpe": tr("tokenization.tokenizer_bpe"),
-                        "active": tr("tokenization.tokenizer_active", kind=active.kind,
+                        "active": tr("tokenization.tokenizer_active", kind=kind,
                                      vocab=active.vocab_size)}
     which = st.radio(tr("tokenization.tokenizer_choice"), list(tokenizer_labels), key="tok_which",
                      horizontal=True, format_func=tokenizer_labels.get)

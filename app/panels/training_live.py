@@ -73,7 +73,7 @@ def progress_text(run, status: RunStatus) -> str:
     eta = run.eta_seconds()
     if eta is None:
         return tr("training.progress_estimating", **steps)
-    return tr("training.progress", **steps, eta=duration_text(eta))
+    return tr("training.progress", **steps, eta=duration_text(eta, lang()))
 
 
 def show_status(run, book, status: RunStatus) -> None:

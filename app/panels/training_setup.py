@@ -7,17 +7,20 @@ from dataclasses import replace
 
 import streamlit as st
 
-from app.state import runs
+from app.state import runs, session
 from app.ui import tr
-from lessons.engine.config import PRESETS, ModelConfig, TrainConfig
+from lessons.engine.config import PRESET_TEXTS, PRESETS, ModelConfig, TrainConfig
 from lessons.hosting.limits import upload_widget_mb
 
 # option -> the full prose key of its label
 PAGE_PRESETS = {"quick-demo": "training.preset_quick_demo", "tiny": "training.preset_tiny",
                 "baby": "training.preset_baby", "speedrun-cpu": "training.preset_speedrun_cpu",
                 "classroom": "training.preset_classroom",
-                "shakespeare-char": "training.preset_shakespeare_char"}
-CORPORA = {"embedded": "training.corpus_embedded", "upload": "training.corpus_upload"}
+                "shakespeare-char": "training.preset_shakespeare_char",
+                "poet": "training.preset_poet", "poems": "training.preset_poems"}
+# "embedded" is the default built-in text; any other built-in text goes by its BUILTIN_TEXTS key
+CORPORA = {"embedded": "training.corpus_embedded", "poems_zh": "training.corpus_poems_zh",
+           "upload": "training.corpus_upload"}
 TOKENIZERS = {"char": "training.tokenizer_char", "bpe": "training.tokenizer_bpe"}
 OBJECTIVES = {"next": "training.objective_next", "masked": "training.objective_masked"}
 LEARNING_RATES = [1e-4, 3e-4, 1e-3, 2e-3, 3e-3, 4e-3, 1e-2, 3e-2, 1e-1, 1.0, 10.0]
@@ -51,6 +54,8 @@ def apply_preset() -> None:
         st.session_state[key] = getattr(configs[which], name)
     st.session_state.tr_lr = min(LEARNING_RATES, key=lambda v: abs(math.log(v / train.learning_rate)))
     st.session_state.tr_tokenizer = train.tokenizer
+    if st.session_state.tr_preset in PRESET_TEXTS:     # the poet preset brings its poems
+        st.session_state.tr_corpus = PRESET_TEXTS[st.session_state.tr_preset]
 
 
 def chosen_configs() -> tuple[ModelConfig, TrainConfig]:
@@ -84,7 +89,9 @@ def restore_settings() -> None:
 
 def setup_form() -> None:
     restore_settings()
-    st.session_state.setdefault("tr_preset", "quick-demo")
+    # on the Chinese poems model the page suggests training a poet on the same poems
+    poems = session.active_model_text() == PRESET_TEXTS["poet"]
+    st.session_state.setdefault("tr_preset", "poet" if poems else "quick-demo")
     if "tr_layers" not in st.session_state:
         apply_preset()
     st.selectbox(tr("training.preset"), list(PAGE_PRESETS), key="tr_preset", on_change=apply_preset,

@@ -12,7 +12,7 @@ from lessons.hosting.limits import upload_widget_mb
 
 def upload_checkpoint() -> None:
     cap = runs.limits().max_checkpoint_bytes
-    upload = st.file_uploader(tr("training.upload_checkpoint"), key="tr_ckpt_upload",
+    upload = st.file_uploader(tr("training.upload_checkpoint", mb=round(cap / 1e6)), key="tr_ckpt_upload",
                               help=tr("training.upload_checkpoint_help"),
                               max_upload_size=upload_widget_mb(cap))
     if upload is None:

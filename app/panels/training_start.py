@@ -6,10 +6,11 @@ import streamlit as st
 
 from app.panels.training_setup import chosen_configs
 from app.state import runs, session
-from app.ui import explain, shared, tr
+from app.ui import explain, lang, shared, tr
 from lessons.concepts.training.compute import duration_text, run_estimate, vocabulary_size
 from lessons.engine.config import ConfigError, ModelConfig, TrainConfig
-from lessons.engine.corpus import CorpusError, check_training_text, decode_user_bytes, embedded_corpus
+from lessons.engine.corpus import (BUILTIN_TEXTS, CorpusError, builtin_text, check_training_text,
+                                   decode_user_bytes, embedded_corpus)
 from lessons.engine.training import measure_flops_per_second
 from lessons.hosting.runs import RunRefused
 
@@ -21,6 +22,9 @@ def training_text() -> tuple[str, str] | None:
     """(name, text) of the chosen corpus, or None after showing what is wrong."""
     if st.session_state.tr_corpus == "embedded":
         return tr("training.corpus_embedded"), check_training_text(embedded_corpus())
+    if st.session_state.tr_corpus in BUILTIN_TEXTS:
+        key = st.session_state.tr_corpus
+        return tr(f"training.corpus_{key}"), check_training_text(builtin_text(key))
     upload = st.session_state.get("tr_upload")
     if upload is None:
         st.info(tr("training.upload_first"))
@@ -41,7 +45,7 @@ def estimate(model: ModelConfig, train: TrainConfig, text: str) -> bool:
     a, b, c = st.columns(3)
     a.metric(tr("training.parameters"), f"{guess.parameters:,}")
     b.metric(tr("training.time_per_step"), f"{guess.seconds_per_step * 1000:.0f} ms")
-    c.metric(tr("training.time_total"), duration_text(guess.seconds_total))
+    c.metric(tr("training.time_total"), duration_text(guess.seconds_total, lang()))
     cap = runs.limits().max_parameters
     if guess.parameters > cap:
         st.error(tr("training.too_big", params=f"{guess.parameters:,}", cap=f"{cap:,}"))

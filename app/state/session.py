@@ -6,13 +6,16 @@ from __future__ import annotations
 
 import streamlit as st
 
-from lessons.engine.checkpoint import DEFAULT_SHIPPED, SHIPPED_MODELS, Checkpoint, load_shipped_model
+from lessons.engine.checkpoint import (DEFAULT_SHIPPED, SHIPPED_MODELS, Checkpoint, load_shipped_model,
+                                       shipped_for_language)
+from lessons.engine.corpus import BUILTIN_TEXTS, builtin_text
 from lessons.engine.devices import available_devices, pick_device
 from lessons.i18n import DEFAULT_LANGUAGE, t
 
 LANG_KEY = "lang"
 MODEL_KEY = "active_model"        # (name, Checkpoint) chosen in this session, or absent
 SHIPPED_KEY = "shipped_model"     # which shipped model the session shows when it has none of its own
+SHIPPED_PICKED_KEY = "shipped_model_picked"   # True once the learner chose a shipped model
 DEVICE_KEY = "device"             # "auto", "cpu", "cuda", ... as picked in the sidebar
 
 
@@ -37,6 +40,19 @@ def chosen_shipped() -> str:
     return key if key in SHIPPED_MODELS else DEFAULT_SHIPPED
 
 
+def follow_language() -> None:
+    """After a language change, show that language's shipped model, unless the learner has
+    picked one themselves (their pick stands; their own trained model stays active either way)."""
+    if not st.session_state.get(SHIPPED_PICKED_KEY):
+        st.session_state[SHIPPED_KEY] = shipped_for_language(lang())
+
+
+def pick_shipped() -> None:
+    """The sidebar's shipped-model box changed: remember it was a choice, and show that model."""
+    st.session_state[SHIPPED_PICKED_KEY] = True
+    use_shipped_model()
+
+
 def shipped_model_name(key: str) -> str:
     return t(f"app.shipped_model_{key}", lang())
 
@@ -49,6 +65,18 @@ def active_checkpoint() -> Checkpoint:
 def active_model_name() -> str:
     chosen = st.session_state.get(MODEL_KEY)
     return chosen[0] if chosen else shipped_model_name(chosen_shipped())
+
+
+def active_model_text() -> str:
+    """The built-in text the active model learned from (a key of BUILTIN_TEXTS), or "own"."""
+    return "own" if has_own_model() else SHIPPED_MODELS[chosen_shipped()].text
+
+
+def active_training_text() -> str:
+    """The built-in text the active model learned from; for a model of one's own (whose text
+    the session does not keep) the default text."""
+    key = active_model_text()
+    return builtin_text(key) if key in BUILTIN_TEXTS else builtin_text()
 
 
 def has_own_model() -> bool:

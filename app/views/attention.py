@@ -4,14 +4,17 @@ import pandas as pd
 import streamlit as st
 
 from app.panels.attention_document import simple_attention_section, worked_example_section
+from app.panels.byte_pieces import byte_pieces_note
 from app.state import runs, session
-from app.ui import explain, lang, prose, shared, show_code, tr
+from app.ui import explain, lang, model_default, prose, shared, show_code, tr
 from lessons.concepts.attention import bertviz as bv
 from lessons.concepts.attention import compute as A
 from lessons.concepts.attention import figures as AF
 from app.panels.errata import show_errata
 
 # the nine steps of one head: (chart key, prose key of its tab and title, of its text)
+DISPLAY_TOKENS = 48   # the pictures stop here to stay readable; the model reads its block size
+
 STEPS = (
     ("attention_step_x", "attention.step_x", "attention.step_x_text"),
     ("attention_step_q", "attention.step_q", "attention.step_q_text"),
@@ -45,10 +48,11 @@ st.header(tr("attention.steps_heading"))
 prose("attention.steps_intro")
 checkpoint = session.active_checkpoint()
 config = checkpoint.model.config
-text = st.text_input(tr("attention.text_label"), value="The cat sat on the mat.",
+text = st.text_input(tr("attention.text_label"),
+                     value=model_default("attention.text_default", "attention.text_default_poems"),
                      key="attention_text", help=tr("attention.text_help"),
                      max_chars=runs.text_cap())
-max_tokens = min(config.block_size, 48)
+max_tokens = min(config.block_size, DISPLAY_TOKENS)
 try:
     ids, tokens, cut, attn = shared(A.model_pass, checkpoint, text, max_tokens)
 except Exception as exc:   # a damaged upload must not show a traceback
@@ -58,8 +62,9 @@ if not ids:
     st.info(tr("attention.text_empty"))
     st.stop()
 if cut:
-    st.warning(tr("attention.text_cut", shown=max_tokens,
+    st.warning(tr("attention.text_cut", shown=max_tokens, block=config.block_size,
                   total=len(checkpoint.tokenizer.encode(text))))
+byte_pieces_note(checkpoint.tokenizer, ids)
 
 c1, c2, c3 = st.columns(3)
 layer = c1.selectbox(tr("attention.layer_label"), range(config.n_layer), key="attention_layer")

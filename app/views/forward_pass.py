@@ -4,12 +4,13 @@ attribution) -> interventions -> where the parameters and the compute are -> ove
 import pandas as pd
 import streamlit as st
 
+from app.panels.byte_pieces import byte_pieces_note
 from app.panels.forward_pass_cuts import ablation_section, parameters_section
 from app.panels.forward_pass_document import document_section
 from app.panels.forward_pass_stream import stream_section, training_section
 from app.panels.errata import show_errata
 from app.state import runs, session
-from app.ui import explain, lang, prose, shared, show_code, tr
+from app.ui import explain, lang, model_default, prose, shared, show_code, tr
 from lessons.concepts.forward_pass import compute as C
 from lessons.concepts.forward_pass import figures as FF
 from lessons.engine.checkpoint import Checkpoint
@@ -49,7 +50,8 @@ if checkpoint.snapshots:      # every view below can look at the model as it was
     if when != "final":
         checkpoint = shared(Checkpoint.at_step, checkpoint, when)
 model, config = checkpoint.model, checkpoint.model.config
-text = st.text_input(tr("forward_pass.text_label"), value="The cat sat on the mat.",
+text = st.text_input(tr("forward_pass.text_label"),
+                     value=model_default("forward_pass.text_default", "forward_pass.text_default_poems"),
                      key="forward_text", help=tr("forward_pass.text_help"),
                      max_chars=runs.text_cap())
 max_tokens = min(config.block_size, 32)
@@ -63,6 +65,7 @@ if not run.ids:
     st.stop()
 if run.cut:
     st.warning(tr("forward_pass.text_cut", shown=max_tokens))
+byte_pieces_note(checkpoint.tokenizer, run.ids)
 inspection, tokens = run.inspection, run.tokens
 positions = list(range(len(tokens)))
 c1, c2 = st.columns(2)

@@ -17,7 +17,11 @@ prose("masked_vs_causal.intro")
 active = session.active_checkpoint()
 own_masked = is_masked_model(active)
 masked = active if own_masked else session.shipped_checkpoint("masked")
-causal = active if active.model.config.causal else session.shipped_checkpoint("classroom")
+# both sides read the same sentences: a shipped model of another text (the Chinese poems)
+# gives way to the classroom model, the shipped masked model's twin
+same_text = session.active_model_text() in ("own", session.SHIPPED_MODELS["masked"].text)
+causal = (active if active.model.config.causal and same_text
+          else session.shipped_checkpoint("classroom"))
 names = {"causal": session.active_model_name() if causal is active else
          session.shipped_model_name("classroom"),
          "masked": session.active_model_name() if own_masked else session.shipped_model_name("masked")}

@@ -3,6 +3,7 @@ a merge replay, the compression chart, special tokens and the round trip."""
 import pandas as pd
 import streamlit as st
 
+from app.panels.tokenization_chinese import chinese_section
 from app.panels.tokenization_text import chips, compare_section, your_text_section
 from app.panels.errata import show_errata
 from app.state import runs
@@ -10,7 +11,7 @@ from app.ui import explain, lang, prose, shared, show_code, tr
 from lessons.concepts.tokenization import compute as lesson
 from lessons.concepts.tokenization import figures as lesson_figures
 from lessons.concepts.tokenization.bpe_replay import replay_merges
-from lessons.engine.corpus import CorpusError, decode_user_bytes, embedded_corpus
+from lessons.engine.corpus import CorpusError, builtin_text, decode_user_bytes, embedded_corpus
 from lessons.engine.tokenizers import END_OF_TEXT
 from lessons.hosting.limits import upload_widget_mb
 
@@ -23,13 +24,17 @@ def chosen_corpus() -> str:
     builtin = embedded_corpus()
     # labels computed now: format_func must not look up the language later (AppTest calls it)
     labels = {"embedded": tr("tokenization.source_embedded", kb=len(builtin.encode()) // 1000),
+              "poems_zh": tr("tokenization.source_poems_zh", kb=len(builtin_text("poems_zh").encode()) // 1000),
               "upload": tr("tokenization.source_upload")}
     choice = st.radio(tr("tokenization.source_label"), list(labels), key="tok_source",
                       horizontal=True, format_func=labels.get)
+    if choice == "poems_zh":
+        return builtin_text("poems_zh")
     if choice != "upload":
         return builtin
     cap = runs.limits().max_upload_bytes
-    upload = st.file_uploader(tr("tokenization.upload_label"), type=["txt", "md", "csv", "py"],
+    upload = st.file_uploader(tr("tokenization.upload_label", mb=round(cap / 1e6)),
+                              type=["txt", "md", "csv", "py"],
                               key="tok_upload", max_upload_size=upload_widget_mb(cap))
     if upload is None:
         st.info(tr("tokenization.upload_missing"))
@@ -124,3 +129,6 @@ if text:
         st.markdown(f"{tr(name)}: {tr(verdict)}")
 show_errata("tokenization")      # 001's stop words: the round trip above keeps them
 st.markdown(tr("tokenization.fallback_intro", n=lesson.characters_split_into_bytes(views)))
+
+# ---- 6 · Chinese: three cuts, tokens per character, the merges that rebuild characters ----
+chinese_section()

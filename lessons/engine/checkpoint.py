@@ -367,10 +367,22 @@ SHIPPED_MODELS: dict[str, ShippedModel] = {
         ShippedModel("classroom", "classroom.safetensors", "python_reference", "en"),
         # the same shape trained BERT-style (issue #16): --objective masked
         ShippedModel("masked", "masked.safetensors", "python_reference", "en"),
+        # character-level on the Chinese poems (issue #18): make shipped-poems-model
+        ShippedModel("poems", "poems.safetensors", "poems_zh", "zh"),
     )
 }
 DEFAULT_SHIPPED = "classroom"
 SHIPPED_MODEL = SHIPPED_MODELS[DEFAULT_SHIPPED].file
+
+
+def shipped_for_language(language: str) -> str:
+    """The shipped model an interface in ``language`` opens on: the first made for it.
+
+    >>> shipped_for_language("en"), shipped_for_language("zh"), shipped_for_language("xx")
+    ('classroom', 'poems', 'classroom')
+    """
+    return next((key for key, model in SHIPPED_MODELS.items() if model.language == language),
+                DEFAULT_SHIPPED)
 
 
 def shipped_model_path(key: str = DEFAULT_SHIPPED) -> str:

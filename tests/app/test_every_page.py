@@ -3,7 +3,7 @@ exception; the home page names every lesson; the language box translates the sid
 import pytest
 
 from lessons import registry
-from lessons.engine.checkpoint import load_shipped_model
+from lessons.engine.checkpoint import SHIPPED_MODELS, load_shipped_model, shipped_for_language
 from lessons.i18n import LANGUAGES, t
 from tests.cases import page_cases
 from tests.helpers import open_app
@@ -26,10 +26,13 @@ def test_home_lists_every_lesson_and_the_model(lang):
         assert t(entry.title_key, lang) in links, (entry.slug, links)
         assert t(entry.summary_key, lang) in captions, (entry.slug, captions)
     assert len(links) == len(registry.LESSONS)
-    shipped = load_shipped_model()
+    key = shipped_for_language(lang)           # each interface opens on its language's model
+    shipped = load_shipped_model(key)
     config = shipped.model.config
     val_loss = [row["val_loss"] for row in shipped.metrics if row.get("val_loss") is not None][-1]
-    model = t("app.home_model", lang, params=f"{shipped.model.num_parameters():,}",
+    model = t("app.home_model", lang, name=t(f"app.shipped_model_{key}", lang),
+              trained_on=t(f"app.trained_on_{SHIPPED_MODELS[key].text}", lang),
+              params=f"{shipped.model.num_parameters():,}",
               layers=config.n_layer, heads=config.n_head, block=config.block_size,
               val_loss=f"{val_loss:.3f}")
     assert model in [m.value for m in at.markdown]

@@ -29,7 +29,7 @@ def test_language_switch_in_the_sidebar(live_app, page):
     page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').first.click()
     page.get_by_role("option", name="简体中文").click()
     page.wait_for_selector("text=从这里开始")
-    page.get_by_text("分词", exact=True).first.click()     # the nav link keeps the session
+    page.get_by_text("词元切分", exact=True).first.click()     # the nav link keeps the session
     wait_for_app(page)
-    assert page.locator("h1").first.inner_text() == "分词"
+    assert page.locator("h1").first.inner_text() == "词元切分"
     assert not page_problems(page), page_problems(page)

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
+from lessons.display import position_labels
 
 
 # ---- 1. the document's simple attention ---------------------------------------------------
@@ -210,7 +211,8 @@ def scaling_experiment(d_values=(1, 2, 4, 8, 16, 32, 64, 128, 256, 512), n_keys:
 
 def tokens_for(tokenizer, text: str, max_tokens: int):
     """(ids, readable labels, was_cut) for at most max_tokens tokens of text; the labels are
-    the tokenizer's own (spaces as ␣, line breaks as ↵, pieces of a character as <0xNN>).
+    the tokenizer's own (spaces as ␣, line breaks as ↵), a character spelt by several byte
+    tokens as that character with each token's place (猫·1/3, 猫·2/3, 猫·3/3).
 
     >>> from lessons.engine.tokenizers import CharTokenizer
     >>> tokens_for(CharTokenizer.train("a b"), "a b\\n", 3)
@@ -219,7 +221,8 @@ def tokens_for(tokenizer, text: str, max_tokens: int):
     spans = tokenizer.token_spans(text)
     cut = len(spans) > max_tokens
     spans = spans[:max_tokens]
-    return [s.id for s in spans], [tokenizer.token_label(s.id) for s in spans], cut
+    ids = [s.id for s in spans]
+    return ids, position_labels(tokenizer, ids), cut
 
 
 def model_pass(checkpoint, text: str, max_tokens: int):

@@ -17,6 +17,7 @@ from lessons.engine.config import ModelConfig, TrainConfig
 from lessons.engine.model import GPT
 from lessons.engine.tokenizers import train_tokenizer
 from lessons.engine.training import flops_per_step
+from lessons.i18n import t
 
 
 METRIC_COLUMNS = ["step", "train_loss", "val_loss", "lr", "grad_norm", "tokens_per_s", "elapsed_s"]
@@ -98,19 +99,24 @@ def run_estimate(model_config: ModelConfig, train_config: TrainConfig, vocab_siz
 
 # ---- numbers as the training page writes them ---------------------------------------------
 
-def duration_text(seconds: float | None) -> str:
-    """A duration for a metric or a progress bar: seconds up to two minutes, then minutes.
+def duration_text(seconds: float | None, lang: str = "en") -> str:
+    """A duration for a metric or a progress bar: seconds up to two minutes, then minutes, with
+    the units in the page's language.
 
     Under half a second reads "< 1 s", not "0 s" (a run never takes no time).
 
     >>> duration_text(42.4), duration_text(150), duration_text(0.2), duration_text(None)
     ('42 s', '2.5 min', '< 1 s', '–')
+    >>> duration_text(42.4, "zh"), duration_text(150, "zh")
+    ('42 秒', '2.5 分钟')
     """
     if seconds is None:
         return "–"
     if seconds < 0.5:
-        return "< 1 s"
-    return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.1f} min"
+        return t("training.duration_under_second", lang)
+    if seconds < 120:
+        return t("training.duration_seconds", lang, n=f"{seconds:.0f}")
+    return t("training.duration_minutes", lang, n=f"{seconds / 60:.1f}")
 
 
 def metric_text(value: float | None, digits: int = 3) -> str:

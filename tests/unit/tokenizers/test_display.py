@@ -59,18 +59,36 @@ def test_the_char_tokenizer_groups_its_fallback_bytes_too(trained):
 
 @pytest.mark.parametrize("kind", ["char", "bpe", "word"])
 def test_the_four_places_show_a_token_the_same_way(trained, kind):
+    """One label a token: the chips, the attention axes, the softmax bars and the embeddings
+    table agree on every token that is whole text; a byte token that is only part of a
+    character (which a bar or a table row can show only as bytes) is labelled in a sequence by
+    the character it helps spell and its place in it (鲸·2/3)."""
     tok = trained[kind]
     text = "the cat\nsat [MASK] 猫鲸\t$"
     views = tokenization.token_views(tok, text)
     ids, labels, _ = attention.tokens_for(tok, text, max_tokens=100)
     table = embeddings.token_table(tok)
     assert [v.id for v in views] == ids
-    assert [v.label for v in views] == labels
-    assert labels == [softmax.token_label(tok, i) for i in ids]
-    # the table adds "#id" to a label it has seen before (plotly would merge the two)
-    assert labels == [table[i].label.removesuffix(f"#{i}") for i in ids]
+    assert labels == display.position_labels(tok, ids)
+    grouped = set()
+    for group in display.group_by_character(views):
+        if len(group) > 1 or group[0].kind == "byte":   # reference: the text its span covers
+            spelt = display.visible(text[group[0].start:group[-1].end])
+            start = views.index(group[0])
+            for k in range(len(group)):
+                assert labels[start + k] == f"{spelt}·{k + 1}/{len(group)}"
+                grouped.add(start + k)
+    for i, (view, label) in enumerate(zip(views, labels)):
+        if i in grouped:
+            continue
+        assert label == view.label == softmax.token_label(tok, view.id)
+        # the table adds "#id" to a label it has seen before (plotly would merge the two)
+        assert label == table[view.id].label.removesuffix(f"#{view.id}")
+    assert not any(label.startswith("<0x") for label in labels)
     if kind != "word":
         assert "↵" in labels and not any("⏎" in label for label in labels)
+    if kind == "char":                            # 鲸 is not in tiny_text: three byte tokens
+        assert labels[-5:] == ["鲸·1/3", "鲸·2/3", "鲸·3/3", "⇥·1/1", "$·1/1"]
 
 
 def test_no_other_glyph_for_a_newline_remains():

@@ -62,12 +62,14 @@ class _SessionRuns:
         self.session_id = session_id
 
     def end(self) -> None:
-        """The tab went away: stop its trainings and free the files it uploaded (Streamlit
-        would keep them until it forgets the session, minutes later)."""
+        """The tab went away: stop its trainings.
+
+        subtle: it does not free the session's uploaded files. Doing so (issue #22 item 5) made
+        a fresh hosted server's first learner lose the file just uploaded and every setting
+        with it (found in Chromium: the upload fault test); files no box holds are freed by
+        server.forget_unheld_uploads after a grace, the rest when Streamlit forgets the session."""
         for book in self.books:
             book.stop_all()
-        if self.session_id is not None:
-            server.forget_session_uploads(self.session_id)
 
 
 @st.cache_resource(scope="session", on_release=_SessionRuns.end, show_spinner=False)

@@ -10,6 +10,8 @@ locally too: the developer menu is hidden (``toolbarMode = "viewer"``) anyway.
 from __future__ import annotations
 
 import logging
+import time
+import weakref
 
 import streamlit as st
 import torch
@@ -39,27 +41,43 @@ def clear_cache_refused() -> bool:
     return getattr(AppSession._handle_clear_cache_request, "refuses", False)
 
 
-def _quiet_new_session_message(original):
+def _quiet_new_session_message(original, told_before):
     """Streamlit's new_session message, less what a visitor has no use for and an attacker
-    would: the script's full path on the server, the Python and Streamlit versions, the OS.
-    (Checked in Chromium: the app loads and reloads normally with them blank; the version is
-    blank in every session, so no two sessions ever differ in it.)"""
+    would: the script's full path on the server, the Python version, the OS.
+
+    subtle: a session must get the same message on every run. The browser reloads the page
+    when the message changes between two runs (found in Chromium: a fresh hosted server's
+    first visitor lost the first click and the first upload), and the sessions open while
+    this patch is installed were already told the details by the run installing it. Those
+    (``told_before``) keep getting them; every later session never gets them. The Streamlit
+    version stays for all: the served JavaScript names it anyway."""
     def quiet(self, *args, **kwargs):
         msg = original(self, *args, **kwargs)
+        if self in told_before:
+            return msg
         new_session = msg.new_session
         new_session.main_script_path = new_session.main_script_path.rsplit("/", 1)[-1]
         info = new_session.initialize.environment_info
-        info.streamlit_version = info.python_version = info.server_os = ""
+        info.python_version = info.server_os = ""
         return msg
     quiet.quiet = True
     return quiet
+
+
+def _sessions_open_now() -> weakref.WeakSet:
+    """The AppSessions of the server right now (empty where Streamlit's internals differ)."""
+    try:
+        manager = runtime.get_instance()._session_mgr
+        return weakref.WeakSet(info.session for info in manager.list_sessions())
+    except Exception:   # an internal API: at worst the first visitors' pages reload once
+        return weakref.WeakSet()
 
 
 def hide_server_details() -> None:
     """Install _quiet_new_session_message once (hosted mode)."""
     if not getattr(AppSession._create_new_session_message, "quiet", False):
         AppSession._create_new_session_message = _quiet_new_session_message(
-            AppSession._create_new_session_message)
+            AppSession._create_new_session_message, _sessions_open_now())
 
 
 def upload_cap_mb(limits: Limits) -> int:
@@ -103,18 +121,34 @@ def held_upload_ids(state) -> set[str]:
     return {value.file_id for value in state.values() if hasattr(value, "file_id")}
 
 
-def forget_unheld_uploads(manager, session_id: str, held: set[str]) -> int:
-    """Drop this session's uploaded files that no file box holds; returns the bytes freed.
+# (session id, file id) -> when a run first found the file held by no box
+_unheld_since: dict[tuple[str, str], float] = {}
+UNHELD_GRACE_S = 60.0
+
+
+def forget_unheld_uploads(manager, session_id: str, held: set[str], now: float | None = None,
+                          grace_s: float = UNHELD_GRACE_S) -> int:
+    """Drop this session's uploaded files that no file box has held for ``grace_s`` seconds;
+    returns the bytes freed.
 
     Streamlit keeps every file PUT to its endpoint in memory until the session is gone, also
     files sent to made-up ids that no widget will ever read (issue #22: 15 x 20 MB stayed
-    for minutes). A file a box holds is kept; the box reads it again on every run."""
+    for minutes). A file a box holds is kept; the box reads it again on every run.
+
+    subtle: the browser PUTs a file first and tells the script about it in the next rerun,
+    so a run ending in between sees a new file no box holds yet. Freeing it then lost the
+    learner's upload on a busy server; a file is freed only once it has stayed unheld."""
+    now = time.monotonic() if now is None else now
     storage = getattr(manager, "file_storage", {}).get(session_id, {})
     freed = 0
     for file_id, record in list(storage.items()):
-        if file_id not in held:
+        key = (session_id, file_id)
+        if file_id in held:
+            _unheld_since.pop(key, None)
+        elif now - _unheld_since.setdefault(key, now) >= grace_s:
             freed += len(record.data)
             manager.remove_file(session_id, file_id)
+            _unheld_since.pop(key, None)
     return freed
 
 

@@ -28,10 +28,24 @@ def test_files_no_box_holds_are_freed_and_held_ones_kept():
         _put(manager, "visitor", f"made-up-{i}", 200_000)
     _put(manager, "visitor", "held", 1_000)
     _put(manager, "neighbour", "theirs", 500)         # another session's file: not ours to free
-    freed = server.forget_unheld_uploads(manager, "visitor", {"held"})
+    # the first run that finds them unheld keeps them: the browser PUTs a file before the
+    # rerun that tells a box about it
+    assert server.forget_unheld_uploads(manager, "visitor", {"held"}, now=100.0) == 0
+    assert len(_stored(manager, "visitor")) == 16
+    assert server.forget_unheld_uploads(manager, "visitor", {"held"}, now=130.0) == 0
+    freed = server.forget_unheld_uploads(manager, "visitor", {"held"}, now=100.0 + server.UNHELD_GRACE_S)
     assert freed == 15 * 200_000
     assert _stored(manager, "visitor") == {"held": 1_000}
     assert _stored(manager, "neighbour") == {"theirs": 500}
+
+
+def test_a_file_picked_up_by_a_box_within_the_grace_is_kept():
+    manager = MemoryUploadedFileManager("/_stcore/upload_file")
+    _put(manager, "learner", "new", 1_000)
+    server.forget_unheld_uploads(manager, "learner", set(), now=0.0)        # a run in between
+    server.forget_unheld_uploads(manager, "learner", {"new"}, now=5.0)      # the box reads it
+    assert server.forget_unheld_uploads(manager, "learner", set(), now=61.0) == 0   # clock restarts
+    assert _stored(manager, "learner") == {"new": 1_000}
 
 
 def test_held_upload_ids_reads_the_boxes_values():
@@ -57,14 +71,3 @@ def test_hosted_mode_caps_uploads_at_the_largest_box(monkeypatch):
         streamlit_config.set_option("server.maxUploadSize", before_upload)
         st.set_option("client.showErrorDetails", before_details)
         torch.set_num_threads(threads)
-
-
-def test_a_closed_tab_frees_its_uploads(monkeypatch):
-    """The session's release hook (a tab gone) stops its runs and frees every file it sent."""
-    from app.state import runs
-    manager = MemoryUploadedFileManager("/_stcore/upload_file")
-    _put(manager, "gone", "checkpoint", 21_500_000 // 100)
-    _put(manager, "staying", "theirs", 10)
-    monkeypatch.setattr(server, "_upload_manager", lambda: manager)
-    runs._SessionRuns("gone").end()
-    assert _stored(manager, "gone") == {} and _stored(manager, "staying") == {"theirs": 10}

@@ -9,7 +9,7 @@ from lessons import registry
 from lessons.concepts.evaluation.compute import held_out_scores
 from lessons.concepts.finetuning import compute as fc
 from lessons.concepts.finetuning.data import LabelledData, builtin_dataset
-from lessons.engine.checkpoint import load_shipped_model
+from lessons.engine.checkpoint import SHIPPED_MODELS, shipped_for_language, load_shipped_model
 from lessons.engine.corpus import builtin_text
 from lessons.i18n import t
 from tests.helpers import open_app, open_view, wait_for
@@ -32,7 +32,9 @@ def test_the_page_opens_on_the_active_model(page):
     lang = page.session_state["lang"]
     assert page.title[0].value == t("finetuning.title", lang)
     assert t("finetuning.not_started", lang) in [c.value for c in page.caption]
-    scores = held_out_scores(load_shipped_model(), builtin_text("python_reference"))
+    # the page measures the model the interface opens on, on the text that model learned
+    shipped = SHIPPED_MODELS[shipped_for_language(lang)]
+    scores = held_out_scores(load_shipped_model(shipped.key), builtin_text(shipped.text))
     shown = {m.label: m.value for m in page.metric}
     assert shown[t("evaluation.metric_perplexity", lang)] == f"{scores.perplexity:.2f}"
     assert shown[t("evaluation.metric_top5", lang)] == f"{scores.top5:.1%}"

@@ -28,21 +28,15 @@ from lessons.engine.checkpoint import Checkpoint
 from lessons.engine.training import BackgroundTraining, RunStatus
 
 
-class Comparison:
-    def __init__(self, checkpoint: Checkpoint, data: LabelledData, steps: int = DEFAULT_STEPS,
-                 device: str = "cpu", slots=None, threads: int = 0, model_name: str = ""):
-        self.checkpoint, self.data, self.steps = checkpoint, data, steps
-        self.model_name = model_name                      # what the base model is called
-        self.runs = {method: BackgroundTraining(self._maker(method, device), None, slots, threads)
-                     for method in TRAINED}
-        self._results: dict[str, MethodResult] = {}
-        self._forgetting: Forgetting | None = None
-        self._lock = threading.Lock()                     # two reruns must not score twice
-        self.last_active = time.monotonic()
+class RunGroup:
+    """Trainings that belong together (one page section's), each a ``BackgroundTraining`` in
+    ``self.runs``: started, awaited, stopped, swept when idle and resumed as one."""
 
-    def _maker(self, method: str, device: str):
-        # called inside the thread: copying the model and encoding the texts never block a page
-        return lambda: method_trainer(self.checkpoint, self.data, method, self.steps, device)
+    runs: dict[str, BackgroundTraining]
+
+    def __init__(self, runs: dict[str, BackgroundTraining]):
+        self.runs = runs
+        self.last_active = time.monotonic()
 
     def start(self) -> None:
         for run in self.runs.values():
@@ -51,6 +45,50 @@ class Comparison:
     def join(self, timeout: float | None = None) -> None:
         for run in self.runs.values():
             run.join(timeout)
+
+    def curves(self, name: str) -> list[dict]:
+        trainer = self.runs[name].trainer
+        return list(trainer.metrics) if trainer is not None else []
+
+    # ---- what a server does with every session's work ----------------------------------------
+
+    def stop_all(self) -> None:
+        for run in self.runs.values():
+            run.stop(wait=True, timeout=30)
+
+    def touch(self, now: float | None = None) -> None:
+        self.last_active = time.monotonic() if now is None else now
+
+    def stop_if_idle(self, idle_s: float, now: float | None = None) -> list[str]:
+        """Stop the trainings of a tab nobody looks at (Start again resumes them)."""
+        now = time.monotonic() if now is None else now
+        if now - self.last_active < idle_s:
+            return []
+        running = [name for name, run in self.runs.items() if run.running]
+        for name in running:
+            self.runs[name].stop()
+        return running
+
+    def resume(self) -> None:
+        for run in self.runs.values():
+            if run.status is RunStatus.STOPPED:
+                run.start()
+
+
+class Comparison(RunGroup):
+    def __init__(self, checkpoint: Checkpoint, data: LabelledData, steps: int = DEFAULT_STEPS,
+                 device: str = "cpu", slots=None, threads: int = 0, model_name: str = ""):
+        self.checkpoint, self.data, self.steps = checkpoint, data, steps
+        self.model_name = model_name                      # what the base model is called
+        super().__init__({method: BackgroundTraining(self._maker(method, device), None, slots,
+                                                     threads) for method in TRAINED})
+        self._results: dict[str, MethodResult] = {}
+        self._forgetting: Forgetting | None = None
+        self._lock = threading.Lock()                     # two reruns must not score twice
+
+    def _maker(self, method: str, device: str):
+        # called inside the thread: copying the model and encoding the texts never block a page
+        return lambda: method_trainer(self.checkpoint, self.data, method, self.steps, device)
 
     def status(self, method: str) -> RunStatus:
         return RunStatus.FINISHED if method == "prompt" else self.runs[method].status
@@ -62,8 +100,7 @@ class Comparison:
         return 0.0 if trainer is None else min(1.0, trainer.step / self.steps)
 
     def curves(self, method: str) -> list[dict]:
-        trainer = None if method == "prompt" else self.runs[method].trainer
-        return list(trainer.metrics) if trainer is not None else []
+        return [] if method == "prompt" else super().curves(method)
 
     def message(self, method: str) -> str:
         return "" if method == "prompt" else self.runs[method].message
@@ -95,32 +132,8 @@ class Comparison:
                                               self.checkpoint.tokenizer, pretraining_text)
             return self._forgetting
 
-    # ---- what a server does with every session's work ----------------------------------------
 
-    def stop_all(self) -> None:
-        for run in self.runs.values():
-            run.stop(wait=True, timeout=30)
-
-    def touch(self, now: float | None = None) -> None:
-        self.last_active = time.monotonic() if now is None else now
-
-    def stop_if_idle(self, idle_s: float, now: float | None = None) -> list[str]:
-        """Stop the trainings of a tab nobody looks at (Start again resumes them)."""
-        now = time.monotonic() if now is None else now
-        if now - self.last_active < idle_s:
-            return []
-        running = [m for m, run in self.runs.items() if run.running]
-        for method in running:
-            self.runs[method].stop()
-        return running
-
-    def resume(self) -> None:
-        for run in self.runs.values():
-            if run.status is RunStatus.STOPPED:
-                run.start()
-
-
-class ContinuedPretraining:
+class ContinuedPretraining(RunGroup):
     """Next-token training on a new text from the checkpoint and from scratch, side by side
     (``compute.continued_trainer``), each in its own background thread."""
 
@@ -129,26 +142,9 @@ class ContinuedPretraining:
     def __init__(self, checkpoint: Checkpoint, text: str, steps: int = 100, device: str = "cpu",
                  slots=None, threads: int = 0):
         from lessons.concepts.finetuning.compute import continued_trainer
-        self.runs = {start: BackgroundTraining(
+        super().__init__({start: BackgroundTraining(
             lambda s=start: continued_trainer(checkpoint, text, s, steps, device),
-            None, slots, threads) for start in self.STARTS}
-        self.last_active = time.monotonic()
-
-    def start(self) -> None:
-        for run in self.runs.values():
-            run.start()
-
-    def join(self, timeout: float | None = None) -> None:
-        for run in self.runs.values():
-            run.join(timeout)
-
-    def curves(self, start: str) -> list[dict]:
-        trainer = self.runs[start].trainer
-        return list(trainer.metrics) if trainer is not None else []
+            None, slots, threads) for start in self.STARTS})
 
     def status(self, start: str) -> RunStatus:
         return self.runs[start].status
-
-    stop_all = Comparison.stop_all
-    touch = Comparison.touch
-    stop_if_idle = Comparison.stop_if_idle

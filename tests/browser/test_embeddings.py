@@ -1,7 +1,7 @@
 """The embeddings page in Chromium: the timeline's last step redraws the page."""
 import pytest
 
-from lessons.engine.checkpoint import load_shipped_model
+from lessons.engine.checkpoint import load_shipped_model, shipped_for_language
 from tests.browser.helpers import ARTIFACTS, page_problems, wait_for_app
 
 
@@ -14,7 +14,7 @@ def test_page_in_a_real_browser(live_app, page, lang):
     timeline.scroll_into_view_if_needed()
     timeline.locator('input[type="range"]').focus()
     page.keyboard.press("End")                      # the timeline's last step
-    last = max(load_shipped_model().snapshots)
+    last = max(load_shipped_model(shipped_for_language(lang)).snapshots)   # zh: the poems model
     caption = f"Step {last}:" if lang == "en" else f"第 {last} 步："
     page.wait_for_function(         # the page reran with the new step
         f"() => [...document.querySelectorAll('[data-testid=stCaptionContainer]')]"

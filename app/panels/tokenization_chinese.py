@@ -2,8 +2,6 @@
 segmentation, tokens per character for each, and the BPE merges that rebuild characters."""
 from __future__ import annotations
 
-import html
-
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
@@ -12,18 +10,11 @@ from app.state import runs
 from app.ui import prose, shared, tr
 from lessons.concepts.tokenization import chinese
 from lessons.concepts.tokenization.compute import cap_text
-from lessons.concepts.tokenization.figures import PALETTE
+from lessons.concepts.tokenization import figures as lesson_figures
 
 NAMES = {"char": "tokenization.zh_name_char", "bpe": "tokenization.zh_name_bpe",
          "jieba": "tokenization.zh_name_jieba"}
 ZH_CHAR_LIMIT = 2_000
-
-
-def pieces_html(pieces: list[str]) -> str:
-    chips = "".join(f'<span style="margin:2px;padding:2px 6px;border-radius:6px;'
-                    f'background:{PALETTE[n % len(PALETTE)]};white-space:pre">{html.escape(p)}</span>'
-                    for n, p in enumerate(pieces))
-    return f'<div style="display:flex;flex-wrap:wrap;line-height:1.6">{chips}</div>'
 
 
 def per_char_figure(cuts, title: str) -> go.Figure:
@@ -50,7 +41,7 @@ def chinese_section() -> None:
     for cut in cuts:
         st.markdown(tr("tokenization.zh_row", name=tr(NAMES[cut.name]), tokens=cut.tokens,
                        per_char=f"{cut.tokens_per_char:.2f}"))
-        st.html(pieces_html(cut.pieces))
+        st.html(lesson_figures.pieces_html(cut.pieces))
     st.plotly_chart(per_char_figure(cuts, tr("tokenization.zh_chart_title")), key="tok_zh_chart")
     prose("tokenization.zh_merges_intro", vocab=chinese.CHINESE_BPE_VOCAB)
     rows = shared(chinese.character_merges, chinese.CHINESE_BPE_VOCAB)

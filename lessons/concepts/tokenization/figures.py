@@ -68,3 +68,16 @@ def compression_figure(curve: list[dict], lang: str = "en", others: dict | None 
                       yaxis={"title": t("tokenization.chart_y", lang), "rangemode": "tozero"},
                       legend={"orientation": "h", "y": -0.25})
     return fig
+
+
+def pieces_html(pieces: list[str]) -> str:
+    """One coloured chip per piece of a cut text (a tokenizer's tokens, jieba's words), each
+    piece escaped: a learner's text never becomes markup.
+
+    >>> pieces_html(["<b>", "猫"]).count("<span"), "&lt;b&gt;" in pieces_html(["<b>"])
+    (2, True)
+    """
+    chips = "".join(f'<span style="margin:2px;padding:2px 6px;border-radius:6px;'
+                    f'background:{PALETTE[n % len(PALETTE)]};white-space:pre">{html.escape(p)}</span>'
+                    for n, p in enumerate(pieces))
+    return f'<div style="display:flex;flex-wrap:wrap;line-height:1.6">{chips}</div>'

@@ -20,12 +20,11 @@ import math
 import numpy as np
 import pytest
 import torch
-
-from lessons.display import position_labels
 import torch.nn.functional as F
 from transformers import TemperatureLogitsWarper, TopKLogitsWarper, TopPLogitsWarper
 
 from lessons.concepts.attention import compute as A
+from lessons.display import position_labels
 from lessons.concepts.attention import figures as AF
 from lessons.concepts.embeddings import compute as E
 from lessons.concepts.embeddings import figures as EF

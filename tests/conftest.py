@@ -4,7 +4,7 @@ follow from a test's folder.
 The folders, by kind (markers: `browser`, `slow`; `make test-fast` leaves both out):
   unit/         pure Python against independent references (torch, NumPy, tokenizers, ...)
   app/          Streamlit's AppTest: the pages run in-process, no browser
-  integration/  subprocesses: the command line, the load test's smoke run (slow)
+  integration/  subprocesses: the command line, the load test's smoke run (slow: every test)
   notebooks/    every notebook executed by nbclient (slow: every test there is marked)
   browser/      headless Chromium against a live server (browser: every test there is marked)
 Shared helpers live in tests/helpers.py, the registry-driven case lists in tests/cases.py.
@@ -23,7 +23,8 @@ from tests.browser.helpers import (ARTIFACTS, full_screenshot, page_problems,  #
 from tests.helpers import MAIN_SCRIPT, ROOT, open_view, wait_for  # noqa: F401
 
 TESTS = Path(__file__).resolve().parent
-MARKER_OF_FOLDER = {"browser": "browser", "notebooks": "slow"}
+# integration/ starts a Python (and torch) per test: the whole suite runs it, test-fast not
+MARKER_OF_FOLDER = {"browser": "browser", "notebooks": "slow", "integration": "slow"}
 
 
 def pytest_collection_modifyitems(items):

@@ -66,6 +66,7 @@ def test_unigram_baseline_is_the_commonest_tokens_share():
     assert M.unigram_accuracy(TEXT, test, ckpt.tokenizer) == pytest.approx(test.count(commonest) / len(test))
 
 
+@pytest.mark.slow     # a whole tiny-preset run: make test, not test-fast
 def test_after_the_tiny_preset_the_masked_model_beats_the_unigram_baseline(tiny_text):
     text = tiny_text
     model_config, train_config = preset("tiny")

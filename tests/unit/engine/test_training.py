@@ -17,6 +17,7 @@ def make_trainer(text, **overrides):
     return Trainer(model_cfg, train_cfg, text, device="cpu")
 
 
+@pytest.mark.slow     # whole training runs: make test, not test-fast
 def test_loss_falls_well_below_its_start(tiny_text):
     trainer = make_trainer(tiny_text, max_iters=150, eval_interval=50)
     start = trainer.validation_loss()
@@ -27,12 +28,14 @@ def test_loss_falls_well_below_its_start(tiny_text):
     assert [m["step"] for m in trainer.metrics][-1] == 150
 
 
+@pytest.mark.slow     # whole training runs: make test, not test-fast
 def test_seeded_runs_are_identical(tiny_text):
     a, b = make_trainer(tiny_text, max_iters=20), make_trainer(tiny_text, max_iters=20)
     a.train(), b.train()
     assert [m["train_loss"] for m in a.metrics] == [m["train_loss"] for m in b.metrics]
 
 
+@pytest.mark.slow     # whole training runs: make test, not test-fast
 def test_stop_and_resume_equals_uninterrupted_run(tiny_text):
     whole = make_trainer(tiny_text, max_iters=40)
     whole.train()

@@ -12,7 +12,6 @@ import weakref
 import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from app.state import server
 
 from lessons.hosting.limits import Limits, TrainingSlots, current_limits
 from lessons.hosting.runs import RunBook

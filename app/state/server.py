@@ -156,13 +156,6 @@ def _upload_manager():
     return runtime.get_instance().uploaded_file_mgr if runtime.exists() else None
 
 
-def forget_session_uploads(session_id: str) -> None:
-    """Every file a session uploaded, freed when its tab goes away (runs.py's release hook)."""
-    manager = _upload_manager()
-    if manager is not None:
-        manager.remove_session_files(session_id)
-
-
 def forget_this_sessions_unheld_uploads() -> None:
     """At the end of each full run of a hosted session (main.py)."""
     ctx, manager = get_script_run_ctx(), _upload_manager()

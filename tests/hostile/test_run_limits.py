@@ -12,7 +12,7 @@ from lessons.engine.config import preset
 from lessons.hosting.limits import TrainingSlots
 from lessons.hosting.runs import RunBook, RunRefused
 from lessons.i18n import t
-from tests.helpers import MAIN_SCRIPT, wait_for
+from tests.helpers import MAIN_SCRIPT, open_view, wait_for
 
 
 @pytest.fixture
@@ -61,10 +61,7 @@ def test_a_book_full_of_busy_runs_refuses_another(tiny_text):
 
 def test_on_the_page_start_is_off_and_stop_is_there_while_a_run_waits(monkeypatch, no_free_slot):
     monkeypatch.setattr(app_runs, "_TRAINING_SLOTS", no_free_slot)
-    at = AppTest.from_file(MAIN_SCRIPT, default_timeout=120)
-    at.session_state["lang"] = "en"
-    at.run()
-    at.switch_page("views/training.py").run()
+    at = open_view("training", "en")
     try:
         at.selectbox(key="tr_preset").set_value("tiny").run()
         at.button(key="tr_start").click().run()
@@ -94,10 +91,7 @@ def test_after_a_restart_the_live_view_says_the_runs_are_gone(lang):
 
 def test_starting_a_run_marks_the_address(monkeypatch, no_free_slot):
     monkeypatch.setattr(app_runs, "_TRAINING_SLOTS", no_free_slot)
-    at = AppTest.from_file(MAIN_SCRIPT, default_timeout=120)
-    at.session_state["lang"] = "en"
-    at.run()
-    at.switch_page("views/training.py").run()
+    at = open_view("training", "en")
     try:
         assert "had_runs" not in at.query_params
         at.selectbox(key="tr_preset").set_value("tiny").run()

@@ -23,7 +23,8 @@ if "torch" not in sys.modules:   # a cold server: the imports below take seconds
     _starting = st.empty()
     _starting.info(t("app.starting", _wanted if _wanted in LANGUAGES else "en"))
 
-from app.state import runs, server, session  # noqa: E402
+from app.panels import classroom  # noqa: E402
+from app.state import links, runs, server, session, tour, work  # noqa: E402
 from app.ui import shown_as_message, tr  # noqa: E402
 from lessons import registry  # noqa: E402
 
@@ -49,6 +50,7 @@ def sidebar() -> None:
                       heads=checkpoint.model.config.n_head,
                       tokenizer=tr(f"app.tokenizer_{checkpoint.tokenizer.kind}"),
                       vocab=checkpoint.tokenizer.vocab_size))
+        st.caption(session.trained_on_text())
         shipped_name = session.shipped_model_name(session.chosen_shipped())
         if session.has_own_model() and st.button(tr("app.back_to_shipped", name=shipped_name)):
             session.use_shipped_model()
@@ -58,24 +60,44 @@ def sidebar() -> None:
             st.warning(tr("app.device_missing", name=missing, device=session.device()))
         st.selectbox(tr("app.device"), session.device_choices(), key=session.DEVICE_KEY)
         st.caption(tr("app.device_in_use", device=session.device()))
+        classroom.your_work()
 
 
 def main() -> None:
     server.harden()     # before any session can have a cache to clear
+    # first run of a session, before any widget: the learner's stored work, then what a
+    # teacher's link or a lesson plan sets (they win: the teacher chose this view)
+    with shown_as_message("work"):
+        work.restore_once()
+    links.apply_link_once()
+    tour.start_once()
     # ?lang=zh in a link opens the app in Chinese (handy for a class's shared link)
     wanted = st.query_params.get("lang", "en")
     st.session_state.setdefault(session.LANG_KEY, wanted if wanted in LANGUAGES else "en")
+    st.query_params["lang"] = session.lang()     # moving between pages drops the address's query
     # a session opened in Chinese starts on the Chinese model (before the picker is drawn)
     st.session_state.setdefault(session.SHIPPED_KEY, session.shipped_for_language(session.lang()))
     pages = [st.Page(entry.page, title=tr(entry.title_key), icon=entry.icon,
                      url_path=entry.url_path or None, default=entry.is_home)
              for entry in registry.PAGES]
     navigation = st.navigation(pages)
+    tour.switch_page_if_asked({entry.url_path: page for entry, page in zip(registry.PAGES, pages)},
+                              navigation.url_path)
+    work.learner_id()          # kept in the address on every page
+    tour.keep_in_address()
     runs.note_activity()
     with shown_as_message("sidebar"):
         sidebar()
+    link_box = st.sidebar.empty()      # filled after the page: it links what the page drew
+    links.hide_controls()
+    with shown_as_message("tour"):
+        classroom.tour_box()
     with shown_as_message(navigation.url_path or "home"):
         navigation.run()
+    with shown_as_message("link"), link_box.container():
+        classroom.view_link(navigation.url_path)
+    with shown_as_message("work"):
+        work.save_changes()
     if runs.limits().hosted:
         server.forget_this_sessions_unheld_uploads()
 

@@ -11,6 +11,7 @@ Shared helpers live in tests/helpers.py, the registry-driven case lists in tests
 """
 from __future__ import annotations
 
+import os
 import threading
 from pathlib import Path
 
@@ -34,6 +35,20 @@ def pytest_collection_modifyitems(items):
         marker = MARKER_OF_FOLDER.get(parts[0]) if len(parts) > 1 else None
         if marker:
             item.add_marker(marker)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def work_store_in_a_temporary_folder(tmp_path_factory):
+    """Learners' work (app/state/work.py) goes to a folder of this test session, never to the
+    home folder: AppTests run in this process, and the browser tests' servers inherit it."""
+    from lessons.hosting.store import STORE_ENV
+    before = os.environ.get(STORE_ENV)
+    os.environ[STORE_ENV] = str(tmp_path_factory.mktemp("work-store"))
+    yield os.environ[STORE_ENV]
+    if before is None:
+        os.environ.pop(STORE_ENV, None)
+    else:
+        os.environ[STORE_ENV] = before
 
 
 @pytest.fixture(scope="session")

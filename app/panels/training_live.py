@@ -52,7 +52,8 @@ def live_view() -> None:
     # subtle: read the status once; the training thread may change it mid-redraw, and a
     # caption saying "running" above a Resume button would be a lie
     status = run.status
-    st.caption(tr("training.status_line", status=tr("training.status_" + status.value)))
+    shown = "training.status_restored" if run.restored else "training.status_" + status.value
+    st.caption(tr("training.status_line", status=tr(shown)))
     show_status(run, book, status)
     if run.metrics:
         st.plotly_chart(dashboard(run, lang()), key=f"dash_{run_id}")
@@ -114,7 +115,7 @@ def keep_and_share(run, book, status: RunStatus) -> None:
         return
     a, b, c = st.columns(3)
     if a.button(tr("training.use_model"), key=f"use_{run.id}"):
-        session.use_model(run.name, book.checkpoint(run.id))
+        session.use_model(run.name, book.checkpoint(run.id), run.corpus_name)
         st.session_state.tr_notice = tr("training.now_active", name=run.name)
         st.rerun()     # the whole app, so the sidebar shows the new model at once
     # The files are made only when clicked (a callable): this view redraws every second, and

@@ -14,6 +14,7 @@ from lessons.i18n import DEFAULT_LANGUAGE, t
 
 LANG_KEY = "lang"
 MODEL_KEY = "active_model"        # (name, Checkpoint) chosen in this session, or absent
+MODEL_TEXT_KEY = "active_model_text"   # what that model of one's own learned from (a name)
 SHIPPED_KEY = "shipped_model"     # which shipped model the session shows when it has none of its own
 SHIPPED_PICKED_KEY = "shipped_model_picked"   # True once the learner chose a shipped model
 DEVICE_KEY = "device"             # "auto", "cpu", "cuda", ... as picked in the sidebar
@@ -45,6 +46,7 @@ def follow_language() -> None:
     picked one themselves (their pick stands; their own trained model stays active either way)."""
     if not st.session_state.get(SHIPPED_PICKED_KEY):
         st.session_state[SHIPPED_KEY] = shipped_for_language(lang())
+    st.query_params["lang"] = lang()     # a reload (F5) keeps the language
 
 
 def pick_shipped() -> None:
@@ -79,14 +81,30 @@ def active_training_text() -> str:
     return builtin_text(key) if key in BUILTIN_TEXTS else builtin_text()
 
 
+def trained_on_text() -> str:
+    """One sentence: what the active model learned from (the shipped text, or the name of the
+    text a model of one's own was trained on, where known)."""
+    if not has_own_model():
+        return t(f"app.trained_on_{active_model_text()}", lang())
+    named = own_model_text()
+    return t("app.trained_on_own_named", lang(), text=named) if named else t("app.trained_on_own", lang())
+
+
 def has_own_model() -> bool:
     """True when this session replaced the shipped model by one of its own."""
     return bool(st.session_state.get(MODEL_KEY))
 
 
-def use_model(name: str, checkpoint: Checkpoint) -> None:
-    """Make a model the one every page shows, for this session only."""
+def own_model_text() -> str | None:
+    """The name of the text a model of one's own learned from, where known (a run's corpus)."""
+    return st.session_state.get(MODEL_TEXT_KEY) if has_own_model() else None
+
+
+def use_model(name: str, checkpoint: Checkpoint, trained_on: str | None = None) -> None:
+    """Make a model the one every page shows (app/state/work.py keeps it for the learner).
+    ``trained_on``: the name of the text it learned from, shown on the home page and sidebar."""
     st.session_state[MODEL_KEY] = (name, checkpoint)
+    st.session_state[MODEL_TEXT_KEY] = trained_on
 
 
 def use_shipped_model() -> None:

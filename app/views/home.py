@@ -22,7 +22,7 @@ checkpoint = session.active_checkpoint()
 val_loss = last_val_loss(checkpoint.metrics)
 config = checkpoint.model.config
 st.markdown(tr("app.home_model", name=session.active_model_name(),
-               trained_on=tr(f"app.trained_on_{session.active_model_text()}"),
+               trained_on=session.trained_on_text(),
                params=f"{checkpoint.model.num_parameters():,}",
                layers=config.n_layer, heads=config.n_head, block=config.block_size,
                val_loss=f"{val_loss:.3f}" if val_loss is not None else "–"))

@@ -36,6 +36,10 @@ class Limits:
     threads_per_training: int     # torch intra-op threads for one training (0: torch's default)
     max_runs_per_session: int
     idle_stop_s: float            # stop a session's trainings after this long without a click
+    # the work store (lessons/hosting/store.py); None: no cap
+    store_bytes_per_learner: int | None = None
+    store_total_bytes: int | None = None      # all learners together
+    store_expiry_days: float | None = None    # a learner not seen this long is deleted
 
 
 LOCAL = Limits(hosted=False, max_parameters=50_000_000, max_steps=100_000,
@@ -45,7 +49,8 @@ LOCAL = Limits(hosted=False, max_parameters=50_000_000, max_steps=100_000,
 HOSTED = Limits(hosted=True, max_parameters=2_000_000, max_steps=3_000,
                 max_text_chars=5_000, max_upload_bytes=2_000_000, max_checkpoint_bytes=32_000_000,
                 max_concurrent_trainings=2, threads_per_training=1, max_runs_per_session=6,
-                idle_stop_s=30 * 60)
+                idle_stop_s=30 * 60, store_bytes_per_learner=64_000_000,
+                store_total_bytes=4_000_000_000, store_expiry_days=7)
 
 
 def upload_widget_mb(max_bytes: int) -> int:

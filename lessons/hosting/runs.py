@@ -20,6 +20,7 @@ from lessons.engine.checkpoint import Checkpoint, checkpoint_bytes
 from lessons.engine.config import ModelConfig, TrainConfig
 from lessons.engine.training import BackgroundTraining, RunStatus, Trainer
 from lessons.errors import LessonError
+from lessons.hosting.store import SavedRun, new_run_key
 
 
 class RunRefused(LessonError):
@@ -39,6 +40,8 @@ class Run:
     samples: list[tuple[int, str]] = field(default_factory=list)   # (step, generated text)
     created: float = field(default_factory=time.time)
     stopped_while_idle: bool = False            # stopped by the server, not by the learner
+    store_key: str = field(default_factory=new_run_key)   # its folder in the work store
+    restored: bool = False                      # brought back from the work store
 
     @property
     def trainer(self) -> Trainer | None:
@@ -119,6 +122,9 @@ class RunBook:
         self._ids = itertools.count(1)    # never reused, so names made from them stay unique
         self._lock = threading.RLock()
         self.last_active = time.monotonic()   # the learner's last click or page view
+        # called with a run, in its training thread, whenever the run stops or ends (the app
+        # saves it to the work store then: also a run whose tab was closed mid-training)
+        self.on_run_ended = None
 
     def _make_room(self) -> None:
         """Forget the oldest runs that are not training until one more fits; refuse when every
@@ -184,7 +190,12 @@ class RunBook:
                                               seed=row["step"])
                 run.samples.append((row["step"], text_out))
 
-        run.background = BackgroundTraining(make_trainer, on_step, self.slots, self.threads_per_run)
+        def on_end():
+            if self.on_run_ended is not None and run.trainer is not None:
+                self.on_run_ended(run)
+
+        run.background = BackgroundTraining(make_trainer, on_step, self.slots, self.threads_per_run,
+                                            on_end=on_end)
         self._add(run)
         run.background.start()
 
@@ -195,6 +206,20 @@ class RunBook:
             run = Run(run_id, name, checkpoint.model.config, train_config, "uploaded", "cpu",
                       uploaded=checkpoint)
             return self._add(run)
+
+    def add_saved(self, saved: SavedRun) -> Run:
+        """A run brought back from the work store: its model, metrics and samples, under its
+        old name and store key (saving it again overwrites, never duplicates)."""
+        run = self.add_uploaded(saved.checkpoint, saved.name)
+        run.corpus_name, run.samples = saved.corpus_name, list(saved.samples)
+        run.store_key, run.restored = saved.key, True
+        return run
+
+    def saved_run(self, run_id: int) -> SavedRun:
+        """What the work store keeps of a run: a frozen copy of its model, metrics, samples."""
+        run = self.runs[run_id]
+        return SavedRun(run.store_key, run.name, run.corpus_name, self.checkpoint(run_id),
+                        list(run.samples))
 
     def stop(self, run_id: int) -> None:
         run = self.runs.get(run_id)

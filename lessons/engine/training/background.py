@@ -1,6 +1,7 @@
 """``BackgroundTraining`` runs a Trainer in a thread that can be stopped at any step."""
 from __future__ import annotations
 
+import logging
 import os
 import sys
 import threading
@@ -9,6 +10,8 @@ import torch
 
 from lessons.engine.training.status import RunStatus
 from lessons.engine.training.trainer import Trainer
+
+log = logging.getLogger("llm_explorer")
 
 
 def lower_this_threads_priority() -> bool:
@@ -38,12 +41,13 @@ class BackgroundTraining:
     the only place that changes it; every other object only reads ``status``.
     """
 
-    def __init__(self, make_trainer, callback=None, slots=None, threads: int = 0):
+    def __init__(self, make_trainer, callback=None, slots=None, threads: int = 0, on_end=None):
         self._make_trainer = None if isinstance(make_trainer, Trainer) else make_trainer
         self.trainer: Trainer | None = make_trainer if isinstance(make_trainer, Trainer) else None
         self.callback = callback
         self.slots = slots            # a limits.TrainingSlots shared by every session, or None
         self.threads = threads        # torch threads for this training (0: torch's default)
+        self.on_end = on_end          # called in the thread each time training stops or ends
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._status = RunStatus.READY
@@ -103,6 +107,17 @@ class BackgroundTraining:
         finally:
             if self.slots is not None:
                 self.slots.release(self)
+            self._report_end()
+
+    def _report_end(self) -> None:
+        # subtle: in the training thread, after the slot is free: a slow save (the work
+        # store writes the checkpoint) must not keep another learner's training waiting
+        if self.on_end is None:
+            return
+        try:
+            self.on_end()
+        except Exception as exc:   # a failed save must not look like a failed training
+            log.warning("after training: %s: %s", type(exc).__name__, exc)
 
     def stop(self, wait: bool = True, timeout: float = 30.0) -> None:
         self._stop.set()

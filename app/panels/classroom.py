@@ -66,7 +66,7 @@ def view_link(url_path: str) -> None:
     """'Link to this view': drawn after the page, so it knows every widget the page drew."""
     with st.expander(tr("app.link_heading")):
         st.caption(tr("app.link_help"))
-        choices = list(links.widget_settings_this_run()) + [links.SIDEBAR]
+        choices = links.widget_keys_this_run() + [links.SIDEBAR]
         hide = st.multiselect(tr("app.link_hide"), choices, key="link_hide_choice",
                               placeholder=tr("app.choose_options"))
         st.code(links.view_link(url_path, hide), language=None, wrap_lines=True)

@@ -21,6 +21,7 @@ from urllib.parse import urlencode, urlsplit
 
 import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
+from streamlit.runtime.state import get_session_state
 
 from app.state import session
 from lessons.engine.checkpoint import SHIPPED_MODELS
@@ -38,8 +39,8 @@ _SETTING_KINDS = {"bool_value", "int_value", "double_value", "string_value",
                   "int_array_value", "double_array_value", "string_array_value"}
 # never in a link: the language and model have their own parameters, the device is the
 # visitor's machine, and the link box's own widgets are not part of the view
-_NOT_LINKED = {session.LANG_KEY, session.SHIPPED_KEY, session.DEVICE_KEY, "link_hide_choice",
-               "work_zip"}
+_NOT_LINKED = {session.LANG_KEY, session.SHIPPED_KEY, session.DEVICE_KEY}
+_OWN_PREFIXES = ("link_", "work_", "tour_")
 
 
 def _json_scalar_or_list(value) -> bool:
@@ -51,27 +52,38 @@ def _json_scalar_or_list(value) -> bool:
 def widget_settings_this_run() -> dict[str, object]:
     """{key: value} of the keyed settings widgets drawn in this run so far (text boxes,
     sliders, select boxes, ...), in the order Streamlit recorded them."""
-    ctx = get_script_run_ctx()
-    if ctx is None:
-        return {}
-    keys = ctx.shared.widget_user_keys_this_run.snapshot()
-    try:   # subtle: internal, to tell a text box from a button; without it every JSON value goes
-        state = st.session_state._state._state
-        kinds = {key: state._new_widget_state.widget_metadata[wid].value_type
-                 for key, wid in state._key_id_mapper._key_id_mapping.items()
-                 if wid in state._new_widget_state.widget_metadata}
-    except AttributeError:
-        kinds = {}
+    kinds = _widget_kinds()
     found = {}
-    for key in sorted(keys):
-        if key in _NOT_LINKED or not _NAME.fullmatch(key) or key not in st.session_state:
+    for key in widget_keys_this_run():
+        if key in _NOT_LINKED or key not in st.session_state or kinds.get(key) not in _SETTING_KINDS:
             continue
         value = st.session_state[key]
-        if kinds and kinds.get(key) not in _SETTING_KINDS:
-            continue
         if _json_scalar_or_list(value) and len(json.dumps(value, ensure_ascii=False)) <= MAX_VALUE_CHARS:
             found[key] = list(value) if isinstance(value, tuple) else value
     return found
+
+
+def widget_keys_this_run() -> list[str]:
+    """The keys of every widget drawn in this run so far, but the link's and the work box's
+    own (names a teacher can hide)."""
+    ctx = get_script_run_ctx()
+    if ctx is None:
+        return []
+    keys = ctx.shared.widget_user_keys_this_run.snapshot()
+    return sorted(k for k in keys if _NAME.fullmatch(k) and not k.startswith(_OWN_PREFIXES))
+
+
+def _widget_kinds() -> dict[str, str]:
+    """{widget key: the kind of value it holds}, e.g. "string_value" for a text box and
+    "trigger_value" for a button. Streamlit's internals: where they differ, no widget's value
+    goes into a link (the link still opens the page, language and model)."""
+    try:
+        state = get_session_state()._state
+        metadata = state._new_widget_state.widget_metadata
+        return {key: metadata[wid].value_type
+                for key, wid in state._key_id_mapper._key_id_mapping.items() if wid in metadata}
+    except AttributeError:
+        return {}
 
 
 def link_params(settings: dict[str, object], hidden: list[str]) -> dict[str, str]:

@@ -27,7 +27,6 @@ UI-free: the app's glue is app/state/work.py.
 """
 from __future__ import annotations
 
-import csv
 import hashlib
 import io
 import json
@@ -41,6 +40,7 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from lessons.concepts.training.compute import metrics_csv
 from lessons.engine.checkpoint import Checkpoint, CheckpointError, checkpoint_bytes, load_checkpoint
 from lessons.errors import LessonError
 from lessons.i18n import t
@@ -81,21 +81,6 @@ def new_run_key() -> str:
 def default_root() -> Path:
     configured = os.environ.get(STORE_ENV, "").strip()
     return Path(configured) if configured else Path.home() / ".llm-explorer" / "work"
-
-
-def metrics_csv(metrics: list[dict]) -> str:
-    """Every logged column, one row a logged step (an empty cell where not measured).
-
-    >>> metrics_csv([{"step": 0, "val_loss": 2.5}, {"step": 1, "train_loss": 2.0}]).splitlines()
-    ['step,val_loss,train_loss', '0,2.5,', '1,,2.0']
-    """
-    columns = list(dict.fromkeys(key for row in metrics for key in row))
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n")
-    writer.writeheader()
-    for row in metrics:
-        writer.writerow({k: "" if row.get(k) is None else row.get(k) for k in columns})
-    return out.getvalue()
 
 
 def _write_atomically(path: Path, data: bytes) -> None:
@@ -174,7 +159,7 @@ class WorkStore:
     # ---- the active model -------------------------------------------------------------------
 
     def save_active(self, learner: str, checkpoint: Checkpoint) -> None:
-        data = _checkpoint_file(checkpoint)
+        data = checkpoint_file(checkpoint)
         self._check_room(learner, len(data))
         _write_atomically(self.folder(learner) / ACTIVE, data)
 
@@ -190,7 +175,7 @@ class WorkStore:
     def save_run(self, learner: str, run: SavedRun) -> None:
         """Write (or overwrite) one run. Makes room by forgetting this learner's oldest other
         runs when over the per-learner cap; StoreError when it cannot fit at all."""
-        data = _checkpoint_file(run.checkpoint)
+        data = checkpoint_file(run.checkpoint)
         about = json.dumps({"name": run.name, "corpus_name": run.corpus_name,
                             "samples": [list(s) for s in run.samples], "saved": run.saved},
                            ensure_ascii=False).encode()
@@ -306,7 +291,7 @@ class WorkStore:
         return len(runs)
 
 
-def _checkpoint_file(ckpt: Checkpoint) -> bytes:
+def checkpoint_file(ckpt: Checkpoint) -> bytes:
     return checkpoint_bytes(ckpt.model, ckpt.tokenizer, train_config=ckpt.train_config,
                             metrics=ckpt.metrics, snapshots=ckpt.snapshots, head=ckpt.head)
 

@@ -123,7 +123,9 @@ def app_base_url(url_path: str) -> str:
 # ---- opening a link -------------------------------------------------------------------------
 
 def parse_hidden(text: str | None) -> list[str]:
-    """>>> parse_hidden("shipped_model,../x,tok_text")
+    """The names of a ``hide`` parameter that can be widget keys; the rest are dropped.
+
+    >>> parse_hidden("shipped_model,../x,tok_text")
     ['shipped_model', 'tok_text']
     """
     return [name for name in (text or "").split(",") if _NAME.fullmatch(name)][:64]

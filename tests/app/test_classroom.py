@@ -1,0 +1,95 @@
+"""The classroom tool in AppTest: work kept for a learner across sessions (a reload is a new
+session with the same address), nothing of it for another address, a teacher's link opening
+the same view without the learner's id, and a lesson plan stepping through its pages."""
+import doctest
+from urllib.parse import parse_qsl, urlsplit
+
+from streamlit.testing.v1 import AppTest
+
+import app.state.links
+from lessons.engine.checkpoint import load_checkpoint
+from lessons.plans import load_plan
+from tests.helpers import MAIN_SCRIPT, assert_page_ok
+
+
+def fresh_app(**params) -> AppTest:
+    at = AppTest.from_file(MAIN_SCRIPT, default_timeout=120)
+    for name, value in params.items():
+        at.query_params[name] = value
+    return at
+
+
+def sidebar_text(at) -> str:
+    return " ".join([c.value for c in at.sidebar.caption] + [m.value for m in at.sidebar.markdown])
+
+
+def test_work_survives_a_new_session_of_the_same_address_only(tiny_checkpoint_bytes):
+    first = fresh_app(lang="zh").run()
+    learner = first.query_params["learner"]
+    assert len(learner) == 22
+    # a model of one's own in use and an uploaded run, as the Training page makes them
+    checkpoint = load_checkpoint(tiny_checkpoint_bytes)
+    first.session_state["active_model"] = ("我的模型", checkpoint)
+    first.session_state["active_model_text"] = "tiny text"
+    first.session_state["run_book"].add_uploaded(checkpoint, "my-run.safetensors")
+    first.run()
+    assert_page_ok(first)
+
+    reloaded = fresh_app(learner=learner).run()          # F5: the address keeps the id
+    assert_page_ok(reloaded)
+    assert reloaded.session_state["lang"] == "zh"
+    name, model = reloaded.session_state["active_model"]
+    assert name == "我的模型" and model.metrics == checkpoint.metrics
+    assert "我的模型" in sidebar_text(reloaded) and "tiny text" in sidebar_text(reloaded)
+    book = reloaded.session_state["run_book"]
+    assert [r.name for r in book.runs.values()] == ["my-run.safetensors"]
+    reloaded.switch_page("views/training.py").run()
+    assert_page_ok(reloaded)
+    assert any("my-run.safetensors" in str(s.options) for s in reloaded.selectbox)
+
+    stranger = fresh_app().run()
+    assert stranger.query_params["learner"] != learner
+    assert "active_model" not in stranger.session_state
+    assert not stranger.session_state["run_book"].runs
+    crafted = fresh_app(learner="../" + learner[3:]).run()      # not an id: a new learner
+    assert crafted.query_params["learner"] != "../" + learner[3:]
+    assert not crafted.session_state["run_book"].runs
+
+
+def test_a_teacher_link_opens_the_same_view_without_the_learners_id():
+    teacher = fresh_app(lang="zh").run()
+    teacher.switch_page("views/softmax.py").run()
+    teacher.slider(key="softmax_temperature").set_value(0.5).run()
+    teacher.text_area(key="softmax_prompt").input("猫坐在").run()
+    teacher.sidebar.multiselect(key="link_hide_choice").select("shipped_model").run()
+    link = teacher.sidebar.code[-1].value
+    parts = urlsplit(link)
+    params = dict(parse_qsl(parts.query))
+    assert parts.path.endswith("/softmax") and "learner" not in params
+    assert teacher.query_params["learner"] not in link
+    assert params["lang"] == "zh" and params["model"] == "poems" and params["hide"] == "shipped_model"
+
+    pupil = fresh_app(**params)
+    pupil.run()
+    pupil.switch_page("views/softmax.py").run()
+    assert_page_ok(pupil)
+    assert pupil.slider(key="softmax_temperature").value == 0.5
+    assert pupil.text_area(key="softmax_prompt").value == "猫坐在"
+    assert pupil.session_state["lang"] == "zh" and pupil.session_state["link_hidden"] == ["shipped_model"]
+    assert doctest.testmod(app.state.links).failed == 0
+
+
+def test_a_lesson_plan_steps_through_its_pages():
+    plan = load_plan("intro-45")
+    at = fresh_app(plan="intro-45").run()
+    assert_page_ok(at)
+    assert plan.steps[0].text["en"] in " ".join(m.value for m in at.markdown)
+    at.button(key="tour_next").click().run()
+    assert_page_ok(at)
+    assert at.session_state["tour_step"] == 1
+    assert plan.steps[1].text["en"] in " ".join(m.value for m in at.markdown)
+    assert at.title[0].value == "Tokenisation" or "token" in at.title[0].value.lower()
+    at.button(key="tour_previous").click().run()
+    assert at.session_state["tour_step"] == 0
+    unknown = fresh_app(plan="../etc", lang="zh").run()
+    assert "课程计划" in " ".join(w.value for w in unknown.warning)

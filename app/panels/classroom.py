@@ -7,7 +7,7 @@ import streamlit as st
 from app.state import links, runs, tour, work
 from app.ui import explain, lang, tr
 from lessons.hosting.limits import upload_widget_mb
-from lessons.hosting.store import StoreError, read_work_zip
+from lessons.hosting.store import StoreError, read_work_zip, zip_cap
 
 IMPORT_NOTE_KEY = "work_import_note"    # ("success" | "error", message) after a restore
 
@@ -17,7 +17,11 @@ IMPORT_NOTE_KEY = "work_import_note"    # ("success" | "error", message) after a
 def your_work() -> None:
     """A short sidebar section: where the work is kept (and for how long), the address that
     finds it again, one zip of everything, and a zip put back."""
-    with st.expander(tr("app.work_heading")):
+    note = st.session_state.pop(IMPORT_NOTE_KEY, None)
+    problem = st.session_state.pop(work.PROBLEM_KEY, None)
+    # open after a restore or a refused save: the sidebar above it may have changed (a model
+    # came back), and the learner must see what happened
+    with st.expander(tr("app.work_heading"), expanded=note is not None or problem is not None):
         lim = runs.limits()
         learner = work.learner_id()
         if lim.hosted:
@@ -26,10 +30,9 @@ def your_work() -> None:
         else:
             st.caption(tr("app.work_where_local", folder=str(work.store().folder(learner))))
         st.caption(tr("app.work_address"))
-        st.code(f"{links.app_base_url('')}?learner={learner}", language=None, wrap_lines=True)
+        st.code(f"{st.context.url or ''}?learner={learner}", language=None, wrap_lines=True)
         st.caption(tr("app.work_usage", runs=work.saved_run_count(),
                       mb=f"{work.store().used_bytes(learner) / 1e6:.1f}"))
-        problem = st.session_state.pop(work.PROBLEM_KEY, None)
         if problem is not None:
             st.warning(explain(problem))
         the_store = work.store()
@@ -37,10 +40,8 @@ def your_work() -> None:
         st.download_button(tr("app.work_download"), lambda: the_store.export_zip(learner),
                            file_name="llm-explorer-work.zip",
                            mime="application/zip", key="work_download")
-        cap = lim.store_bytes_per_learner or lim.max_checkpoint_bytes * 8
         st.file_uploader(tr("app.work_restore"), type=["zip"], key="work_zip",
-                         max_upload_size=upload_widget_mb(cap), on_change=restore_uploaded_zip)
-        note = st.session_state.pop(IMPORT_NOTE_KEY, None)
+                         max_upload_size=upload_widget_mb(zip_cap(lim)), on_change=restore_uploaded_zip)
         if note is not None:
             (st.success if note[0] == "success" else st.error)(note[1])
 

@@ -72,7 +72,11 @@ class Run:
 
     @property
     def step(self) -> int:
-        return self.trainer.step if self.trainer else 0
+        """Steps trained: the trainer's, or for a checkpoint from a file or the work store the
+        last step its metrics logged."""
+        if self.trainer:
+            return self.trainer.step
+        return int(self.metrics[-1].get("step", 0)) if self.metrics else 0
 
     def progress(self) -> float:
         return min(1.0, self.step / self.train_config.max_iters)

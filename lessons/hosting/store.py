@@ -304,11 +304,22 @@ _ZIP_NAME = re.compile(r"settings\.json|active\.safetensors|"
                        r"runs/([0-9a-f]{16})/(checkpoint\.safetensors|run\.json|metrics\.csv)")
 
 
+def zip_cap(limits: Limits) -> int:
+    """The biggest zip of work this server takes: what it keeps for one learner (hosted), or
+    two of the biggest checkpoints it takes (locally).
+
+    >>> from lessons.hosting.limits import HOSTED, LOCAL
+    >>> zip_cap(HOSTED), zip_cap(LOCAL)
+    (64000000, 512000000)
+    """
+    return limits.store_bytes_per_learner or limits.max_checkpoint_bytes * 2
+
+
 def read_work_zip(data: bytes, limits: Limits):
     """(settings, active checkpoint or None, [SavedRun]) from a zip of ours, all checked;
     StoreError for anything else (not a zip, a name we never write, too big, a bad checkpoint).
     """
-    cap = limits.store_bytes_per_learner or limits.max_checkpoint_bytes * 8
+    cap = zip_cap(limits)
     if len(data) > cap:
         raise StoreError("store_zip_too_big", mb=_mb(cap))
     try:

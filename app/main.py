@@ -88,13 +88,13 @@ def main() -> None:
     runs.note_activity()
     with shown_as_message("sidebar"):
         sidebar()
-    link_box = st.sidebar.empty()      # filled after the page: it links what the page drew
     links.hide_controls()
     with shown_as_message("tour"):
         classroom.tour_box()
     with shown_as_message(navigation.url_path or "home"):
         navigation.run()
-    with shown_as_message("link"), link_box.container():
+    # after the page, so it knows what the page drew; still the sidebar's last part
+    with shown_as_message("link"), st.sidebar:
         classroom.view_link(navigation.url_path)
     with shown_as_message("work"):
         work.save_changes()

@@ -21,7 +21,8 @@ def your_work() -> None:
     problem = st.session_state.pop(work.PROBLEM_KEY, None)
     # open after a restore or a refused save: the sidebar above it may have changed (a model
     # came back), and the learner must see what happened
-    with st.expander(tr("app.work_heading"), expanded=note is not None or problem is not None):
+    with st.expander(tr("app.work_heading"), expanded=note is not None or problem is not None,
+                     key="work_box"):
         lim = runs.limits()
         learner = work.learner_id()
         if lim.hosted:
@@ -65,7 +66,7 @@ def restore_uploaded_zip() -> None:
 
 def view_link(url_path: str) -> None:
     """'Link to this view': drawn after the page, so it knows every widget the page drew."""
-    with st.expander(tr("app.link_heading")):
+    with st.expander(tr("app.link_heading"), key="link_box"):   # a key: it stays open across reruns
         st.caption(tr("app.link_help"))
         choices = links.widget_keys_this_run() + [links.SIDEBAR]
         hide = st.multiselect(tr("app.link_hide"), choices, key="link_hide_choice",

@@ -111,6 +111,9 @@ def current_settings() -> dict:
     for key in KEPT_KEYS:
         if key in st.session_state:
             settings[key] = st.session_state[key]
+    if not st.session_state.get(session.SHIPPED_PICKED_KEY):
+        # the language chose it, not the learner: the language kept chooses it again
+        settings.pop(session.SHIPPED_KEY, None)
     if session.has_own_model():
         settings["active_model"] = {"name": session.active_model_name(),
                                     "trained_on": session.own_model_text()}

@@ -56,6 +56,14 @@ def test_work_survives_a_new_session_of_the_same_address_only(tiny_checkpoint_by
     assert not crafted.session_state["run_book"].runs
 
 
+def test_hosted_mode_states_the_cap_and_the_expiry(monkeypatch):
+    monkeypatch.setenv("LLM_EXPLORER_HOSTED", "1")
+    for lang, words in (("en", ("64 MB", "7 days")), ("zh", ("64 MB", "7 天"))):
+        at = fresh_app(lang=lang).run()
+        assert_page_ok(at)
+        assert all(word in sidebar_text(at) for word in words), sidebar_text(at)
+
+
 def test_a_teacher_link_opens_the_same_view_without_the_learners_id():
     teacher = fresh_app(lang="zh").run()
     teacher.switch_page("views/softmax.py").run()

@@ -4,7 +4,8 @@ zip gets a message; a teacher's link opens the same view in a fresh browser with
 controls hidden on every page; a lesson plan steps through its pages."""
 from urllib.parse import parse_qsl, urlsplit
 
-from tests.browser.helpers import ARTIFACTS, full_screenshot, page_problems, wait_for_app, watched_page
+from tests.browser.helpers import (AXE, ARTIFACTS, full_screenshot, page_problems,
+                                   serious_accessibility_problems, wait_for_app, watched_page)
 from tests.browser.test_training import TRAINING_WORDS
 
 SIDEBAR = '[data-testid="stSidebar"]'
@@ -77,6 +78,8 @@ def test_work_survives_reloads_and_travels_only_by_its_address_or_a_zip(live_app
     assert dict(parse_qsl(urlsplit(pg.url).query))["learner"] == learner
     open_work_box(pg, "zh")
     full_screenshot(pg, ARTIFACTS / "classroom-work-zh.png")
+    if AXE.exists():                                # the open box passes the accessibility check
+        assert not serious_accessibility_problems(pg), serious_accessibility_problems(pg)
     work_zip = download(pg, WORK["zh"]["download"], tmp_path / "work.zip")
     assert not page_problems(pg), page_problems(pg)
 
@@ -110,6 +113,8 @@ def test_teacher_link_hides_controls_and_a_plan_steps_through(live_app, browser)
     teacher.wait_for_timeout(1500)
     link = teacher.locator(f'{SIDEBAR} [data-testid="stCode"]').last.inner_text().strip()
     full_screenshot(teacher, ARTIFACTS / "classroom-link-zh.png")
+    if AXE.exists():
+        assert not serious_accessibility_problems(teacher), serious_accessibility_problems(teacher)
     assert "hide=shipped_model" in link and "learner" not in link, link
     teacher_id = dict(parse_qsl(urlsplit(teacher.url).query))["learner"]
     assert teacher_id not in link

@@ -86,9 +86,9 @@ def main() -> None:
     work.learner_id()          # kept in the address on every page
     tour.keep_in_address()
     runs.note_activity()
+    links.hide_controls()     # before the sidebar: a hidden control never flashes into view
     with shown_as_message("sidebar"):
         sidebar()
-    links.hide_controls()
     with shown_as_message("tour"):
         classroom.tour_box()
     with shown_as_message(navigation.url_path or "home"):

@@ -15,8 +15,11 @@ session and put back into the address on every page.
 """
 from __future__ import annotations
 
+import ast
+import functools
 import json
 import re
+from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
 import streamlit as st
@@ -24,9 +27,11 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 from streamlit.runtime.state import get_session_state
 
 from app.state import session
+from lessons import registry
 from lessons.engine.checkpoint import SHIPPED_MODELS
 from lessons.i18n import LANGUAGES
 
+APP_FOLDER = Path(__file__).resolve().parent.parent
 WIDGET_PREFIX = "w."
 HIDE_PARAM = "hide"
 HIDDEN_KEY = "link_hidden"
@@ -55,7 +60,8 @@ def widget_settings_this_run() -> dict[str, object]:
     kinds = _widget_kinds()
     found = {}
     for key in widget_keys_this_run():
-        if key in _NOT_LINKED or key not in st.session_state or kinds.get(key) not in _SETTING_KINDS:
+        if key in _NOT_LINKED or key not in widget_keys_in_code() or key not in st.session_state \
+                or kinds.get(key) not in _SETTING_KINDS:
             continue
         value = st.session_state[key]
         if _json_scalar_or_list(value) and len(json.dumps(value, ensure_ascii=False)) <= MAX_VALUE_CHARS:
@@ -122,6 +128,53 @@ def app_base_url(url_path: str) -> str:
 
 # ---- opening a link -------------------------------------------------------------------------
 
+_SETTING_WIDGETS = {"text_input", "text_area", "slider", "select_slider", "selectbox", "radio",
+                    "checkbox", "toggle", "number_input", "multiselect", "pills",
+                    "segmented_control"}
+
+
+@functools.lru_cache(maxsize=1)
+def widget_keys_in_code() -> frozenset[str]:
+    """Every ``key="..."`` the app's code gives a settings widget (``st.slider(..., key="x")``,
+    ``c1.selectbox(...)``): the only names a link may set.
+
+    subtle: a link must not set any other session-state name. ``w.work_learner=<someone's id>``
+    would otherwise make a victim's work go to an attacker's store, ``w.run_book=1`` break the
+    page, ``w.tr_start=true`` press a button. Widget keys are literals in the code, so reading
+    the code finds them all."""
+    found = {box.key for entry in registry.PAGES for box in entry.text_boxes}
+    for path in APP_FOLDER.rglob("*.py"):
+        tree = ast.parse(path.read_text("utf-8"))
+        constants = _string_constants(tree)
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute) or \
+                    node.func.attr not in _SETTING_WIDGETS:
+                continue
+            for keyword in node.keywords:
+                if keyword.arg != "key":
+                    continue
+                if isinstance(keyword.value, ast.Constant) and isinstance(keyword.value.value, str):
+                    found.add(keyword.value.value)
+                elif isinstance(keyword.value, ast.Name) and keyword.value.id in constants:
+                    found.add(constants[keyword.value.id])      # key=GUESS_KEY
+    return frozenset(k for k in found if _NAME.fullmatch(k) and not k.startswith(_OWN_PREFIXES))
+
+
+def _string_constants(tree: ast.Module) -> dict[str, str]:
+    """A module's top-level names bound to strings: ``A = "x"`` and ``A, B = "x", "y"``."""
+    found = {}
+    for node in tree.body:
+        if not isinstance(node, ast.Assign) or len(node.targets) != 1:
+            continue
+        target, value = node.targets[0], node.value
+        pairs = zip(target.elts, value.elts) if isinstance(target, ast.Tuple) and \
+            isinstance(value, ast.Tuple) else [(target, value)]
+        for name, text in pairs:
+            if isinstance(name, ast.Name) and isinstance(text, ast.Constant) and isinstance(text.value, str):
+                found[name.id] = text.value
+    return found
+
+
 def parse_hidden(text: str | None) -> list[str]:
     """The names of a ``hide`` parameter that can be widget keys; the rest are dropped.
 
@@ -141,7 +194,8 @@ def apply_params(params: dict[str, str]) -> None:
         st.session_state[session.LANG_KEY] = params["lang"]
     for name, raw in params.items():
         key = name[len(WIDGET_PREFIX):]
-        if not name.startswith(WIDGET_PREFIX) or key in _NOT_LINKED or not _NAME.fullmatch(key):
+        if not name.startswith(WIDGET_PREFIX) or key in _NOT_LINKED or \
+                key not in widget_keys_in_code():
             continue
         try:
             value = json.loads(raw)

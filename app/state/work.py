@@ -46,7 +46,7 @@ def store() -> WorkStore:
 def learner_id() -> str:
     """This browser's id: the address's if valid, else a new one put into the address. Kept in
     the session too, because moving to another page drops the address's query string."""
-    if LEARNER_KEY not in st.session_state:
+    if not is_learner_id(st.session_state.get(LEARNER_KEY)):
         given = st.query_params.get(LEARNER_PARAM)
         st.session_state[LEARNER_KEY] = given if is_learner_id(given) else new_learner_id()
     learner = st.session_state[LEARNER_KEY]

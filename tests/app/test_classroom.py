@@ -77,8 +77,13 @@ def test_a_teacher_link_opens_the_same_view_without_the_learners_id():
     assert teacher.query_params["learner"] not in link
     assert params["lang"] == "zh" and params["model"] == "poems" and params["hide"] == "shipped_model"
 
-    pupil = fresh_app(**params)
+    # a crafted link sets only settings widgets: not the learner id, a button, the run book
+    planted = fresh_app().run().query_params["learner"]
+    crafted = {"w.work_learner": f'"{planted}"', "w.run_book": "1", "w.tr_start": "true"}
+    pupil = fresh_app(**params, **crafted)
     pupil.run()
+    assert pupil.query_params["learner"] != planted
+    assert pupil.session_state["work_learner"] != planted and "tr_start" not in pupil.session_state
     pupil.switch_page("views/softmax.py").run()
     assert_page_ok(pupil)
     assert pupil.slider(key="softmax_temperature").value == 0.5

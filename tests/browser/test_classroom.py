@@ -124,11 +124,12 @@ def test_teacher_link_hides_controls_and_a_plan_steps_through(live_app, browser)
     wait_for_app(pupil)
     assert pupil.locator("h1").first.inner_text().startswith("Softmax 与交叉熵")
     assert pupil.locator(".st-key-shipped_model").count() == 1
-    assert not pupil.locator(".st-key-shipped_model").is_visible()
+    pupil.wait_for_selector(".st-key-shipped_model", state="hidden", timeout=10_000)
     assert pupil.locator(".st-key-lang").is_visible()
     pupil.locator('[data-testid="stSidebarNav"] a').nth(1).click()       # another page
     pupil.wait_for_selector("h1:has-text('词元切分')", timeout=30_000)
     wait_for_app(pupil)
+    pupil.wait_for_timeout(1000)
     assert not pupil.locator(".st-key-shipped_model").is_visible()     # hidden stays hidden
     assert "hide=shipped_model" in pupil.url
     assert not page_problems(pupil), page_problems(pupil)

@@ -15,11 +15,7 @@ session and put back into the address on every page.
 """
 from __future__ import annotations
 
-import ast
-import functools
 import json
-import re
-from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
 import streamlit as st
@@ -27,17 +23,15 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 from streamlit.runtime.state import get_session_state
 
 from app.state import session
-from lessons import registry
+from lessons.widget_keys import NAME as _NAME
+from lessons.widget_keys import SIDEBAR, hiding_style_html, settings_widget_keys  # noqa: F401 (SIDEBAR: for the link box)
 from lessons.engine.checkpoint import SHIPPED_MODELS
 from lessons.i18n import LANGUAGES
 
-APP_FOLDER = Path(__file__).resolve().parent.parent
 WIDGET_PREFIX = "w."
 HIDE_PARAM = "hide"
 HIDDEN_KEY = "link_hidden"
 APPLIED_KEY = "link_applied"
-SIDEBAR = "sidebar"               # hide=sidebar hides the whole sidebar
-_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")   # what a hide name or a linked key may be
 MAX_VALUE_CHARS = 5_000           # one value in a link (the hosted text cap)
 # value kinds a link can carry; buttons, uploads and downloads are not settings
 _SETTING_KINDS = {"bool_value", "int_value", "double_value", "string_value",
@@ -128,51 +122,13 @@ def app_base_url(url_path: str) -> str:
 
 # ---- opening a link -------------------------------------------------------------------------
 
-_SETTING_WIDGETS = {"text_input", "text_area", "slider", "select_slider", "selectbox", "radio",
-                    "checkbox", "toggle", "number_input", "multiselect", "pills",
-                    "segmented_control"}
-
-
-@functools.lru_cache(maxsize=1)
 def widget_keys_in_code() -> frozenset[str]:
-    """Every ``key="..."`` the app's code gives a settings widget (``st.slider(..., key="x")``,
-    ``c1.selectbox(...)``): the only names a link may set.
+    """The keys of the settings widgets the app's code declares: the only names a link may set.
 
     subtle: a link must not set any other session-state name. ``w.work_learner=<someone's id>``
     would otherwise make a victim's work go to an attacker's store, ``w.run_book=1`` break the
-    page, ``w.tr_start=true`` press a button. Widget keys are literals in the code, so reading
-    the code finds them all."""
-    found = {box.key for entry in registry.PAGES for box in entry.text_boxes}
-    for path in APP_FOLDER.rglob("*.py"):
-        tree = ast.parse(path.read_text("utf-8"))
-        constants = _string_constants(tree)
-        for node in ast.walk(tree):
-            if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute) or \
-                    node.func.attr not in _SETTING_WIDGETS:
-                continue
-            for keyword in node.keywords:
-                if keyword.arg != "key":
-                    continue
-                if isinstance(keyword.value, ast.Constant) and isinstance(keyword.value.value, str):
-                    found.add(keyword.value.value)
-                elif isinstance(keyword.value, ast.Name) and keyword.value.id in constants:
-                    found.add(constants[keyword.value.id])      # key=GUESS_KEY
-    return frozenset(k for k in found if _NAME.fullmatch(k) and not k.startswith(_OWN_PREFIXES))
-
-
-def _string_constants(tree: ast.Module) -> dict[str, str]:
-    """A module's top-level names bound to strings: ``A = "x"`` and ``A, B = "x", "y"``."""
-    found = {}
-    for node in tree.body:
-        if not isinstance(node, ast.Assign) or len(node.targets) != 1:
-            continue
-        target, value = node.targets[0], node.value
-        pairs = zip(target.elts, value.elts) if isinstance(target, ast.Tuple) and \
-            isinstance(value, ast.Tuple) else [(target, value)]
-        for name, text in pairs:
-            if isinstance(name, ast.Name) and isinstance(text, ast.Constant) and isinstance(text.value, str):
-                found[name.id] = text.value
-    return found
+    page, ``w.tr_start=true`` press a button."""
+    return frozenset(k for k in settings_widget_keys() if not k.startswith(_OWN_PREFIXES))
 
 
 def parse_hidden(text: str | None) -> list[str]:
@@ -223,12 +179,8 @@ def hidden() -> list[str]:
 def hide_controls() -> None:
     """One style rule for the hidden controls, and the list kept in the address."""
     names = hidden()
-    if not names:
+    style = hiding_style_html(names)
+    if not style:
         return
     st.query_params[HIDE_PARAM] = ",".join(names)
-    rules = [f".st-key-{name}" for name in names if name != SIDEBAR]
-    if SIDEBAR in names:
-        rules += ['[data-testid="stSidebar"]', '[data-testid="stSidebarCollapsedControl"]',
-                  '[data-testid="stExpandSidebarButton"]']
-    # the names matched [A-Za-z0-9_-]: nothing in them can end the rule or the style element
-    st.html(f"<style>{', '.join(rules)} {{ display: none !important; }}</style>")
+    st.html(style)

@@ -187,5 +187,5 @@ def saved_run_count() -> int:
     return len(store().run_keys(learner_id()))
 
 
-__all__ = ["KEPT_KEYS", "SavedRun", "export_zip", "import_zip", "learner_id", "restore_once",
+__all__ = ["KEPT_KEYS", "SavedRun", "import_zip", "learner_id", "restore_once",
            "save_changes", "store"]

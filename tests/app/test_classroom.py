@@ -9,7 +9,7 @@ from streamlit.testing.v1 import AppTest
 import app.state.links
 from lessons.engine.checkpoint import load_checkpoint
 from lessons.plans import load_plan
-from tests.helpers import MAIN_SCRIPT, assert_page_ok
+from tests.helpers import MAIN_SCRIPT, assert_page_ok, page_markdown
 
 
 def fresh_app(**params) -> AppTest:
@@ -32,15 +32,22 @@ def test_work_survives_a_new_session_of_the_same_address_only(tiny_checkpoint_by
     first.session_state["active_model"] = ("我的模型", checkpoint)
     first.session_state["active_model_text"] = "tiny text"
     first.session_state["run_book"].add_uploaded(checkpoint, "my-run.safetensors")
+    first.session_state["quiz.progress"] = {"softmax": {"right": 2, "asked": 3}}   # other helpers'
+    first.session_state["app.projector"] = True
     first.run()
     assert_page_ok(first)
 
     reloaded = fresh_app(learner=learner).run()          # F5: the address keeps the id
     assert_page_ok(reloaded)
     assert reloaded.session_state["lang"] == "zh"
+    assert reloaded.session_state["quiz.progress"] == {"softmax": {"right": 2, "asked": 3}}
+    assert reloaded.session_state["app.projector"] is True
     name, model = reloaded.session_state["active_model"]
     assert name == "我的模型" and model.metrics == checkpoint.metrics
     assert "我的模型" in sidebar_text(reloaded) and "tiny text" in sidebar_text(reloaded)
+    home = page_markdown(reloaded)          # the home page names the model in use and its text
+    assert "我的模型" in home and "tiny text" in home and f"{model.model.num_parameters():,}" in home
+    assert "shared/seeds/" in home          # where the source documents are
     book = reloaded.session_state["run_book"]
     assert [r.name for r in book.runs.values()] == ["my-run.safetensors"]
     reloaded.switch_page("views/training.py").run()

@@ -139,8 +139,10 @@ class WorkStore:
         return _folder_bytes(self.folder(learner))
 
     def mark_seen(self, learner: str) -> None:
-        """The learner opened the app: the expiry starts again from now."""
-        _write_atomically(self.folder(learner) / "seen", str(time.time()).encode())
+        """The learner opened the app: the expiry starts again from now. A visitor who has
+        kept nothing yet gets no folder (a hosted server sees many who never train)."""
+        if self.folder(learner).is_dir():
+            _write_atomically(self.folder(learner) / "seen", str(time.time()).encode())
 
     # ---- settings ---------------------------------------------------------------------------
 

@@ -14,6 +14,7 @@ import logging
 import streamlit as st
 
 from app.state import runs, session
+from lessons.engine.checkpoint import SHIPPED_MODELS
 from lessons.engine.training import RunStatus
 from lessons.hosting.store import (SavedRun, StoreError, WorkStore, default_root, is_learner_id,
                                    new_learner_id)
@@ -29,13 +30,16 @@ SAVED_ACTIVE_KEY = "work_saved_active"   # uid of the active model last written 
 SAVED_RUNS_KEY = "work_saved_runs"    # {store key: metrics rows saved}; training threads write it
 PROBLEM_KEY = "work_problem"          # the last save the store refused (a StoreError)
 
-# Session-state keys kept for the learner, one list: restored into st.session_state on load when
-# the store has them. Each must hold JSON (quiz.progress: a dict the quiz pages keep;
-# app.projector: a bool).
-# subtle: "app" is also a prose topic; joined so the translation-key check does not read the
-# state key as a text key
-KEPT_KEYS = (".".join(("quiz", "progress")), ".".join(("app", "projector")), session.SHIPPED_KEY,
-             session.SHIPPED_PICKED_KEY)
+# Session-state keys kept for the learner, one place: each with what its value must be to be
+# put back on load (a zip is the learner's to edit, so nothing is taken unchecked). quiz.progress
+# is a JSON dict the quiz pages keep, app.projector a bool.
+# subtle: "app" (and later "quiz") are also prose topics; the names are joined so that the
+# translation-key check does not read a state key as a text key
+KEPT = {".".join(("quiz", "progress")): lambda v: isinstance(v, dict),
+        ".".join(("app", "projector")): lambda v: isinstance(v, bool),
+        session.SHIPPED_KEY: lambda v: v in SHIPPED_MODELS,
+        session.SHIPPED_PICKED_KEY: lambda v: isinstance(v, bool)}
+KEPT_KEYS = tuple(KEPT)
 
 
 def store() -> WorkStore:
@@ -74,8 +78,8 @@ def restore_once() -> None:
         the_store.mark_seen(learner)
         apply_settings(the_store.load_settings(learner))
         put_back_model_and_runs(the_store, learner)
-    except (OSError, StoreError) as exc:
-        log.warning("work store: could not restore: %s", exc)
+    except (OSError, ValueError) as exc:     # ValueError: our errors too (a damaged file)
+        log.warning("work store: could not restore: %s: %s", type(exc).__name__, exc)
     st.session_state[SAVED_SETTINGS_KEY] = current_settings()
     active = st.session_state.get(session.MODEL_KEY)
     st.session_state[SAVED_ACTIVE_KEY] = active[1].uid if active else None
@@ -85,7 +89,7 @@ def apply_settings(settings: dict) -> None:
     if settings.get("lang") in LANGUAGES and st.query_params.get("lang") not in LANGUAGES:
         st.session_state[session.LANG_KEY] = settings["lang"]
     for key in KEPT_KEYS:
-        if key in settings:
+        if key in settings and KEPT[key](settings[key]):
             st.session_state[key] = settings[key]
 
 

@@ -51,6 +51,7 @@ _LEARNER_ID = re.compile(r"[A-Za-z0-9_-]{22}")   # token_urlsafe(16): 16 bytes, 
 _RUN_KEY = re.compile(r"[0-9a-f]{16}")
 CHECKPOINT = "checkpoint.safetensors"
 ACTIVE = "active.safetensors"
+MAX_SETTINGS_BYTES = 200_000  # settings and quiz progress: a few KB
 MAX_ZIP_MEMBERS = 400          # a zip of ours holds 3 files a run and one settings file
 
 
@@ -166,8 +167,11 @@ class WorkStore:
         _write_atomically(self.folder(learner) / ACTIVE, data)
 
     def load_active(self, learner: str) -> Checkpoint | None:
-        path = self.folder(learner) / ACTIVE
-        return self._load_checkpoint(path) if path.exists() else None
+        """The model of one's own in use, or None (none, or a file damaged on the disk)."""
+        try:
+            return self._load_checkpoint(self.folder(learner) / ACTIVE)
+        except (OSError, CheckpointError):
+            return None
 
     def forget_active(self, learner: str) -> None:
         (self.folder(learner) / ACTIVE).unlink(missing_ok=True)
@@ -352,6 +356,8 @@ def _zip_checkpoint(data: bytes, limits: Limits, where: str) -> Checkpoint:
 def _zip_settings(files: dict[str, bytes]) -> dict:
     if "settings.json" not in files:
         return {}
+    if len(files["settings.json"]) > MAX_SETTINGS_BYTES:
+        raise StoreError("store_zip_bad")
     try:
         settings = json.loads(files["settings.json"].decode("utf-8"))
     except (UnicodeDecodeError, ValueError):

@@ -8,6 +8,8 @@ from streamlit.testing.v1 import AppTest
 
 import app.state.links
 from lessons.engine.checkpoint import load_checkpoint
+from lessons.hosting.limits import LOCAL
+from lessons.hosting.store import WorkStore, default_root, new_learner_id
 from lessons.plans import load_plan
 from tests.helpers import MAIN_SCRIPT, assert_page_ok, page_markdown
 
@@ -58,6 +60,14 @@ def test_work_survives_a_new_session_of_the_same_address_only(tiny_checkpoint_by
     assert stranger.query_params["learner"] != learner
     assert "active_model" not in stranger.session_state
     assert not stranger.session_state["run_book"].runs
+    # settings of the wrong kind (a zip is the learner's to edit) are left out, not fatal
+    edited = new_learner_id()
+    WorkStore(default_root(), LOCAL).save_settings(
+        edited, {"lang": "xx", "shipped_model": "../x", "app.projector": "yes", "quiz.progress": 3})
+    opened = fresh_app(learner=edited).run()
+    assert_page_ok(opened)
+    assert opened.session_state["lang"] == "en" and opened.session_state["shipped_model"] == "classroom"
+    assert "app.projector" not in opened.session_state and "quiz.progress" not in opened.session_state
     crafted = fresh_app(learner="../" + learner[3:]).run()      # not an id: a new learner
     assert crafted.query_params["learner"] != "../" + learner[3:]
     assert not crafted.session_state["run_book"].runs

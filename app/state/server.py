@@ -10,14 +10,17 @@ locally too: the developer menu is hidden (``toolbarMode = "viewer"``) anyway.
 from __future__ import annotations
 
 import logging
+import re
 import time
 import weakref
 
 import streamlit as st
 import torch
+from google.protobuf.message import DecodeError
 from streamlit import config as streamlit_config
 from streamlit import runtime
 from streamlit.runtime.app_session import AppSession
+from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from lessons.hosting.limits import Limits, current_limits, upload_widget_mb
@@ -80,6 +83,49 @@ def hide_server_details() -> None:
             AppSession._create_new_session_message, _sessions_open_now())
 
 
+# A lone UTF-16 surrogate (U+D800..U+DFFF) as the browser's protobuf encoder writes it: three
+# bytes, ED then A0..BF then a continuation byte. Valid UTF-8 never holds these.
+_LONE_SURROGATE = re.compile(rb"\xed[\xa0-\xbf][\x80-\xbf]")
+_REPLACEMENT_CHARACTER = "\ufffd".encode()      # also three bytes: no length in the message moves
+
+
+def with_lone_surrogates_replaced(data: bytes) -> bytes:
+    """A browser message with every encoded lone surrogate replaced by U+FFFD, byte for byte
+    the same length, so every length prefix in the protobuf stays right.
+
+    >>> with_lone_surrogates_replaced(b"ab\\xed\\xa0\\x80cd").decode()
+    'ab\ufffdcd'
+    """
+    return _LONE_SURROGATE.sub(_REPLACEMENT_CHARACTER, data)
+
+
+def _forgiving_parse(original):
+    """BackMsg.ParseFromString that, where a text field is not valid UTF-8 only because of lone
+    surrogates, parses the message with them replaced instead of failing.
+
+    subtle: a learner who pastes half of an emoji (a lone surrogate; some editors leave one
+    when cutting text) makes the browser send bytes that are not UTF-8. Streamlit then closes
+    the connection and the whole text is silently gone (issue #22). The repair runs only on a
+    message that failed to parse, so no message that parses today changes."""
+    def parse(self, data):
+        try:
+            return original(self, data)
+        except DecodeError:
+            repaired = with_lone_surrogates_replaced(bytes(data))
+            if repaired == data:
+                raise
+            log.info("replaced lone surrogates in a browser message")
+            return original(self, repaired)
+    parse.original = original     # Streamlit's own, for tests
+    return parse
+
+
+def forgive_lone_surrogates() -> None:
+    """Install _forgiving_parse once (every server: local learners paste too)."""
+    if not hasattr(BackMsg.ParseFromString, "original"):
+        BackMsg.ParseFromString = _forgiving_parse(BackMsg.ParseFromString)
+
+
 def upload_cap_mb(limits: Limits) -> int:
     """The most any one PUT to Streamlit's upload endpoint may carry: the largest file any of
     our file boxes takes (a checkpoint), in MB as the widgets count it.
@@ -98,6 +144,7 @@ def harden() -> None:
     says (256 MB there, for big local checkpoints). The endpoint reads the option on every
     request, so this holds from the first page view on; the Dockerfile sets it from the start."""
     refuse_cache_clearing()
+    forgive_lone_surrogates()
     limits = current_limits()
     if limits.hosted:
         st.set_option("client.showErrorDetails", "none")

@@ -5,8 +5,8 @@ import streamlit as st
 
 from app.panels.attention_document import simple_attention_section, worked_example_section
 from app.panels.byte_pieces import byte_pieces_note
-from app.state import runs, session
-from app.ui import explain, lang, model_default, prose, shared, show_code, tr
+from app.state import session
+from app.ui import explain, free_text, lang, model_default, prose, shared, show_code, tr
 from lessons.concepts.attention import bertviz as bv
 from lessons.concepts.attention import compute as A
 from lessons.concepts.attention import figures as AF
@@ -48,10 +48,9 @@ st.header(tr("attention.steps_heading"))
 prose("attention.steps_intro")
 checkpoint = session.active_checkpoint()
 config = checkpoint.model.config
-text = st.text_input(tr("attention.text_label"),
-                     value=model_default("attention.text_default", "attention.text_default_poems"),
-                     key="attention_text", help=tr("attention.text_help"),
-                     max_chars=runs.text_cap())
+text = free_text(st.text_input, tr("attention.text_label"),
+                 value=model_default("attention.text_default", "attention.text_default_poems"),
+                 key="attention_text", help=tr("attention.text_help"))
 max_tokens = min(config.block_size, DISPLAY_TOKENS)
 try:
     ids, tokens, cut, attn = shared(A.model_pass, checkpoint, text, max_tokens)

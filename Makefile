@@ -6,6 +6,8 @@ VENV   ?= .venv
 # build from PyPI (CUDA on Linux). Override freely: make app TORCH="torch==2.9.1"
 TORCH  ?= torch==2.13.0
 BIN     = $(VENV)/bin
+# pytest-xdist workers: one per core, at most 4 (each starts its own servers for the browser tests)
+WORKERS ?= $(shell n=$$(nproc 2>/dev/null || echo 2); [ $$n -gt 4 ] && n=4; echo $$n)
 
 .PHONY: app test test-fast test-browser install browser notebooks shipped-model shipped-masked-model shipped-poems-model benchmark benchmark-finetune finetune-data load-test docker-check
 
@@ -42,11 +44,11 @@ browser:
 
 # The whole suite (what CI runs): unit, AppTest, integration, notebooks and browser tests.
 test: install browser
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(WORKERS) --dist worksteal
 
 # While working: no browser and no slow tests (two to three minutes on two cores).
 test-fast: install
-	$(BIN)/python -m pytest -m "not browser and not slow"
+	$(BIN)/python -m pytest -n $(WORKERS) --dist worksteal -m "not browser and not slow"
 
 # Only the browser tests (headless Chromium against a live server).
 test-browser: install browser

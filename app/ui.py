@@ -22,6 +22,7 @@ from contextlib import contextmanager
 import streamlit as st
 
 from app.state import runs, session
+from app.state.server import REPLACEMENT_CHARACTER
 from app.state.results import shared
 from lessons import errors
 from lessons.display import best_spelt
@@ -82,7 +83,7 @@ def free_text(widget, label: str, *args, **kwargs) -> str:
     if cap is not None and len(value) > cap:
         st.warning(tr("app.text_cut_to_cap", n=f"{len(value):,}", cap=f"{cap:,}"))
         value = value[:cap]
-    if "\ufffd" in value:
+    if REPLACEMENT_CHARACTER in value:
         st.info(tr("app.text_replacement_character"))
     return value
 

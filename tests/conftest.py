@@ -11,6 +11,7 @@ Shared helpers live in tests/helpers.py, the registry-driven case lists in tests
 """
 from __future__ import annotations
 
+import os
 import threading
 from pathlib import Path
 
@@ -25,6 +26,16 @@ from tests.helpers import MAIN_SCRIPT, ROOT, open_view, wait_for  # noqa: F401
 TESTS = Path(__file__).resolve().parent
 # integration/ starts a Python (and torch) per test: the whole suite runs it, test-fast not
 MARKER_OF_FOLDER = {"browser": "browser", "notebooks": "slow", "integration": "slow"}
+
+
+def pytest_configure(config):
+    """Under pytest-xdist (`make test` runs one worker per core), one torch thread a worker,
+    and for the Pythons it starts: two workers each with a thread per core would fight for the
+    cores in OpenMP and run slower together than one alone."""
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        os.environ["OMP_NUM_THREADS"] = "1"
+        import torch
+        torch.set_num_threads(1)
 
 
 def pytest_collection_modifyitems(items):

@@ -86,7 +86,7 @@ def hide_server_details() -> None:
 # A lone UTF-16 surrogate (U+D800..U+DFFF) as the browser's protobuf encoder writes it: three
 # bytes, ED then A0..BF then a continuation byte. Valid UTF-8 never holds these.
 _LONE_SURROGATE = re.compile(rb"\xed[\xa0-\xbf][\x80-\xbf]")
-_REPLACEMENT_CHARACTER = "\ufffd".encode()      # also three bytes: no length in the message moves
+REPLACEMENT_CHARACTER = "\ufffd"   # in UTF-8 three bytes too: no length in the message moves
 
 
 def with_lone_surrogates_replaced(data: bytes) -> bytes:
@@ -96,7 +96,7 @@ def with_lone_surrogates_replaced(data: bytes) -> bytes:
     >>> with_lone_surrogates_replaced(b"ab\\xed\\xa0\\x80cd").decode()
     'ab\ufffdcd'
     """
-    return _LONE_SURROGATE.sub(_REPLACEMENT_CHARACTER, data)
+    return _LONE_SURROGATE.sub(REPLACEMENT_CHARACTER.encode(), data)
 
 
 def _forgiving_parse(original):

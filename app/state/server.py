@@ -272,7 +272,8 @@ def add_security_headers_to_running_server() -> int:
     except ImportError:
         return 0
     wrapped = 0
-    for app in [o for o in gc.get_objects() if isinstance(o, Starlette)]:
+    # type(), not isinstance(): some lazy objects (torch's) warn when asked for __class__
+    for app in [o for o in gc.get_objects() if issubclass(type(o), Starlette)]:
         stack = app.middleware_stack or app.build_middleware_stack()
         if not isinstance(stack, SecurityHeaders):
             app.middleware_stack = SecurityHeaders(stack)

@@ -175,13 +175,14 @@ def forget_this_sessions_unheld_uploads() -> None:
 _SEATS = Seats(current_limits().max_sessions, current_limits().idle_stop_s)
 
 
-def _open_session_ids() -> set[str]:
-    """The sessions whose tabs are connected now (empty where Streamlit's internals differ)."""
+def _open_session_ids() -> set[str] | None:
+    """The sessions whose tabs are connected now; None where Streamlit's internals differ
+    (an internal API; also under AppTest, which has no session manager)."""
     try:
         manager = runtime.get_instance()._session_mgr
         return {info.session.id for info in manager.list_active_sessions()}
-    except Exception:   # an internal API: then only idleness frees a seat
-        return set(_SEATS._last_seen)
+    except Exception:
+        return None
 
 
 def has_a_seat() -> bool:
@@ -189,9 +190,10 @@ def has_a_seat() -> bool:
     lessons/hosting/seats.py). main.py calls it on every full run and shows a "class is full"
     message instead of the page when it says no."""
     ctx = get_script_run_ctx()
-    if not _SEATS.capacity or ctx is None:
+    open_ids = _open_session_ids() if _SEATS.capacity and ctx is not None else None
+    if open_ids is None:    # no cap, or no way to tell who left: no cap rather than a wrong one
         return True
-    return _SEATS.admit(ctx.session_id, _open_session_ids() | {ctx.session_id})
+    return _SEATS.admit(ctx.session_id, open_ids | {ctx.session_id})
 
 
 # ---- HTTP headers of the server itself (hosted mode, one process with no proxy in front) -----

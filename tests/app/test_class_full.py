@@ -16,6 +16,10 @@ def one_seat_taken(monkeypatch):
     seats = Seats(capacity=1, idle_s=600)
     seats.admit("someone else", open_ids={"someone else"})
     monkeypatch.setattr(server, "_SEATS", seats)
+    # AppTest has no session manager: the other learner's tab is open until the test says not
+    others = {"someone else"}
+    monkeypatch.setattr(server, "_open_session_ids", lambda: set(others))
+    seats.others = others
     return seats
 
 
@@ -25,7 +29,7 @@ def test_a_full_class_says_so_and_lets_the_learner_in_when_a_seat_frees(one_seat
     assert_page_ok(at)
     assert [w.value for w in at.warning] == [t("app.class_full", lang)]
     assert not at.sidebar.selectbox      # no page, no sidebar: nothing of the app runs
-    one_seat_taken._last_seen.clear()    # the other learner's tab closed
+    one_seat_taken.others.clear()        # the other learner's tab closed
     at.button[0].click().run()
     assert_page_ok(at)
     assert not at.warning and at.sidebar.selectbox   # the app itself now

@@ -279,6 +279,7 @@ def main(argv=None) -> int:
         return 0
     limits = DoorLimits(args.requests_per_s, args.request_burst, args.connections_per_ip)
     signal.signal(signal.SIGTERM, _interrupt)     # `kill` stops it as cleanly as Ctrl-C
+    signal.signal(signal.SIGINT, _interrupt)      # also when started in the background (SIGINT ignored)
     cluster = Cluster(args.replicas, args.port, args.store, limits)
     try:
         cluster.start()

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import gc
 import logging
+import os
+import re
 import time
 import weakref
 
@@ -222,15 +224,43 @@ SECURITY_HEADERS = {
     "referrer-policy": "same-origin",
 }
 HIDDEN_PATHS = ("/_stcore/metrics",)     # server internals a visitor has no use for
+# Hosts that show the app inside their own page (Hugging Face Spaces, Streamlit Community
+# Cloud) must be let in as frame ancestors: LLM_EXPLORER_FRAME_ANCESTORS="https://huggingface.co"
+FRAME_ANCESTORS_ENV = "LLM_EXPLORER_FRAME_ANCESTORS"
+_ORIGIN = re.compile(r"https?://[A-Za-z0-9*.-]+(:\d+)?")
+
+
+def security_headers(environ=None) -> dict[str, str]:
+    """SECURITY_HEADERS, with the origins in LLM_EXPLORER_FRAME_ANCESTORS (space-separated)
+    allowed to frame the app; X-Frame-Options then goes (it cannot name other origins, and
+    browsers follow frame-ancestors when both are sent).
+
+    >>> security_headers({})["x-frame-options"]
+    'SAMEORIGIN'
+    >>> h = security_headers({"LLM_EXPLORER_FRAME_ANCESTORS": "https://huggingface.co"})
+    >>> "frame-ancestors 'self' https://huggingface.co" in h["content-security-policy"], "x-frame-options" in h
+    (True, False)
+    """
+    environ = os.environ if environ is None else environ
+    origins = environ.get(FRAME_ANCESTORS_ENV, "").split()
+    if not origins:
+        return dict(SECURITY_HEADERS)
+    bad = [o for o in origins if not _ORIGIN.fullmatch(o)]
+    if bad:
+        raise ValueError(f"{FRAME_ANCESTORS_ENV}: not an origin like https://example.org: {bad}")
+    headers = {k: v for k, v in SECURITY_HEADERS.items() if k != "x-frame-options"}
+    headers["content-security-policy"] = CONTENT_SECURITY_POLICY.replace(
+        "frame-ancestors 'self'", "frame-ancestors 'self' " + " ".join(origins))
+    return headers
 
 
 class SecurityHeaders:
     """ASGI middleware around Streamlit's Starlette app: the headers above on every HTTP
     response, and 404 for HIDDEN_PATHS. Websockets pass untouched."""
 
-    def __init__(self, app):
+    def __init__(self, app, environ=None):
         self.app = app
-        self.extra = [(k.encode(), v.encode()) for k, v in SECURITY_HEADERS.items()]
+        self.extra = [(k.encode(), v.encode()) for k, v in security_headers(environ).items()]
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":

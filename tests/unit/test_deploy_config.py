@@ -175,3 +175,22 @@ def test_the_apps_own_headers_and_hidden_metrics():
     assert headers["content-type"] == "text/html"
     assert call("/_stcore/metrics")[0] == 404
     assert call("/some/base/_stcore/metrics/")[0] == 404
+
+
+def test_hosts_that_frame_the_app_can_be_let_in():
+    """Hugging Face Spaces and Community Cloud show the app inside their own page."""
+    async def inner(scope, receive, send):
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+
+    sent = []
+
+    async def send(message):
+        sent.append(message)
+    env = {server.FRAME_ANCESTORS_ENV: "https://huggingface.co https://*.hf.space"}
+    asyncio.run(server.SecurityHeaders(inner, env)({"type": "http", "path": "/"}, None, send))
+    headers = dict((k.decode(), v.decode()) for k, v in sent[0]["headers"])
+    assert "frame-ancestors 'self' https://huggingface.co https://*.hf.space" \
+        in headers["content-security-policy"]
+    assert "x-frame-options" not in headers
+    with pytest.raises(ValueError, match="LLM_EXPLORER_FRAME_ANCESTORS"):
+        server.security_headers({server.FRAME_ANCESTORS_ENV: "https://a.org; script-src *"})

@@ -40,8 +40,10 @@ browser:
 	  else echo "note: npm missing; the accessibility checks will be skipped"; fi; \
 	fi
 
-# The whole suite (what CI runs): unit, AppTest, integration, notebooks and browser tests.
+# The whole suite (what CI runs): unit, AppTest, integration, notebooks and browser tests
+# (and the tests through nginx: Debian's nginx is installed for them when we may).
 test: install browser
+	@$(MAKE) --no-print-directory nginx || echo "note: no nginx; the tests through the proxy will be skipped"
 	$(BIN)/python -m pytest
 
 # While working: no browser and no slow tests (two to three minutes on two cores).

@@ -439,9 +439,15 @@ def changeable_widgets(result: RunResult) -> list[Widget]:
             and not w.proto.disabled and not getattr(w.proto, "form_id", "")]
 
 
+CLASS_FULL = t("app.class_full", "en")
+
+
 async def measured(tab: Tab, rec: Recorder, session: int, **rerun) -> RunResult:
-    """One rerun; its problems become errors."""
+    """One rerun; its problems become errors. A server that turned the session away (its cap
+    of learners, LLM_EXPLORER_MAX_SESSIONS) counts as an error too: the page was not served."""
     result = await tab.rerun(**rerun)
+    if CLASS_FULL in result.texts():
+        result.problems.append("the class is full (the server's cap of learners)")
     for problem in result.problems:
         rec.error(session, f"{tab.page_name()}: {problem}")
     for warning in result.warnings:

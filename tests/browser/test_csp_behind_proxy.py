@@ -13,7 +13,8 @@ import urllib.request
 import pytest
 
 from lessons import registry
-from tests.browser.helpers import ARTIFACTS, full_screenshot, page_problems, wait_for_app
+from tests.browser.helpers import ARTIFACTS, full_screenshot, page_problems, wait_for_app, \
+    watched_page
 
 scaled = pytest.importorskip("deploy.scaled")
 
@@ -39,7 +40,6 @@ def test_every_page_keeps_working_under_the_policy(proxied_app, browser):
         policy = response.headers["Content-Security-Policy"]
     assert policy and "frame-ancestors 'self'" in policy and "connect-src 'self'" in policy
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    from tests.browser.helpers import watched_page
     page = watched_page(context)
     messages = []
     page.on("console", lambda m: messages.append(m.text))

@@ -60,11 +60,22 @@ def sidebar() -> None:
         st.caption(tr("app.device_in_use", device=session.device()))
 
 
+def class_is_full() -> None:
+    """What a learner sees when this server already holds its cap of learners (hosted,
+    LLM_EXPLORER_MAX_SESSIONS): a message at once instead of a page that hangs for everyone."""
+    st.title("LLM Explorer")
+    st.warning(tr("app.class_full"))
+    st.button(tr("app.class_full_retry"))    # a click is a new run, which asks for a seat again
+
+
 def main() -> None:
     server.harden()     # before any session can have a cache to clear
     # ?lang=zh in a link opens the app in Chinese (handy for a class's shared link)
     wanted = st.query_params.get("lang", "en")
     st.session_state.setdefault(session.LANG_KEY, wanted if wanted in LANGUAGES else "en")
+    if not server.has_a_seat():
+        class_is_full()
+        return
     # a session opened in Chinese starts on the Chinese model (before the picker is drawn)
     st.session_state.setdefault(session.SHIPPED_KEY, session.shipped_for_language(session.lang()))
     pages = [st.Page(entry.page, title=tr(entry.title_key), icon=entry.icon,

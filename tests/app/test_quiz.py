@@ -1,0 +1,48 @@
+"""The quiz panel in the app: answer, press Check, see the grade and the numbers; progress is
+kept under the agreed key; the training page's question runs its two tiny trainings."""
+from __future__ import annotations
+
+import torch
+
+from lessons.engine.checkpoint import load_shipped_model
+from tests.helpers import assert_page_ok, open_view, page_markdown
+
+
+def test_softmax_quiz_grades_right_and_wrong_answers_on_the_shipped_model():
+    at = open_view("softmax")
+    assert_page_ok(at)
+    radio = at.radio(key="quiz_softmax_sm_hotter")
+    # independent answer: the classroom model's top-token probability at T=1 and T=2
+    ckpt = load_shipped_model("classroom")
+    ids = ckpt.tokenizer.encode("The expression is evaluated from left to righ")
+    with torch.no_grad():
+        logits = ckpt.model(torch.tensor([ids]))[0][0, -1].double()
+    top = int(logits.argmax())
+    before, after = torch.softmax(logits, -1)[top], torch.softmax(logits / 2, -1)[top]
+    right = "it goes down" if after < before else "it goes up"
+    wrong = next(c for c in radio.options if c != right)
+
+    at = radio.set_value(wrong).run()
+    at = at.button(key="quiz_softmax_sm_hotter_check").click().run()
+    assert_page_ok(at)
+    assert any(right in w.value for w in at.warning)             # "the answer is ..."
+    assert at.session_state["quiz.progress"]["softmax"]["sm_hotter"] == {"answer": wrong,
+                                                                        "correct": False}
+    at = at.radio(key="quiz_softmax_sm_hotter").set_value(right).run()
+    at = at.button(key="quiz_softmax_sm_hotter_check").click().run()
+    assert any("Right" in s.value for s in at.success)
+    assert f"{100 * float(after):.1f}%" in page_markdown(at)      # the explanation's numbers
+    assert at.session_state["quiz.progress"]["softmax"]["sm_hotter"]["correct"] is True
+    assert any("1 of 1 answered right" in c.value for c in at.caption)
+
+
+def test_training_quiz_runs_its_experiment_in_chinese():
+    at = open_view("training", lang="zh")
+    assert_page_ok(at)
+    at = at.radio(key="quiz_training_train_half_lr").set_value("更高").run()
+    at = at.button(key="quiz_training_train_half_lr_check").click().run()
+    assert_page_ok(at)
+    entry = at.session_state["quiz.progress"]["training"]["train_half_lr"]
+    assert entry["answer"] == "更高"
+    assert "验证损失" in page_markdown(at)             # the explanation, with both losses
+    assert (at.success if entry["correct"] else at.warning)

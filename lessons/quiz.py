@@ -120,8 +120,8 @@ def markdown_safe(text: str) -> str:
     """Text with Markdown's and LaTeX's characters backslash-escaped, spaces kept: a model's
     token "*" or "$" inside a question cannot turn the page's formatting inside out.
 
-    >>> markdown_safe("a*b $x$")
-    'a\\*b \\$x\\$'
+    >>> print(markdown_safe("a*b $x$ 1.5"))
+    a\\*b \\$x\\$ 1.5
     """
     return "".join("\\" + ch if ch in MARKDOWN_SPECIALS else ch for ch in str(text))
 

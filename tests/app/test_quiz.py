@@ -46,3 +46,23 @@ def test_training_quiz_runs_its_experiment_in_chinese():
     assert entry["answer"] == "更高"
     assert "验证损失" in page_markdown(at)             # the explanation, with both losses
     assert (at.success if entry["correct"] else at.warning)
+
+
+def test_projector_mode_enlarges_text_and_every_chart_of_this_session_only():
+    import json
+
+    def heights(at) -> list[float]:
+        return [json.loads(c.proto.spec)["layout"].get("height", 450)
+                for c in at.get("plotly_chart")]
+
+    at = open_view("softmax")
+    normal = heights(at)
+    at = at.toggle(key="app.projector").set_value(True).run()
+    assert_page_ok(at)
+    assert at.session_state["app.projector"] is True
+    big = heights(at)
+    assert len(big) == len(normal) > 3
+    assert all(abs(b - 1.4 * n) < 1e-6 for b, n in zip(big, normal)), (normal, big)
+    assert any("font-size: 130%" in h.proto.body for h in at.get("html"))
+    other = open_view("softmax")                     # another session: still normal size
+    assert heights(other) == normal

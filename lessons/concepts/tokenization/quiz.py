@@ -1,8 +1,12 @@
 """The tokenisation lesson's quiz: how the active model's own tokenizer cuts two texts.
 
+A character model that knows only "a", "b", " " and "c" spells "The cat sat on the mat." with
+one token a character (unknown letters fall back to their single byte), and each Chinese
+character with its three UTF-8 bytes:
+
 >>> from lessons.engine.checkpoint import toy_checkpoint
 >>> [q.right_choice for q in questions(toy_checkpoint("ab c"), "en")]
-['3', 'the Chinese line']
+['23', 'the Chinese line']
 """
 from __future__ import annotations
 

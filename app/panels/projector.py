@@ -25,9 +25,12 @@ TEXT_SCALE = 1.3              # the root font size: everything sized in rem foll
 PLOTLY_DEFAULT_FONT, PLOTLY_DEFAULT_HEIGHT = 12, 450
 
 # Always on: a visible ring on whatever the keyboard has reached (Streamlit's own ring is faint
-# on some widgets), in the palette's blue, which stands out from every background we use.
+# on some widgets), in the palette's blue, which stands out from every background we use. A
+# radio button's or a toggle's real input is a hidden 1 px box: the ring goes on its label.
 FOCUS_CSS = f"""
 *:focus-visible {{ outline: 3px solid {BLUE} !important; outline-offset: 2px !important; }}
+label:has(input[type="radio"]:focus-visible), label:has(input[type="checkbox"]:focus-visible) {{
+    outline: 3px solid {BLUE} !important; outline-offset: 2px; border-radius: 4px; }}
 """
 PROJECTOR_CSS = f"""
 html {{ font-size: {100 * TEXT_SCALE:.0f}%; }}

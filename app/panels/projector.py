@@ -6,7 +6,8 @@ work store saves with the rest of a learner's work. Text grows through CSS: Stre
 text in rem, so one root font size scales every heading, paragraph and widget. Figures grow in
 one place for every page: ``install_figure_scaling`` wraps Streamlit's ``plotly_chart`` so
 that, in a session with projector mode on, a chart is drawn from a copy of its figure with
-larger fonts and height (the figure a page got from the shared cache is never changed).
+larger fonts and height (the figure a page got from the shared cache is never changed). The
+same wrapper gives a chart whose traces have no colours of their own the Okabe-Ito palette.
 """
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ import plotly.graph_objects as go
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
-from lessons.palettes import BLUE
+from lessons.palettes import BLUE, CATEGORICAL
 
 PROJECTOR_KEY = "app.projector"
 FIGURE_SCALE = 1.4            # fonts and height of every chart in projector mode
@@ -68,6 +69,20 @@ def scaled_figure(fig, factor: float = FIGURE_SCALE) -> go.Figure:
     return copy
 
 
+def with_safe_colours(fig: go.Figure) -> go.Figure:
+    """A trace without a colour of its own takes the next colour of the layout's colorway;
+    without one, Streamlit's theme would give it its own palette. Give it Okabe-Ito instead.
+    Set in place and only when missing: every session sets the same value on a figure the
+    cache shares, so no session can see another's.
+
+    >>> with_safe_colours(go.Figure()).layout.colorway == CATEGORICAL
+    True
+    """
+    if not fig.layout.colorway:
+        fig.update_layout(colorway=CATEGORICAL)
+    return fig
+
+
 def install_figure_scaling() -> None:
     """Wrap DeltaGenerator.plotly_chart once per server process. The wrapper asks the calling
     session's state on every call, so one session's projector mode never reaches another's."""
@@ -77,8 +92,10 @@ def install_figure_scaling() -> None:
 
     @functools.wraps(original)
     def plotly_chart(self, figure_or_data, *args, **kwargs):
-        if projector_on() and isinstance(figure_or_data, go.Figure):
-            figure_or_data = scaled_figure(figure_or_data)
+        if isinstance(figure_or_data, go.Figure):
+            with_safe_colours(figure_or_data)
+            if projector_on():
+                figure_or_data = scaled_figure(figure_or_data)
         return original(self, figure_or_data, *args, **kwargs)
 
     plotly_chart.projector_aware = True

@@ -40,9 +40,9 @@ def hotter(checkpoint, prompt: str, lang: str) -> Question:
     right = 2 if abs(after - before) < 1e-9 else (0 if after > before else 1)
     labels = [t(f"quiz.sm_hotter_{k}", lang) for k in ("higher", "lower", "same")]
     return question("sm_hotter", lang, ordered_choices(labels, right),
-                    dict(prompt=prompt, temperature=HOT),
+                    dict(prompt=prompt, temperature=f"{HOT:g}"),
                     dict(token=checkpoint.tokenizer.token_label(top), before=pct(before),
-                         after=pct(after), temperature=HOT))
+                         after=pct(after), temperature=f"{HOT:g}"))
 
 
 def surprise(checkpoint, prompt: str, actual: str, lang: str) -> Question:

@@ -2,6 +2,7 @@
 kept under the agreed key; the training page's question runs its two tiny trainings."""
 from __future__ import annotations
 
+import pytest
 import torch
 
 from lessons.engine.checkpoint import load_shipped_model
@@ -66,3 +67,22 @@ def test_projector_mode_enlarges_text_and_every_chart_of_this_session_only():
     assert any("font-size: 130%" in h.proto.body for h in at.get("html"))
     other = open_view("softmax")                     # another session: still normal size
     assert heights(other) == normal
+
+
+@pytest.mark.slow
+def test_every_lesson_quiz_renders_for_the_masked_model_and_a_fresh_tiny_one(tiny_checkpoint_bytes):
+    """No error on any lesson page with either model; a quiz, or the note that its questions
+    need a GPT-style model, wherever the page reaches its end."""
+    from lessons import registry
+    from lessons.engine.checkpoint import load_checkpoint
+    for checkpoint in (load_shipped_model("masked"), load_checkpoint(tiny_checkpoint_bytes)):
+        for entry in registry.LESSONS:
+            at = open_view(entry.slug, checkpoint=checkpoint)
+            assert not at.exception, [e.value for e in at.exception]
+            # the only red boxes allowed: the errata's verdicts on the source document
+            assert all(e.value.startswith("**✗") for e in at.error), [e.value for e in at.error]
+            stopped_early = entry.slug == "decoding" and not checkpoint.model.config.causal
+            if not stopped_early:
+                assert any(h.value == "Check what you understood" for h in at.header), entry.slug
+                asked = [r for r in at.radio if r.key and r.key.startswith("quiz_")]
+                assert asked or any("GPT-style" in i.value for i in at.info), entry.slug

@@ -23,13 +23,15 @@ def progress() -> dict:
     return st.session_state.setdefault(PROGRESS_KEY, {})
 
 
-def quiz_section(slug: str, checkpoint=None, **context) -> None:
-    """The quiz of lesson ``slug`` on ``checkpoint`` (default: the model in use); ``context``
-    goes to the lesson's questions() (e.g. the second model of a comparison)."""
+def quiz_section(slug: str, checkpoint=None, model_name: str | None = None, **context) -> None:
+    """The quiz of lesson ``slug`` on ``checkpoint`` (default: the model in use, named
+    ``model_name``); ``context`` goes to the lesson's questions() (e.g. the second model of a
+    comparison)."""
     checkpoint = checkpoint if checkpoint is not None else session.active_checkpoint()
     st.divider()
     st.header(tr("quiz.heading"))
-    st.markdown(tr("quiz.intro", model=quiz.markdown_safe(session.active_model_name())))
+    name = model_name or session.active_model_name()
+    st.markdown(tr("quiz.intro", model=quiz.markdown_safe(name)))
     try:
         questions = shared(quiz.questions_for, slug, checkpoint, lang(), **context)
     except Exception as exc:    # an odd model must not take the page down with it

@@ -41,4 +41,5 @@ except Exception:              # a damaged or unusual model must not show a trac
 st.header(tr("masked_vs_causal.document_heading"))
 prose("masked_vs_causal.document_text")
 show_errata("masked_vs_causal", expanded=True)
-quiz_section("masked_vs_causal", masked, causal=causal)
+quiz_section("masked_vs_causal", masked, model_name=f"{names['masked']} + {names['causal']}",
+             causal=causal)

@@ -57,7 +57,8 @@ def questions_for(slug: str, checkpoint, lang: str = "en", **context) -> list[Qu
     """The quiz of lesson ``slug`` for this model, in ``lang``. A page whose model cannot answer
     its questions (e.g. a masked model asked for a next token) gets an empty list."""
     module = importlib.import_module(QUIZZES[slug])
-    return module.questions(checkpoint, lang, **context)
+    # a very small model can leave a question one choice (a single head): nothing to predict
+    return [q for q in module.questions(checkpoint, lang, **context) if len(q.choices) >= 2]
 
 
 def grade(question: Question, picked: str) -> bool:

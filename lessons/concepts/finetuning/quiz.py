@@ -10,7 +10,9 @@ from lessons.quiz import Question, pct, question, with_distractors
 def questions(checkpoint, lang: str, data=None, **_) -> list[Question]:
     data = data or builtin_dataset(lang)
     asked = [probe_size(checkpoint, data, lang)]
-    if checkpoint.model.config.causal:          # the prompt method reads a next token
+    longest_label = max(len(checkpoint.tokenizer.encode(label)) for label in data.labels)
+    # the prompt method reads the label as next tokens: a causal model with room for it
+    if checkpoint.model.config.causal and longest_label < checkpoint.model.config.block_size:
         asked.insert(0, prompt_label(checkpoint, data, lang))
     return asked
 

@@ -210,6 +210,14 @@ CHECKS = {"tokenization": check_tokenization, "embeddings": check_embeddings,
           "finetuning": check_finetuning}
 
 
+def test_every_lesson_page_has_a_quiz():
+    from lessons import registry
+    from tests.helpers import ROOT
+    assert set(QUIZZES) == {entry.slug for entry in registry.LESSONS}
+    for entry in registry.LESSONS:
+        assert f'quiz_section("{entry.slug}"' in (ROOT / "app" / entry.page).read_text("utf-8")
+
+
 def test_every_quiz_answer_matches_an_independent_computation(tiny_checkpoint_bytes, tiny_masked):
     assert set(CHECKS) | {"masked_vs_causal"} == set(QUIZZES)      # no lesson left unchecked
     for name, ckpt, lang, masked in models(tiny_checkpoint_bytes, tiny_masked):

@@ -23,6 +23,7 @@ if "torch" not in sys.modules:   # a cold server: the imports below take seconds
     _starting = st.empty()
     _starting.info(t("app.starting", _wanted if _wanted in LANGUAGES else "en"))
 
+from app.panels.projector import PROJECTOR_KEY, classroom_style, install_figure_scaling  # noqa: E402
 from app.state import runs, server, session  # noqa: E402
 from app.ui import shown_as_message, tr  # noqa: E402
 from lessons import registry  # noqa: E402
@@ -35,6 +36,7 @@ def sidebar() -> None:
     with st.sidebar:
         st.selectbox(tr("app.language"), list(LANGUAGES), key=session.LANG_KEY,
                      format_func=LANGUAGES.get, on_change=session.follow_language)
+        st.toggle(tr("classroom.projector"), key=PROJECTOR_KEY, help=tr("classroom.projector_help"))
         if len(session.SHIPPED_MODELS) > 1:     # picking a shipped model replaces one's own
             # labels made now: a format_func must not look the language up later
             names = {key: session.shipped_model_name(key) for key in session.SHIPPED_MODELS}
@@ -83,8 +85,10 @@ def main() -> None:
              for entry in registry.PAGES]
     navigation = st.navigation(pages)
     runs.note_activity()
+    install_figure_scaling()
     with shown_as_message("sidebar"):
         sidebar()
+    classroom_style()        # after the sidebar: the projector toggle's new value counts now
     with shown_as_message(navigation.url_path or "home"):
         navigation.run()
     if runs.limits().hosted:

@@ -11,6 +11,7 @@ from lessons.concepts.attention import bertviz as bv
 from lessons.concepts.attention import compute as A
 from lessons.concepts.attention import figures as AF
 from app.panels.errata import show_errata
+from app.panels.quiz import quiz_section
 
 # the nine steps of one head: (chart key, prose key of its tab and title, of its text)
 DISPLAY_TOKENS = 48   # the pictures stop here to stay readable; the model reads its block size
@@ -141,3 +142,4 @@ else:
                     key="attention_timeline_grid")
     st.plotly_chart(shared(AF.training_entropy_figure, timeline, lang()),
                     key="attention_timeline_entropy")
+quiz_section("attention")

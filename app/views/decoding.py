@@ -7,6 +7,7 @@ from app.panels.decoding_game import game_section
 from app.panels.decoding_steps import steps_section, strategy_controls
 from app.state import session
 from app.ui import free_text, model_default, prose, tr
+from app.panels.quiz import quiz_section
 
 st.title(tr("decoding.title"))
 prose("decoding.intro")
@@ -32,3 +33,4 @@ except Exception:              # a damaged or unusual model must not show a trac
 copied_section(rows, strategy)
 game_section(checkpoint)
 prose("decoding.outro")
+quiz_section("decoding")

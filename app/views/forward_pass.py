@@ -11,6 +11,7 @@ from app.panels.forward_pass_stream import stream_section, training_section
 from app.panels.errata import show_errata
 from app.state import session
 from app.ui import explain, free_text, lang, model_default, prose, shared, show_code, tr
+from app.panels.quiz import quiz_section
 from lessons.concepts.forward_pass import compute as C
 from lessons.concepts.forward_pass import figures as FF
 from lessons.engine.checkpoint import Checkpoint
@@ -120,3 +121,4 @@ parameters_section(model)
 training_section(checkpoint, run.ids, position)
 document_section()
 show_errata("forward_pass")
+quiz_section("forward_pass")

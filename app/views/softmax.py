@@ -6,6 +6,7 @@ import streamlit as st
 from app.panels.errata import show_errata
 from app.panels.softmax_model import next_token_section
 from app.ui import explain, free_text, lang, prose, shared, show_code, tr
+from app.panels.quiz import quiz_section
 from lessons.concepts.softmax import compute as sm
 from lessons.concepts.softmax import figures as smf
 from lessons.errors import LessonError
@@ -108,3 +109,4 @@ styled = table.style.map(verdict_colour, subset=[tr("worked_numbers.col_verdict"
 st.table(styled.hide(axis="index"))
 prose("softmax.worked_after")
 show_errata("softmax")
+quiz_section("softmax")

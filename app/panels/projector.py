@@ -18,6 +18,7 @@ import plotly.graph_objects as go
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
+from lessons.display import style_html
 from lessons.palettes import BLUE, CATEGORICAL
 
 PROJECTOR_KEY = "app.projector"
@@ -47,7 +48,7 @@ def projector_on() -> bool:
 def classroom_style() -> None:
     """The page's CSS for this session: the focus ring, and projector mode's sizes if on."""
     css = FOCUS_CSS + (PROJECTOR_CSS if projector_on() else "")
-    st.html(f"<style>{css}</style>")
+    st.html(style_html(css))
 
 
 def scaled_figure(fig, factor: float = FIGURE_SCALE) -> go.Figure:

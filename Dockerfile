@@ -23,6 +23,10 @@ RUN pip install .
 COPY app ./app
 COPY .streamlit ./.streamlit
 
+# the learners' work store when LLM_EXPLORER_STORE points here (docker-compose.yml mounts a
+# shared volume on it; a new volume takes this folder's owner: the user below, uid 1000)
+RUN install -d -o 1000 -g 1000 store
+
 USER explorer
 EXPOSE 8501
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \

@@ -6,8 +6,10 @@ VENV   ?= .venv
 # build from PyPI (CUDA on Linux). Override freely: make app TORCH="torch==2.9.1"
 TORCH  ?= torch==2.13.0
 BIN     = $(VENV)/bin
+# pytest-xdist workers: one per core, at most 4 (each starts its own servers for the browser tests)
+WORKERS ?= $(shell n=$$(nproc 2>/dev/null || echo 2); [ $$n -gt 4 ] && n=4; echo $$n)
 
-.PHONY: app test test-fast test-browser install browser notebooks shipped-model shipped-masked-model shipped-poems-model benchmark benchmark-finetune finetune-data load-test docker-check
+.PHONY: app test test-fast test-browser install browser notebooks shipped-model shipped-masked-model shipped-poems-model benchmark benchmark-finetune finetune-data load-test docker-check nginx serve-scaled load-test-scaled
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -40,13 +42,15 @@ browser:
 	  else echo "note: npm missing; the accessibility checks will be skipped"; fi; \
 	fi
 
-# The whole suite (what CI runs): unit, AppTest, integration, notebooks and browser tests.
+# The whole suite (what CI runs): unit, AppTest, integration, notebooks and browser tests
+# (and the tests through nginx: Debian's nginx is installed for them when we may).
 test: install browser
-	$(BIN)/python -m pytest
+	@$(MAKE) --no-print-directory nginx || echo "note: no nginx; the tests through the proxy will be skipped"
+	$(BIN)/python -m pytest -n $(WORKERS) --dist worksteal
 
 # While working: no browser and no slow tests (two to three minutes on two cores).
 test-fast: install
-	$(BIN)/python -m pytest -m "not browser and not slow"
+	$(BIN)/python -m pytest -n $(WORKERS) --dist worksteal -m "not browser and not slow"
 
 # Only the browser tests (headless Chromium against a live server).
 test-browser: install browser
@@ -85,3 +89,29 @@ load-test: install
 # The Dockerfile's steps replayed in a fresh venv, for machines with no Docker engine (root).
 docker-check:
 	$(PYTHON) scripts/replay_dockerfile.py --local-torch
+
+# ---- several replicas behind nginx (README: Hosting at scale) ----------------------------------
+REPLICAS ?= 2
+PORT     ?= 8080
+SESSIONS ?= 60
+TRAINING ?= 4
+MINUTES  ?= 5
+PRESET   ?= quick-demo
+
+# Debian's nginx, when missing and we may install packages (root).
+nginx:
+	@if ! command -v nginx >/dev/null && [ ! -x /usr/sbin/nginx ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null) \
+	      || { echo "error: could not install nginx"; exit 1; }; \
+	  else echo "error: nginx is missing; install it (Debian: apt-get install nginx)"; exit 1; fi; \
+	fi
+
+# REPLICAS hosted servers behind nginx on http://127.0.0.1:$(PORT); Ctrl-C stops them all.
+serve-scaled: install nginx
+	$(BIN)/python deploy/scaled.py --replicas $(REPLICAS) --port $(PORT)
+
+# The load test through nginx against REPLICAS replicas; the last line is one JSON object.
+load-test-scaled: install nginx
+	$(BIN)/python benchmarks/load.py --replicas $(REPLICAS) --sessions $(SESSIONS) \
+	  --training $(TRAINING) --minutes $(MINUTES) --preset $(PRESET)

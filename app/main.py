@@ -24,6 +24,7 @@ if "torch" not in sys.modules:   # a cold server: the imports below take seconds
     _starting.info(t("app.starting", _wanted if _wanted in LANGUAGES else "en"))
 
 from app.panels import classroom  # noqa: E402
+from app.panels.projector import PROJECTOR_KEY, classroom_style, install_figure_scaling  # noqa: E402
 from app.state import links, runs, server, session, tour, work  # noqa: E402
 from app.ui import shown_as_message, tr  # noqa: E402
 from lessons import registry  # noqa: E402
@@ -36,6 +37,7 @@ def sidebar() -> None:
     with st.sidebar:
         st.selectbox(tr("app.language"), list(LANGUAGES), key=session.LANG_KEY,
                      format_func=LANGUAGES.get, on_change=session.follow_language)
+        st.toggle(tr("classroom.projector"), key=PROJECTOR_KEY, help=tr("classroom.projector_help"))
         if len(session.SHIPPED_MODELS) > 1:     # picking a shipped model replaces one's own
             # labels made now: a format_func must not look the language up later
             names = {key: session.shipped_model_name(key) for key in session.SHIPPED_MODELS}
@@ -63,17 +65,28 @@ def sidebar() -> None:
         classroom.your_work()
 
 
+def class_is_full() -> None:
+    """What a learner sees when this server already holds its cap of learners (hosted,
+    LLM_EXPLORER_MAX_SESSIONS): a message at once instead of a page that hangs for everyone."""
+    st.title("LLM Explorer")
+    st.warning(tr("app.class_full"))
+    st.button(tr("app.class_full_retry"))    # a click is a new run, which asks for a seat again
+
+
 def main() -> None:
     server.harden()     # before any session can have a cache to clear
+    # ?lang=zh in a link opens the app in Chinese (handy for a class's shared link)
+    wanted = st.query_params.get("lang", "en")
+    st.session_state.setdefault(session.LANG_KEY, wanted if wanted in LANGUAGES else "en")
+    if not server.has_a_seat():
+        class_is_full()
+        return
     # first run of a session, before any widget: the learner's stored work, then what a
     # teacher's link or a lesson plan sets (they win: the teacher chose this view)
     with shown_as_message("work"):
         work.restore_once()
     links.apply_link_once()
     tour.start_once()
-    # ?lang=zh in a link opens the app in Chinese (handy for a class's shared link)
-    wanted = st.query_params.get("lang", "en")
-    st.session_state.setdefault(session.LANG_KEY, wanted if wanted in LANGUAGES else "en")
     st.query_params["lang"] = session.lang()     # moving between pages drops the address's query
     # a session opened in Chinese starts on the Chinese model (before the picker is drawn)
     st.session_state.setdefault(session.SHIPPED_KEY, session.shipped_for_language(session.lang()))
@@ -86,9 +99,11 @@ def main() -> None:
     work.learner_id()          # kept in the address on every page
     tour.keep_in_address()
     runs.note_activity()
+    install_figure_scaling()
     links.hide_controls()     # before the sidebar: a hidden control never flashes into view
     with shown_as_message("sidebar"):
         sidebar()
+    classroom_style()        # after the sidebar: the projector toggle's new value counts now
     with shown_as_message("tour"):
         classroom.tour_box()
     with shown_as_message(navigation.url_path or "home"):

@@ -21,14 +21,15 @@ from contextlib import contextmanager
 
 import streamlit as st
 
-from app.state import session
+from app.state import runs, session
+from app.state.server import REPLACEMENT_CHARACTER
 from app.state.results import shared
 from lessons import errors
 from lessons.display import best_spelt
 from lessons.i18n import t
 
-__all__ = ["explain", "guarded", "lang", "model_default", "prose", "shared", "shown_as_message",
-           "show_code", "tr"]
+__all__ = ["explain", "free_text", "guarded", "lang", "model_default", "prose", "shared",
+           "shown_as_message", "show_code", "tr"]
 
 log = logging.getLogger("llm_explorer")
 
@@ -67,6 +68,24 @@ def show_code(*functions, label: str) -> None:
     with st.expander(tr(label)):
         for fn in functions:
             st.code(inspect.getsource(fn), language="python")
+
+
+def free_text(widget, label: str, *args, **kwargs) -> str:
+    """A box for the learner's own text (``widget`` is st.text_input or st.text_area), cut
+    to the server's cap in characters as Python counts them, saying so.
+
+    The box gets no ``max_chars``: browsers count that cap in UTF-16 units, so a 5,000 cap
+    kept 2,500 🧠, and they silently ignore a paste that would pass it (issue #22). A
+    character the browser could not send (a lone half of a UTF-16 pair) arrives as U+FFFD
+    (app/state/server.py) and is pointed out rather than lost with the rest of the text."""
+    value = widget(label, *args, **kwargs)
+    cap = runs.text_cap()
+    if cap is not None and len(value) > cap:
+        st.warning(tr("app.text_cut_to_cap", n=f"{len(value):,}", cap=f"{cap:,}"))
+        value = value[:cap]
+    if REPLACEMENT_CHARACTER in value:
+        st.info(tr("app.text_replacement_character"))
+    return value
 
 
 # ---- the one place an unexpected error becomes a message -----------------------------------

@@ -41,6 +41,12 @@ Streamlit's full garbage collection after every script run (off in .streamlit/co
 
     .venv/bin/python benchmarks/load.py --sessions 30 --training 4 --minutes 5
     .venv/bin/python benchmarks/load.py --sessions 3 --training 1 --preset tiny --minutes 0.3
+    .venv/bin/python benchmarks/load.py --replicas 2 --sessions 60 --training 4 --minutes 5
+
+``--replicas N`` starts N hosted servers behind nginx instead (deploy/scaled.py; make
+load-test-scaled), warms each replica directly, sends every session through nginx (each keeps
+nginx's stickiness cookie, as a browser does), adds memory and CPU up over all processes, and
+prints one short JSON line last.
 """
 from __future__ import annotations
 
@@ -380,14 +386,17 @@ class Tab:
 
 
 def fetch_xsrf_cookie(base_url: str) -> tuple[str | None, str | None]:
-    """(token, Cookie header) from the server's _streamlit_xsrf cookie, as a browser gets it."""
+    """(token, Cookie header) from the server's _streamlit_xsrf cookie, as a browser gets it.
+    The Cookie header carries every cookie set, as a browser's would: behind the proxy of
+    `--replicas` that includes nginx's stickiness cookie, which keeps the tab on one replica."""
     with urllib.request.urlopen(base_url + "/_stcore/health", timeout=10) as response:
+        cookies = {}
         for header in response.headers.get_all("Set-Cookie") or []:
             name, _, rest = header.partition("=")
-            if name.strip() == "_streamlit_xsrf":
-                value = rest.split(";", 1)[0]
-                return value, f"_streamlit_xsrf={value}"
-    return None, None
+            cookies[name.strip()] = rest.split(";", 1)[0]
+    token = cookies.get("_streamlit_xsrf")
+    header = "; ".join(f"{k}={v}" for k, v in cookies.items())
+    return token, (header or None)
 
 
 # ---- what a learner does ---------------------------------------------------------------------
@@ -430,9 +439,15 @@ def changeable_widgets(result: RunResult) -> list[Widget]:
             and not w.proto.disabled and not getattr(w.proto, "form_id", "")]
 
 
+CLASS_FULL = t("app.class_full", "en")
+
+
 async def measured(tab: Tab, rec: Recorder, session: int, **rerun) -> RunResult:
-    """One rerun; its problems become errors."""
+    """One rerun; its problems become errors. A server that turned the session away (its cap
+    of learners, LLM_EXPLORER_MAX_SESSIONS) counts as an error too: the page was not served."""
     result = await tab.rerun(**rerun)
+    if CLASS_FULL in result.texts():
+        result.problems.append("the class is full (the server's cap of learners)")
     for problem in result.problems:
         rec.error(session, f"{tab.page_name()}: {problem}")
     for warning in result.warnings:
@@ -673,9 +688,15 @@ def _proc_usage(root: int) -> tuple[float, float]:
     return sum(r for _, _, r in mine) * page / 2**20, sum(c for _, c, _ in mine) / ticks
 
 
-async def watch_server(server: subprocess.Popen, rec: Recorder) -> None:
+def servers_usage(servers: list[subprocess.Popen]) -> tuple[float, float]:
+    """server_usage added up over several servers (the replicas and nginx)."""
+    usages = [server_usage(s) for s in servers]
+    return sum(u[0] for u in usages), sum(u[1] for u in usages)
+
+
+async def watch_server(servers: list[subprocess.Popen], rec: Recorder) -> None:
     while True:
-        rss, cpu = server_usage(server)
+        rss, cpu = servers_usage(servers)
         rec.rss_last_mb, rec.server_cpu_s = rss, cpu
         rec.rss_peak_mb = max(rec.rss_peak_mb, rss)
         await asyncio.sleep(1.0)
@@ -715,19 +736,23 @@ async def warm_up(base_url: str, timeout_s: float) -> dict[str, float]:
     return seconds
 
 
-async def run_load(base_url: str, server: subprocess.Popen, rec: Recorder, args) -> None:
+async def run_load(base_url: str, servers: list[subprocess.Popen], rec: Recorder, args,
+                   warm_urls: list[str] = ()) -> None:
+    """The sessions against base_url; the warm-up visits each of warm_urls (every replica
+    directly, behind a proxy) or base_url."""
     if args.warmup:
-        try:
-            cold = await warm_up(base_url, max(args.timeout_s, 120))
-            print("warm-up (first visit of each page, not counted): "
-                  + ", ".join(f"{p} {s:.1f}s" for p, s in cold.items()), flush=True)
-        except (SessionBroken, OSError, WebSocketException, asyncio.TimeoutError) as exc:
-            rec.error(-1, f"warm-up: {exc}")
+        for url in warm_urls or [base_url]:
+            try:
+                cold = await warm_up(url, max(args.timeout_s, 120))
+                print("warm-up (first visit of each page, not counted): "
+                      + ", ".join(f"{p} {s:.1f}s" for p, s in cold.items()), flush=True)
+            except (SessionBroken, OSError, WebSocketException, asyncio.TimeoutError) as exc:
+                rec.error(-1, f"warm-up: {exc}")
     rec.t0 = time.monotonic()
     stop_at = rec.t0 + args.minutes * 60
     give_up_at = stop_at + args.grace_s
-    rec.server_cpu_at_start = rec.server_cpu_s = server_usage(server)[1]
-    watcher = asyncio.create_task(watch_server(server, rec))
+    rec.server_cpu_at_start = rec.server_cpu_s = servers_usage(servers)[1]
+    watcher = asyncio.create_task(watch_server(servers, rec))
     sessions = [asyncio.create_task(session_main(i, i < args.training, base_url, rec, args,
                                                  stop_at, give_up_at))
                 for i in range(args.sessions)]
@@ -748,6 +773,7 @@ def summary(rec: Recorder, args, server_log_problems: list[str]) -> dict:
     runs = rec.runs
     return {
         "sessions": args.sessions, "training_sessions": args.training, "minutes": args.minutes,
+        "replicas": args.replicas,
         "preset": args.preset, "seed": args.seed, "cpu_count": os.cpu_count(),
         "server_args": args.server_arg,
         "wall_s": round(wall, 1),
@@ -871,44 +897,115 @@ def parse_args(argv=None):
                         "--server-arg=--runner.postScriptGC=true (repeatable)")
     p.add_argument("--no-warmup", dest="warmup", action="store_false",
                    help="skip the uncounted first visit of every page")
+    p.add_argument("--replicas", type=int, default=0,
+                   help="N > 0: N hosted servers behind nginx (deploy/scaled.py), the sessions "
+                        "through nginx; memory and CPU are added up over all of them. Prints a "
+                        "short JSON line last (sessions, training, replicas, p50_s, p95_s, "
+                        "errors, peak_rss_mb, runs_finished)")
     args = p.parse_args(argv)
     if not 0 <= args.training <= args.sessions:
         p.error("--training must be between 0 and --sessions")
     return args
 
 
+class OneServer:
+    """The hosted server the load test starts (no proxy)."""
+
+    def __init__(self, args, log):
+        self.port = args.port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.args, self.log, self.server = args, log, None
+
+    def start(self) -> None:
+        self.server = start_server(self.port, self.log, self.args.server_arg)
+        wait_for_health(self.url, self.server, 90)
+
+    def processes(self) -> list[subprocess.Popen]:
+        return [self.server] if self.server else []
+
+    def warm_urls(self) -> list[str]:
+        return [self.url]
+
+    def stop(self) -> None:
+        if self.server is not None:
+            stop_server(self.server)
+
+
+class Replicas:
+    """N hosted servers behind nginx (deploy/scaled.py). All sessions come from 127.0.0.1,
+    as a class behind one school router would: nginx's per-address limits are raised to fit."""
+
+    def __init__(self, args, log):
+        from deploy.scaled import Cluster, DoorLimits
+        door = DoorLimits(requests_per_s=max(20, 2 * args.sessions),
+                          request_burst=max(200, 4 * args.sessions),
+                          connections_per_ip=max(30, 2 * args.sessions + 10))
+        self.store = tempfile.mkdtemp(prefix="llm-explorer-load-store-")
+        self.cluster = Cluster(args.replicas, args.port, Path(self.store), door,
+                               extra_args=list(args.server_arg), log_to=log)
+        self.url = ""
+
+    def start(self) -> None:
+        self.cluster.start(timeout_s=120)
+        self.url = self.cluster.url
+
+    def processes(self) -> list[subprocess.Popen]:
+        return self.cluster.all_processes()
+
+    def warm_urls(self) -> list[str]:
+        # each replica directly: through nginx the warm-up would visit one replica only
+        return [self.cluster.replica_url(i) for i in range(self.cluster.replicas)]
+
+    def stop(self) -> None:
+        self.cluster.stop()
+
+
+def short_figures(s: dict) -> dict:
+    """The scaled load test's one-line answer (make load-test-scaled)."""
+    return {"sessions": s["sessions"], "training": s["training_sessions"],
+            "replicas": s["replicas"], "p50_s": s["non_training"]["p50"],
+            "p95_s": s["non_training"]["p95"], "errors": s["errors"],
+            "peak_rss_mb": s["peak_rss_mb"], "runs_finished": s["runs_finished"]}
+
+
 def main(argv=None) -> dict:
     args = parse_args(argv)
-    port = args.port or free_port()
-    base_url = f"http://127.0.0.1:{port}"
     # a budget for everything: start-up, warm-up, the test, the grace period, the shutdown
-    hard_deadline_s = 90 + (150 if args.warmup else 0) + args.minutes * 60 + args.grace_s + 60
+    warmups = max(1, args.replicas)
+    hard_deadline_s = 90 + (150 * warmups if args.warmup else 0) + args.minutes * 60 \
+        + args.grace_s + 60
     log_path = Path(tempfile.mkstemp(prefix="llm-explorer-load-", suffix=".log")[1])
     rec = Recorder()
     signal.signal(signal.SIGTERM, raise_interrupt)   # `kill` stops it as cleanly as Ctrl-C
     with open(log_path, "wb") as log:
-        server = start_server(port, log, args.server_arg)
-        # last resort if the event loop itself gets stuck: kill the server and exit
-        watchdog = threading.Timer(hard_deadline_s + 30, lambda: (stop_server(server), os._exit(3)))
+        servers = Replicas(args, log) if args.replicas else OneServer(args, log)
+        # last resort if the event loop itself gets stuck: kill the servers and exit
+        watchdog = threading.Timer(hard_deadline_s + 30, lambda: (servers.stop(), os._exit(3)))
         watchdog.daemon = True
         watchdog.start()
         try:
-            wait_for_health(base_url, server, 90)
-            print(f"server up at {base_url} (hosted mode, log {log_path}); "
+            servers.start()
+            where = f"{args.replicas} replicas behind nginx" if args.replicas else "hosted mode"
+            print(f"server up at {servers.url} ({where}, log {log_path}); "
                   f"{args.sessions} sessions, {args.training} training, {args.minutes} min",
                   flush=True)
-            asyncio.run(asyncio.wait_for(run_load(base_url, server, rec, args),
-                                                 hard_deadline_s - 90))
+            asyncio.run(asyncio.wait_for(
+                run_load(servers.url, servers.processes(), rec, args, servers.warm_urls()),
+                hard_deadline_s - 90))
         except asyncio.TimeoutError:
             rec.error(-1, f"hard deadline of {hard_deadline_s:.0f} s reached")
+        except RuntimeError as exc:       # a server that did not start
+            rec.error(-1, str(exc))
         except KeyboardInterrupt:
             rec.error(-1, "interrupted")
         finally:
-            stop_server(server)
+            servers.stop()
             watchdog.cancel()
     result = summary(rec, args, server_log_problems(log_path))
     print_summary(result)
     print(json.dumps(result), flush=True)
+    if args.replicas:
+        print(json.dumps(short_figures(result)), flush=True)
     return result
 
 

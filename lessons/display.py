@@ -218,3 +218,19 @@ def best_spelt(tokenizer, texts: list[str]) -> str:
         characters, _ = characters_in_pieces(tokenizer, tokenizer.encode(text))
         return characters / max(len(text), 1)
     return min(texts, key=share_in_bytes)
+
+
+def style_html(css: str) -> str:
+    """A <style> element for CSS the app wrote itself. CSS has no escaping that keeps it
+    working, so anything that could end the element or start another is refused instead.
+
+    >>> style_html("p { color: red; }")
+    '<style>p { color: red; }</style>'
+    >>> style_html("</style><script>alert(1)</script>")
+    Traceback (most recent call last):
+    ...
+    ValueError: CSS may not contain '<'
+    """
+    if "<" in css:
+        raise ValueError("CSS may not contain '<'")
+    return f"<style>{css}</style>"

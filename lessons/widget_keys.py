@@ -1,4 +1,4 @@
-"""The app's widget keys, read from its code, and the one style rule that hides some of them.
+"""The app's widget keys, read from its code, and the one CSS rule that hides some of them.
 
 A teacher's link (app/state/links.py) may set only the settings widgets the code declares
 (``st.slider(..., key="softmax_temperature")``): read here from the syntax of app/, so a new
@@ -72,18 +72,18 @@ def _string_constants(tree: ast.Module) -> dict[str, str]:
     return found
 
 
-def hiding_style_html(names: list[str]) -> str:
-    """One style element hiding the widgets of these keys (Streamlit gives a keyed widget the
-    class ``st-key-<key>``); ``sidebar`` hides the sidebar. A name that is not a plain key is
-    left out: nothing in a link can end the rule or the element.
+def hiding_css(names: list[str]) -> str:
+    """One CSS rule hiding the widgets of these keys (Streamlit gives a keyed widget the class
+    ``st-key-<key>``); ``sidebar`` hides the sidebar. A name that is not a plain key is left
+    out, so nothing in a link can end the rule (lessons.display.style_html wraps it).
 
-    >>> hiding_style_html(["shipped_model", "x}</style><script>"])
-    '<style>.st-key-shipped_model { display: none !important; }</style>'
-    >>> hiding_style_html(["</style>"])
+    >>> hiding_css(["shipped_model", "x}</style><script>"])
+    '.st-key-shipped_model { display: none !important; }'
+    >>> hiding_css(["</style>"])
     ''
     """
     rules = [f".st-key-{name}" for name in names if name != SIDEBAR and NAME.fullmatch(name)]
     if SIDEBAR in names:
         rules += ['[data-testid="stSidebar"]', '[data-testid="stSidebarCollapsedControl"]',
                   '[data-testid="stExpandSidebarButton"]']
-    return f"<style>{', '.join(rules)} {{ display: none !important; }}</style>" if rules else ""
+    return f"{', '.join(rules)} {{ display: none !important; }}" if rules else ""

@@ -28,6 +28,16 @@ TESTS = Path(__file__).resolve().parent
 MARKER_OF_FOLDER = {"browser": "browser", "notebooks": "slow", "integration": "slow"}
 
 
+def pytest_configure(config):
+    """Under pytest-xdist (`make test` runs one worker per core), one torch thread a worker,
+    and for the Pythons it starts: two workers each with a thread per core would fight for the
+    cores in OpenMP and run slower together than one alone."""
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        os.environ["OMP_NUM_THREADS"] = "1"
+        import torch
+        torch.set_num_threads(1)
+
+
 def pytest_collection_modifyitems(items):
     """A test's folder gives its marker, so `-m "not browser and not slow"` cannot miss one."""
     for item in items:

@@ -6,8 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from app.state import runs
-from app.ui import lang, model_default, prose, shared, show_code, tr
+from app.ui import free_text, lang, model_default, prose, shared, show_code, tr
 from lessons.concepts.decoding import compute as dc
 from lessons.concepts.decoding import figures as dcf
 
@@ -43,8 +42,8 @@ def game_section(checkpoint) -> None:
     st.header(tr("decoding.game_heading"))
     prose("decoding.game_text")
     default = model_default("decoding.passage_default", "decoding.passage_default_poems")
-    passage = st.text_input(tr("decoding.passage_label"), default, key="decoding_passage",
-                            max_chars=runs.text_cap())
+    passage = free_text(st.text_input, tr("decoding.passage_label"), default,
+                        key="decoding_passage")
     ids = tokenizer.encode(passage)
     start = min(len(tokenizer.encode(passage[:24])), max(len(ids) - 1, 0))
     targets = ids[start:start + 20]                   # at most 20 tokens a game
@@ -59,7 +58,7 @@ def game_section(checkpoint) -> None:
     elif game["last"] == "right":
         st.success(tr("decoding.guess_right", tries=game["counts"][-1]))
     if played < len(targets):
-        if not st.text_input(tr("decoding.guess_label"), key=GUESS_KEY, max_chars=runs.text_cap()):
+        if not free_text(st.text_input, tr("decoding.guess_label"), key=GUESS_KEY):
             st.info(tr("decoding.guess_hint"))
         c1, c2, c3 = st.columns(3)
         c1.button(tr("decoding.guess_button"), key="decoding_guess_button", on_click=_guess,

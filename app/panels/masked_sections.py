@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app.state import runs
-from app.ui import lang, prose, shared, show_code, tr
+from app.ui import free_text, lang, prose, shared, show_code, tr
 from lessons.concepts.attention import figures as AF
 from lessons.concepts.masked_vs_causal import compute as M
 from lessons.concepts.masked_vs_causal import figures as MF
@@ -21,9 +20,8 @@ def _section(name: str, box: str | None = None) -> str:
     prose(f"masked_vs_causal.{name}_text")
     if box is None:
         return ""
-    return st.text_input(tr(f"masked_vs_causal.{box}_label"),
-                         tr(f"masked_vs_causal.{box}_default"), key=f"mvc_{box}",
-                         max_chars=runs.text_cap())
+    return free_text(st.text_input, tr(f"masked_vs_causal.{box}_label"),
+                     tr(f"masked_vs_causal.{box}_default"), key=f"mvc_{box}")
 
 
 def masks_section(causal, masked) -> str:

@@ -7,8 +7,8 @@ import re
 
 import streamlit as st
 
-from app.state import runs, session
-from app.ui import lang, model_default, prose, shared, tr
+from app.state import session
+from app.ui import free_text, lang, model_default, prose, shared, tr
 from lessons.concepts.softmax import compute as sm
 from lessons.concepts.softmax import figures as smf
 from lessons.concepts.training.compute import last_val_loss
@@ -27,9 +27,9 @@ def next_token_section() -> None:
         st.warning(tr("errors.needs_causal_model"))
         return
     model, tokenizer = checkpoint.model, checkpoint.tokenizer
-    prompt = st.text_area(tr("softmax.prompt_label"),
-                          model_default("softmax.prompt_default", "softmax.prompt_default_poems"),
-                          key="softmax_prompt", max_chars=runs.text_cap())
+    prompt = free_text(st.text_area, tr("softmax.prompt_label"),
+                       model_default("softmax.prompt_default", "softmax.prompt_default_poems"),
+                       key="softmax_prompt")
     k1, k2, k3, k4 = st.columns(4)
     temperature = k1.slider(tr("softmax.temperature_label"), 0.1, 3.0, 1.0, 0.1,
                             key="softmax_model_temperature")
@@ -60,9 +60,9 @@ def actual_text_section(checkpoint, prompt: str, result: sm.NextToken) -> None:
     """The learner's own continuation: its first token's surprise, then every position's."""
     tokenizer = checkpoint.tokenizer
     st.subheader(tr("softmax.actual_heading"))
-    actual = st.text_input(tr("softmax.actual_label"),
-                           model_default("softmax.actual_default", "softmax.actual_default_poems"),
-                           key="softmax_actual", max_chars=runs.text_cap())
+    actual = free_text(st.text_input, tr("softmax.actual_label"),
+                       model_default("softmax.actual_default", "softmax.actual_default_poems"),
+                       key="softmax_actual")
     actual_ids = tokenizer.encode(actual)
     if not actual_ids:
         st.warning(tr("softmax.actual_empty"))

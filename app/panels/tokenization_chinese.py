@@ -6,8 +6,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from app.state import runs
-from app.ui import prose, shared, tr
+from app.ui import free_text, prose, shared, tr
 from lessons.concepts.tokenization import chinese
 from lessons.concepts.tokenization.compute import cap_text
 from lessons.concepts.tokenization import figures as lesson_figures
@@ -28,8 +27,7 @@ def chinese_section() -> None:
     st.header(tr("tokenization.zh_heading"))
     prose("tokenization.zh_intro")
     st.session_state.setdefault("tok_zh_text", chinese.DEFAULT_CHINESE_TEXT)
-    typed = st.text_area(tr("tokenization.zh_text_label"), key="tok_zh_text",
-                         max_chars=runs.text_cap())
+    typed = free_text(st.text_area, tr("tokenization.zh_text_label"), key="tok_zh_text")
     # three rows of chips for a whole book would stall the page: compare the first part
     text, was_cut = cap_text(typed, ZH_CHAR_LIMIT)
     if was_cut:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app.state import runs, session
-from app.ui import explain, lang, prose, tr
+from app.state import session
+from app.ui import explain, free_text, lang, prose, tr
 from lessons.concepts.tokenization import compute as lesson
 from lessons.concepts.tokenization import figures as lesson_figures
 
@@ -28,8 +28,8 @@ def your_text_section(bpe) -> tuple[str, list]:
     its token views)."""
     st.header(tr("tokenization.section_text"))
     st.session_state.setdefault("tok_text", lesson.DEFAULT_TEXT)
-    typed = st.text_area(tr("tokenization.text_label"), key="tok_text", height=110,
-                         help=tr("tokenization.text_help"), max_chars=runs.text_cap())
+    typed = free_text(st.text_area, tr("tokenization.text_label"), key="tok_text", height=110,
+                      help=tr("tokenization.text_help"))
     active = session.active_checkpoint().tokenizer
     kind = tr(f"app.tokenizer_{active.kind}")      # "char" is not a word on the Chinese page
     tokenizer_labels = {"bpe": tr("tokenization.tokenizer_bpe"),

@@ -24,7 +24,8 @@ from streamlit.runtime.state import get_session_state
 
 from app.state import session
 from lessons.widget_keys import NAME as _NAME
-from lessons.widget_keys import SIDEBAR, hiding_style_html, settings_widget_keys  # noqa: F401 (SIDEBAR: for the link box)
+from lessons.display import style_html
+from lessons.widget_keys import SIDEBAR, hiding_css, settings_widget_keys  # noqa: F401 (SIDEBAR: for the link box)
 from lessons.engine.checkpoint import SHIPPED_MODELS
 from lessons.i18n import LANGUAGES
 
@@ -179,8 +180,8 @@ def hidden() -> list[str]:
 def hide_controls() -> None:
     """One style rule for the hidden controls, and the list kept in the address."""
     names = hidden()
-    style = hiding_style_html(names)
-    if not style:
+    css = hiding_css(names)
+    if not css:
         return
     st.query_params[HIDE_PARAM] = ",".join(names)
-    st.html(style)
+    st.html(style_html(css))

@@ -9,18 +9,24 @@ locally too: the developer menu is hidden (``toolbarMode = "viewer"``) anyway.
 """
 from __future__ import annotations
 
+import gc
 import logging
+import os
+import re
 import time
 import weakref
 
 import streamlit as st
 import torch
+from google.protobuf.message import DecodeError
 from streamlit import config as streamlit_config
 from streamlit import runtime
 from streamlit.runtime.app_session import AppSession
+from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from lessons.hosting.limits import Limits, current_limits, upload_widget_mb
+from lessons.hosting.seats import Seats
 
 log = logging.getLogger("llm_explorer")
 
@@ -80,6 +86,49 @@ def hide_server_details() -> None:
             AppSession._create_new_session_message, _sessions_open_now())
 
 
+# A lone UTF-16 surrogate (U+D800..U+DFFF) as the browser's protobuf encoder writes it: three
+# bytes, ED then A0..BF then a continuation byte. Valid UTF-8 never holds these.
+_LONE_SURROGATE = re.compile(rb"\xed[\xa0-\xbf][\x80-\xbf]")
+REPLACEMENT_CHARACTER = "\ufffd"   # in UTF-8 three bytes too: no length in the message moves
+
+
+def with_lone_surrogates_replaced(data: bytes) -> bytes:
+    """A browser message with every encoded lone surrogate replaced by U+FFFD, byte for byte
+    the same length, so every length prefix in the protobuf stays right.
+
+    >>> with_lone_surrogates_replaced(b"ab\\xed\\xa0\\x80cd").decode()
+    'ab\ufffdcd'
+    """
+    return _LONE_SURROGATE.sub(REPLACEMENT_CHARACTER.encode(), data)
+
+
+def _forgiving_parse(original):
+    """BackMsg.ParseFromString that, where a text field is not valid UTF-8 only because of lone
+    surrogates, parses the message with them replaced instead of failing.
+
+    subtle: a learner who pastes half of an emoji (a lone surrogate; some editors leave one
+    when cutting text) makes the browser send bytes that are not UTF-8. Streamlit then closes
+    the connection and the whole text is silently gone (issue #22). The repair runs only on a
+    message that failed to parse, so no message that parses today changes."""
+    def parse(self, data):
+        try:
+            return original(self, data)
+        except DecodeError:
+            repaired = with_lone_surrogates_replaced(bytes(data))
+            if repaired == data:
+                raise
+            log.info("replaced lone surrogates in a browser message")
+            return original(self, repaired)
+    parse.original = original     # Streamlit's own, for tests
+    return parse
+
+
+def forgive_lone_surrogates() -> None:
+    """Install _forgiving_parse once (every server: local learners paste too)."""
+    if not hasattr(BackMsg.ParseFromString, "original"):
+        BackMsg.ParseFromString = _forgiving_parse(BackMsg.ParseFromString)
+
+
 def upload_cap_mb(limits: Limits) -> int:
     """The most any one PUT to Streamlit's upload endpoint may carry: the largest file any of
     our file boxes takes (a checkpoint), in MB as the widgets count it.
@@ -98,6 +147,7 @@ def harden() -> None:
     says (256 MB there, for big local checkpoints). The endpoint reads the option on every
     request, so this holds from the first page view on; the Dockerfile sets it from the start."""
     refuse_cache_clearing()
+    forgive_lone_surrogates()
     limits = current_limits()
     if limits.hosted:
         st.set_option("client.showErrorDetails", "none")
@@ -109,6 +159,8 @@ def harden() -> None:
         # processes ran at normal priority (1 thread: 6 ms / 20 ms). Our own trainings run at
         # nice 19 and did not cause it; replicas sharing cores would (issue #21).
         torch.set_num_threads(1)
+        if not _headers_looked_for:
+            _look_for_the_server_once()
         if streamlit_config.get_option("server.maxUploadSize") > upload_cap_mb(limits):
             streamlit_config.set_option("server.maxUploadSize", upload_cap_mb(limits),
                                         "LLM_EXPLORER_HOSTED")
@@ -164,3 +216,144 @@ def forget_this_sessions_unheld_uploads() -> None:
     freed = forget_unheld_uploads(manager, ctx.session_id, held_upload_ids(st.session_state))
     if freed:
         log.info("freed %d bytes of uploads no file box holds (session %s)", freed, ctx.session_id)
+
+
+# ---- seats: a cap on learners per server process ---------------------------------------------
+# Module-level like the training queue (runs.py): a client's clear_cache must not free seats.
+_SEATS = Seats(current_limits().max_sessions, current_limits().idle_stop_s)
+
+
+def _open_session_ids() -> set[str] | None:
+    """The sessions whose tabs are connected now; None where Streamlit's internals differ
+    (an internal API; also under AppTest, which has no session manager)."""
+    try:
+        manager = runtime.get_instance()._session_mgr
+        return {info.session.id for info in manager.list_active_sessions()}
+    except Exception:
+        return None
+
+
+def has_a_seat() -> bool:
+    """True unless this server already holds LLM_EXPLORER_MAX_SESSIONS other learners (hosted;
+    lessons/hosting/seats.py). main.py calls it on every full run and shows a "class is full"
+    message instead of the page when it says no."""
+    ctx = get_script_run_ctx()
+    open_ids = _open_session_ids() if _SEATS.capacity and ctx is not None else None
+    if open_ids is None:    # no cap, or no way to tell who left: no cap rather than a wrong one
+        return True
+    return _SEATS.admit(ctx.session_id, open_ids | {ctx.session_id})
+
+
+# ---- HTTP headers of the server itself (hosted mode, one process with no proxy in front) -----
+# The proxy of the documented deployments (deploy/nginx/nginx.conf.template) sends the same
+# headers; a single hosted process gets them here, since Streamlit has no setting for them.
+# 'unsafe-inline' scripts: Streamlit's page and the bertviz views (st.iframe's srcdoc documents
+# inherit this policy) run inline scripts; everything else may come from this server only.
+CONTENT_SECURITY_POLICY = "; ".join([
+    "default-src 'self'",
+    "script-src 'self' 'unsafe-inline'",
+    "style-src 'self' 'unsafe-inline'",
+    "img-src 'self' data: blob:",
+    "font-src 'self' data:",
+    "connect-src 'self'",
+    "frame-src 'self' blob: data:",
+    "worker-src 'self' blob:",
+    "object-src 'none'",
+    "base-uri 'self'",
+    "form-action 'self'",
+    "frame-ancestors 'self'",
+])
+SECURITY_HEADERS = {
+    "content-security-policy": CONTENT_SECURITY_POLICY,
+    "x-frame-options": "SAMEORIGIN",
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "same-origin",
+}
+HIDDEN_PATHS = ("/_stcore/metrics",)     # server internals a visitor has no use for
+# Hosts that show the app inside their own page (Hugging Face Spaces, Streamlit Community
+# Cloud) must be let in as frame ancestors: LLM_EXPLORER_FRAME_ANCESTORS="https://huggingface.co"
+FRAME_ANCESTORS_ENV = "LLM_EXPLORER_FRAME_ANCESTORS"
+_ORIGIN = re.compile(r"https?://[A-Za-z0-9*.-]+(:\d+)?")
+
+
+def security_headers(environ=None) -> dict[str, str]:
+    """SECURITY_HEADERS, with the origins in LLM_EXPLORER_FRAME_ANCESTORS (space-separated)
+    allowed to frame the app; X-Frame-Options then goes (it cannot name other origins, and
+    browsers follow frame-ancestors when both are sent).
+
+    >>> security_headers({})["x-frame-options"]
+    'SAMEORIGIN'
+    >>> h = security_headers({"LLM_EXPLORER_FRAME_ANCESTORS": "https://huggingface.co"})
+    >>> "frame-ancestors 'self' https://huggingface.co" in h["content-security-policy"], "x-frame-options" in h
+    (True, False)
+    """
+    environ = os.environ if environ is None else environ
+    origins = environ.get(FRAME_ANCESTORS_ENV, "").split()
+    if not origins:
+        return dict(SECURITY_HEADERS)
+    bad = [o for o in origins if not _ORIGIN.fullmatch(o)]
+    if bad:
+        raise ValueError(f"{FRAME_ANCESTORS_ENV}: not an origin like https://example.org: {bad}")
+    headers = {k: v for k, v in SECURITY_HEADERS.items() if k != "x-frame-options"}
+    headers["content-security-policy"] = CONTENT_SECURITY_POLICY.replace(
+        "frame-ancestors 'self'", "frame-ancestors 'self' " + " ".join(origins))
+    return headers
+
+
+class SecurityHeaders:
+    """ASGI middleware around Streamlit's Starlette app: the headers above on every HTTP
+    response, and 404 for HIDDEN_PATHS. Websockets pass untouched."""
+
+    def __init__(self, app, environ=None):
+        self.app = app
+        self.extra = [(k.encode(), v.encode()) for k, v in security_headers(environ).items()]
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        if scope.get("path", "").rstrip("/").endswith(HIDDEN_PATHS):
+            await send({"type": "http.response.start", "status": 404,
+                        "headers": [(b"content-type", b"text/plain"), *self.extra]})
+            await send({"type": "http.response.body", "body": b"Not found"})
+            return
+
+        async def send_with_headers(message):
+            if message["type"] == "http.response.start":
+                kept = [(k, v) for k, v in message.get("headers", [])
+                        if k.decode("latin-1").lower() not in SECURITY_HEADERS]
+                message = {**message, "headers": kept + self.extra}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+_headers_looked_for = False
+
+
+def _look_for_the_server_once() -> None:
+    global _headers_looked_for
+    _headers_looked_for = True      # first: a scan of every object is not for each rerun
+    wrapped = add_security_headers_to_running_server()
+    log.info("security headers added to %d server app(s)", wrapped)
+
+
+def add_security_headers_to_running_server() -> int:
+    """Wrap the running server's Starlette app in SecurityHeaders; returns how many apps were
+    wrapped now (0 when already done, or when Streamlit serves differently).
+
+    subtle: Streamlit builds its app before any script runs and offers no hook, so the app
+    is found among live objects (once a process: about a second with torch loaded) and its
+    middleware stack replaced. The page the first visitor of a fresh server loaded came before
+    this and had no headers; everything after has them."""
+    try:
+        from starlette.applications import Starlette
+    except ImportError:
+        return 0
+    wrapped = 0
+    # type(), not isinstance(): some lazy objects (torch's) warn when asked for __class__
+    for app in [o for o in gc.get_objects() if issubclass(type(o), Starlette)]:
+        stack = app.middleware_stack or app.build_middleware_stack()
+        if not isinstance(stack, SecurityHeaders):
+            app.middleware_stack = SecurityHeaders(stack)
+            wrapped += 1
+    return wrapped

@@ -9,6 +9,7 @@ written again; a run is written by its own training thread whenever it stops or 
 """
 from __future__ import annotations
 
+import copy
 import logging
 
 import streamlit as st
@@ -80,7 +81,7 @@ def restore_once() -> None:
         put_back_model_and_runs(the_store, learner)
     except (OSError, ValueError) as exc:     # ValueError: our errors too (a damaged file)
         log.warning("work store: could not restore: %s: %s", type(exc).__name__, exc)
-    st.session_state[SAVED_SETTINGS_KEY] = current_settings()
+    st.session_state[SAVED_SETTINGS_KEY] = copy.deepcopy(current_settings())
     active = st.session_state.get(session.MODEL_KEY)
     st.session_state[SAVED_ACTIVE_KEY] = active[1].uid if active else None
 
@@ -143,7 +144,9 @@ def save_changes() -> None:
             st.session_state[SAVED_ACTIVE_KEY] = active_uid
         if settings != st.session_state.get(SAVED_SETTINGS_KEY):
             the_store.save_settings(learner, settings)
-            st.session_state[SAVED_SETTINGS_KEY] = settings
+            # subtle: a copy; the quiz panel changes its progress dict in place, and a snapshot
+            # sharing it would always equal the current settings, so nothing would be saved
+            st.session_state[SAVED_SETTINGS_KEY] = copy.deepcopy(settings)
         save_runs(the_store, learner)
     except StoreError as exc:
         st.session_state[PROBLEM_KEY] = exc
@@ -181,7 +184,7 @@ def import_zip(data: bytes) -> int:
     count = the_store.import_zip(learner, data)
     apply_settings(the_store.load_settings(learner))
     put_back_model_and_runs(the_store, learner)
-    st.session_state[SAVED_SETTINGS_KEY] = current_settings()
+    st.session_state[SAVED_SETTINGS_KEY] = copy.deepcopy(current_settings())
     active = st.session_state.get(session.MODEL_KEY)
     st.session_state[SAVED_ACTIVE_KEY] = active[1].uid if active else None
     return count

@@ -5,12 +5,13 @@ import streamlit as st
 
 from app.panels.attention_document import simple_attention_section, worked_example_section
 from app.panels.byte_pieces import byte_pieces_note
-from app.state import runs, session
-from app.ui import explain, lang, model_default, prose, shared, show_code, tr
+from app.state import session
+from app.ui import explain, free_text, lang, model_default, prose, shared, show_code, tr
 from lessons.concepts.attention import bertviz as bv
 from lessons.concepts.attention import compute as A
 from lessons.concepts.attention import figures as AF
 from app.panels.errata import show_errata
+from app.panels.quiz import quiz_section
 
 # the nine steps of one head: (chart key, prose key of its tab and title, of its text)
 DISPLAY_TOKENS = 48   # the pictures stop here to stay readable; the model reads its block size
@@ -48,10 +49,9 @@ st.header(tr("attention.steps_heading"))
 prose("attention.steps_intro")
 checkpoint = session.active_checkpoint()
 config = checkpoint.model.config
-text = st.text_input(tr("attention.text_label"),
-                     value=model_default("attention.text_default", "attention.text_default_poems"),
-                     key="attention_text", help=tr("attention.text_help"),
-                     max_chars=runs.text_cap())
+text = free_text(st.text_input, tr("attention.text_label"),
+                 value=model_default("attention.text_default", "attention.text_default_poems"),
+                 key="attention_text", help=tr("attention.text_help"))
 max_tokens = min(config.block_size, DISPLAY_TOKENS)
 try:
     ids, tokens, cut, attn = shared(A.model_pass, checkpoint, text, max_tokens)
@@ -142,3 +142,4 @@ else:
                     key="attention_timeline_grid")
     st.plotly_chart(shared(AF.training_entropy_figure, timeline, lang()),
                     key="attention_timeline_entropy")
+quiz_section("attention")

@@ -5,8 +5,9 @@ import streamlit as st
 from app.panels.decoding_compare import compare_section, copied_section
 from app.panels.decoding_game import game_section
 from app.panels.decoding_steps import steps_section, strategy_controls
-from app.state import runs, session
-from app.ui import model_default, prose, tr
+from app.state import session
+from app.ui import free_text, model_default, prose, tr
+from app.panels.quiz import quiz_section
 
 st.title(tr("decoding.title"))
 prose("decoding.intro")
@@ -17,9 +18,9 @@ if not checkpoint.model.config.causal:    # a masked model does not predict a ne
     st.stop()
 st.header(tr("decoding.steps_heading"))
 prose("decoding.steps_text")
-prompt = st.text_area(tr("decoding.prompt_label"),
-                      model_default("decoding.prompt_default", "decoding.prompt_default_poems"),
-                      key="decoding_prompt", max_chars=runs.text_cap())
+prompt = free_text(st.text_area, tr("decoding.prompt_label"),
+                   model_default("decoding.prompt_default", "decoding.prompt_default_poems"),
+                   key="decoding_prompt")
 if not checkpoint.tokenizer.encode(prompt):
     st.info(tr("decoding.empty_prompt"))
 strategy, length = strategy_controls(checkpoint.tokenizer.vocab_size)
@@ -32,3 +33,4 @@ except Exception:              # a damaged or unusual model must not show a trac
 copied_section(rows, strategy)
 game_section(checkpoint)
 prose("decoding.outro")
+quiz_section("decoding")

@@ -4,6 +4,7 @@ import streamlit as st
 
 from app.state import session
 from app.ui import lang, prose, shared, show_code, tr
+from app.panels.quiz import quiz_section
 from lessons.concepts.embeddings import compute as E
 from lessons.concepts.embeddings import figures as EF
 from lessons.concepts.embeddings import timeline as ET
@@ -144,3 +145,4 @@ else:
                   length=f"{E.mean_vector_length(rows):.3f}",
                   separation=f"{E.class_separation(rows, [tok.kind for tok in shown]):.3f}"))
     show_code(ET.timeline_projections, label="embeddings.show_code")
+quiz_section("embeddings")

@@ -13,6 +13,7 @@ from app.panels.finetuning_more import continued_view, forgetting_view, measure_
 from app.panels.finetuning_setup import setup_and_start
 from app.state import session
 from app.ui import prose, tr
+from app.panels.quiz import quiz_section
 
 st.title(tr("finetuning.title"))
 prose("finetuning.intro")
@@ -31,3 +32,4 @@ st.header(tr("evaluation.title"))
 measure_view()
 st.header(tr("finetuning.continued_heading"))
 continued_view()
+quiz_section("finetuning")

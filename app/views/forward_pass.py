@@ -9,8 +9,9 @@ from app.panels.forward_pass_cuts import ablation_section, parameters_section
 from app.panels.forward_pass_document import document_section
 from app.panels.forward_pass_stream import stream_section, training_section
 from app.panels.errata import show_errata
-from app.state import runs, session
-from app.ui import explain, lang, model_default, prose, shared, show_code, tr
+from app.state import session
+from app.ui import explain, free_text, lang, model_default, prose, shared, show_code, tr
+from app.panels.quiz import quiz_section
 from lessons.concepts.forward_pass import compute as C
 from lessons.concepts.forward_pass import figures as FF
 from lessons.engine.checkpoint import Checkpoint
@@ -50,10 +51,9 @@ if checkpoint.snapshots:      # every view below can look at the model as it was
     if when != "final":
         checkpoint = shared(Checkpoint.at_step, checkpoint, when)
 model, config = checkpoint.model, checkpoint.model.config
-text = st.text_input(tr("forward_pass.text_label"),
-                     value=model_default("forward_pass.text_default", "forward_pass.text_default_poems"),
-                     key="forward_text", help=tr("forward_pass.text_help"),
-                     max_chars=runs.text_cap())
+text = free_text(st.text_input, tr("forward_pass.text_label"),
+                 model_default("forward_pass.text_default", "forward_pass.text_default_poems"),
+                 key="forward_text", help=tr("forward_pass.text_help"))
 max_tokens = min(config.block_size, 32)
 try:
     run = shared(C.model_pass, checkpoint, text, max_tokens)   # the one inspection pass
@@ -121,3 +121,4 @@ parameters_section(model)
 training_section(checkpoint, run.ids, position)
 document_section()
 show_errata("forward_pass")
+quiz_section("forward_pass")

@@ -4,6 +4,7 @@ from and how often it guesses right."""
 import streamlit as st
 
 from app.panels.errata import show_errata
+from app.panels.quiz import quiz_section
 from app.panels.masked_sections import (accuracy_section, blank_section, loss_section,
                                         masks_section, writing_section)
 from app.state import session
@@ -40,3 +41,5 @@ except Exception:              # a damaged or unusual model must not show a trac
 st.header(tr("masked_vs_causal.document_heading"))
 prose("masked_vs_causal.document_text")
 show_errata("masked_vs_causal", expanded=True)
+quiz_section("masked_vs_causal", masked, model_name=f"{names['masked']} + {names['causal']}",
+             causal=causal)

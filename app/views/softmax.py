@@ -5,8 +5,8 @@ import streamlit as st
 
 from app.panels.errata import show_errata
 from app.panels.softmax_model import next_token_section
-from app.state import runs
-from app.ui import explain, lang, prose, shared, show_code, tr
+from app.ui import explain, free_text, lang, prose, shared, show_code, tr
+from app.panels.quiz import quiz_section
 from lessons.concepts.softmax import compute as sm
 from lessons.concepts.softmax import figures as smf
 from lessons.errors import LessonError
@@ -29,8 +29,8 @@ st.header(tr("softmax.playground_heading"))
 prose("softmax.playground_text")
 left, right = st.columns([1, 2])
 with left:
-    text = st.text_input(tr("softmax.logits_label"), DEFAULT_LOGITS, key="softmax_logits",
-                         help=tr("softmax.logits_help"), max_chars=runs.text_cap())
+    text = free_text(st.text_input, tr("softmax.logits_label"), DEFAULT_LOGITS,
+                     key="softmax_logits", help=tr("softmax.logits_help"))
     temperature = st.slider(tr("softmax.temperature_label"), 0.1, 5.0, 1.0, 0.1,
                             key="softmax_temperature", help=tr("softmax.temperature_help"))
 try:
@@ -109,3 +109,4 @@ styled = table.style.map(verdict_colour, subset=[tr("worked_numbers.col_verdict"
 st.table(styled.hide(axis="index"))
 prose("softmax.worked_after")
 show_errata("softmax")
+quiz_section("softmax")

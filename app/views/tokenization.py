@@ -8,6 +8,7 @@ from app.panels.tokenization_text import chips, compare_section, your_text_secti
 from app.panels.errata import show_errata
 from app.state import runs
 from app.ui import explain, lang, prose, shared, show_code, tr
+from app.panels.quiz import quiz_section
 from lessons.concepts.tokenization import compute as lesson
 from lessons.concepts.tokenization import figures as lesson_figures
 from lessons.concepts.tokenization.bpe_replay import replay_merges
@@ -132,3 +133,4 @@ st.markdown(tr("tokenization.fallback_intro", n=lesson.characters_split_into_byt
 
 # ---- 6 · Chinese: three cuts, tokens per character, the merges that rebuild characters ----
 chinese_section()
+quiz_section("tokenization")

@@ -14,6 +14,7 @@ from app.panels.training_setup import setup_form
 from app.panels.training_share import upload_checkpoint
 from app.panels.training_start import start_run
 from app.ui import prose, tr
+from app.panels.quiz import quiz_section
 
 st.title(tr("training.title"))
 prose("training.intro")
@@ -30,3 +31,4 @@ compare_section()
 st.header(tr("training.share_heading"))
 upload_checkpoint()
 show_errata("training")
+quiz_section("training")

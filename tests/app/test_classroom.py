@@ -67,7 +67,8 @@ def test_work_survives_a_new_session_of_the_same_address_only(tiny_checkpoint_by
     opened = fresh_app(learner=edited).run()
     assert_page_ok(opened)
     assert opened.session_state["lang"] == "en" and opened.session_state["shipped_model"] == "classroom"
-    assert "app.projector" not in opened.session_state and "quiz.progress" not in opened.session_state
+    assert opened.session_state["app.projector"] is False        # the toggle's own default
+    assert "quiz.progress" not in opened.session_state or opened.session_state["quiz.progress"] != 3
     crafted = fresh_app(learner="../" + learner[3:]).run()      # not an id: a new learner
     assert crafted.query_params["learner"] != "../" + learner[3:]
     assert not crafted.session_state["run_book"].runs

@@ -1,13 +1,15 @@
 """Every page of the registry opens in real headless Chromium, in both languages, with no
 exception on the page, no console error, no widget label cut off and no serious or critical
-accessibility problem (axe-core); its screenshot lands in tests/artifacts/. The
-sidebar's language box switches the app to Chinese."""
+accessibility problem (axe-core), in normal and in projector mode; its screenshot lands in
+tests/artifacts/. The sidebar's language box switches the app to Chinese."""
 import pytest
 
 from lessons import registry
 from tests.browser.helpers import (ARTIFACTS, AXE, full_screenshot, page_problems,
                                    serious_accessibility_problems, truncated_labels, wait_for_app)
 from tests.cases import page_cases, screenshot_name
+
+PROJECTOR = {"en": "Projector mode", "zh": "投影模式"}
 
 
 @pytest.mark.parametrize("slug, lang", page_cases())
@@ -21,6 +23,11 @@ def test_every_page_opens(live_app, page, slug, lang):
         pytest.skip("axe-core is not installed (make browser installs it from npm)")
     problems = serious_accessibility_problems(page)
     assert not problems, (slug, lang, problems)
+    page.get_by_text(PROJECTOR[lang], exact=True).click()       # larger text and charts
+    wait_for_app(page)
+    problems = serious_accessibility_problems(page)
+    assert not problems, (slug, lang, "projector mode", problems)
+    assert not page_problems(page), (slug, lang, page_problems(page))
 
 
 def test_language_switch_in_the_sidebar(live_app, page):

@@ -3,6 +3,7 @@ Streamlit's protocol, one of them training the `tiny` preset, for about 20 secon
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -38,3 +39,27 @@ def test_load_test_runs_sessions_and_a_training_to_the_end():
     assert 150 <= figures["peak_rss_mb"] <= 4096, (figures["peak_rss_mb"], report)
     assert done.returncode == 0, report
 
+
+
+@pytest.mark.slow
+def test_the_scaled_load_test_runs_through_nginx_and_ends_with_its_short_line(tmp_path):
+    """make load-test-scaled's command, as a smoke run: 2 replicas behind nginx, 4 sessions,
+    1 training, half a minute. Its last line is the short JSON the README's table reads."""
+    from deploy.scaled import NGINX
+    if not os.path.exists(NGINX):
+        pytest.skip("nginx is not installed (make load-test-scaled installs it)")
+    command = [sys.executable, str(ROOT / "benchmarks" / "load.py"), "--replicas", "2",
+               "--sessions", "4", "--training", "1", "--preset", "tiny", "--minutes", "0.5",
+               "--grace-s", "20", "--ramp-s", "0.5", "--think-min", "0.2", "--think-max", "0.6"]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=240)
+    report = done.stdout[-3000:] + done.stderr[-2000:]
+    lines = done.stdout.strip().splitlines()
+    short, full = json.loads(lines[-1]), json.loads(lines[-2])
+    assert set(short) == {"sessions", "training", "replicas", "p50_s", "p95_s", "errors",
+                          "peak_rss_mb", "runs_finished"}, report
+    assert (short["sessions"], short["training"], short["replicas"]) == (4, 1, 2), report
+    assert short["errors"] == 0 and short["runs_finished"] == 1, report
+    assert short["p95_s"] == full["non_training"]["p95"] and short["p50_s"] <= short["p95_s"]
+    # two servers with torch and the shipped models, plus nginx: well over one server's floor
+    assert 300 <= short["peak_rss_mb"] <= 8192, report
+    assert done.returncode == 0, report

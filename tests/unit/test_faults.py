@@ -25,6 +25,11 @@ i = tests/integration):
                                    NaN, metrics), any exception on a page, unknown presets,
                                    huge logits, runs and uploads one tab piles up, a text
                                    without spaces, clear_cache over the websocket (slow)
+- a full class (issue #21) ........ a/test_class_full.py (en + zh), hostile/test_behind_proxy
+                                   (seats per replica; 429 and no replica: the bilingual page)
+- a replica killed, nginx restarted hostile/test_behind_proxy.test_a_killed_replica_* (slow),
+                                   b/test_csp_behind_proxy.test_a_learners_run_survives_*;
+                                   a full disk under the store: TODO once the store lands
 """
 from __future__ import annotations
 

@@ -32,11 +32,10 @@ def test_no_page_turns_off_html_escaping():
 
 def test_raw_html_is_built_only_by_lessons_functions_that_escape():
     """st.html and st.iframe get HTML from a lessons function whose tests check escaping
-    (chips_html, pieces_html, head_view_html, model_view_html, copied_html, hiding_style_html),
-    never a string
-    made on the page."""
+    (chips_html, pieces_html, head_view_html, model_view_html, copied_html; style_html for
+    the app's own CSS, refusing '<'), never a string made on the page."""
     allowed = {"lesson_figures.chips_html", "lesson_figures.pieces_html", "bv.head_view_html",
-               "bv.model_view_html", "dcf.copied_html", "hiding_style_html"}
+               "bv.model_view_html", "dcf.copied_html", "style_html"}
     for path, tree in _sources("app"):
         for node, name in _calls(tree):
             if name in ("st.html", "st.iframe"):

@@ -35,6 +35,8 @@ from pathlib import Path
 
 import torch
 
+from lessons.palettes import CATEGORICAL
+
 
 def _package_dir(name: str) -> Path:
     spec = importlib.util.find_spec(name)
@@ -52,7 +54,17 @@ def _library(name: str) -> str:
         "head_view": _package_dir("bertviz") / "head_view.js",
         "model_view": _package_dir("bertviz") / "model_view.js",
     }[name]
-    return _offline_script(path.read_text("utf-8"))
+    return _safe_colours(_offline_script(path.read_text("utf-8")))
+
+
+def _safe_colours(js: str) -> str:
+    """bertviz colours its heads and layers with d3's category10; use the Okabe-Ito palette
+    every other figure uses (lessons/palettes.py), which colour-blind readers can tell apart.
+
+    >>> _safe_colours("x = d3.schemeCategory10;")[:6]
+    'x = ["'
+    """
+    return js.replace("d3.schemeCategory10", json.dumps(list(CATEGORICAL)))
 
 
 def _offline_script(js: str) -> str:

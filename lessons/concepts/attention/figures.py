@@ -13,6 +13,7 @@ from plotly.subplots import make_subplots
 from lessons.concepts.attention.compute import (attention_steps, head_inputs, head_summaries,
                                                 scaling_experiment)
 from lessons.i18n import t
+from lessons.palettes import BLUE, CATEGORICAL, DIVERGING, GREY, SEQUENTIAL, VERMILLION
 
 
 def _label(token: str) -> str:
@@ -63,7 +64,7 @@ def attention_heatmap(weights, query_tokens, key_tokens, lang: str = "en",
         show_values = weights.shape[0] <= 12
     rows, cols = _categories(query_tokens), _categories(key_tokens)
     fig = go.Figure(go.Heatmap(
-        z=weights, x=cols, y=rows, zmin=0, zmax=1, colorscale="Blues",
+        z=weights, x=cols, y=rows, zmin=0, zmax=1, colorscale=SEQUENTIAL,
         hovertemplate=t("attention.hover", lang) + "<extra></extra>",
         texttemplate="%{z:.2f}" if show_values else None,
         colorbar=dict(title=t("attention.weight", lang))))
@@ -84,7 +85,7 @@ def matrix_figure(matrix, row_labels, col_labels=None, title: str = "",
     cols = _categories(col_labels) if col_labels is not None else [str(j) for j in range(m.shape[1])]
     written = m.size <= 400
     fig = go.Figure(go.Heatmap(
-        z=np.where(np.isinf(m), np.nan, m), x=cols, y=rows, colorscale="RdBu", zmid=0,
+        z=np.where(np.isinf(m), np.nan, m), x=cols, y=rows, colorscale=DIVERGING, zmid=0,
         # the numbers are drawn by plotly from z; only a masked matrix needs its own text (−∞)
         text=_written(m) if written and masked else None,
         texttemplate=("%{text}" if masked else "%{z:.2f}") if written else None,
@@ -140,7 +141,7 @@ def attention_grid_figure(attn: torch.Tensor, tokens, lang: str = "en",
     _token_axes(fig, labels, labels, show_rows=few and H <= 4, show_cols=few, tickangle=0,
                 tickfont=dict(size=11 if T <= 16 else 8))
     fig.update_yaxes(tickfont=dict(size=11 if T <= 16 else 8))
-    fig.update_layout(title=title, coloraxis=dict(colorscale="Blues", cmin=0, cmax=1,
+    fig.update_layout(title=title, coloraxis=dict(colorscale=SEQUENTIAL, cmin=0, cmax=1,
                                                   colorbar=dict(title=t("attention.weight", lang))),
                       height=max(300, 260 * L + 80), margin=dict(t=80))
     return fig
@@ -172,9 +173,9 @@ def scaling_figure(experiment: dict, lang: str = "en") -> go.Figure:
     raw, scaled = t("attention.scaling_raw", lang), t("attention.scaling_scaled", lang)
     for col, (a, b) in enumerate([("var_raw", "var_scaled"), ("max_raw", "max_scaled")], start=1):
         fig.add_trace(go.Scatter(x=d, y=experiment[a], name=raw, mode="lines+markers",
-                                 line=dict(color="#d62728"), showlegend=col == 1), row=1, col=col)
+                                 line=dict(color=VERMILLION), showlegend=col == 1), row=1, col=col)
         fig.add_trace(go.Scatter(x=d, y=experiment[b], name=scaled, mode="lines+markers",
-                                 line=dict(color="#1f77b4"), showlegend=col == 1), row=1, col=col)
+                                 line=dict(color=BLUE), showlegend=col == 1), row=1, col=col)
     # log axes labelled only where a reader can take the number in: the d_k tried, powers of 10
     fig.update_xaxes(type="log", title=t("attention.scaling_dk", lang), tickvals=d,
                      ticktext=[str(v) for v in d])
@@ -190,8 +191,7 @@ def scaling_experiment_figure(lang: str = "en", seed: int = 0) -> go.Figure:
     return scaling_figure(scaling_experiment(seed=seed), lang)
 
 
-LAYER_COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2",
-                 "#17becf")
+LAYER_COLOURS = CATEGORICAL
 HEAD_DASHES = ("solid", "dash", "dot", "dashdot", "longdash", "longdashdot")
 
 
@@ -205,7 +205,7 @@ def training_entropy_figure(timeline, lang: str = "en") -> go.Figure:
     T = timeline[0][1].shape[-1]
     uniform = sum(math.log2(i + 1) for i in range(1, T)) / max(T - 1, 1)   # no preference
     fig.add_trace(go.Scatter(x=[steps[0], steps[-1]], y=[uniform, uniform], mode="lines",
-                             line=dict(dash="dash", color="gray"),
+                             line=dict(dash="dash", color=GREY),
                              name=t("attention.uniform_reference", lang)))
     for n, row in enumerate(per_step[0]):
         # one colour per layer, one dash per head: a dozen curves stay told apart

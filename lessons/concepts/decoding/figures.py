@@ -10,8 +10,9 @@ import torch
 
 from lessons.concepts.decoding.compute import BeamTree, Step
 from lessons.i18n import t
+from lessons.palettes import BLUE, LIGHT_GREY, VERMILLION
 
-CHOSEN, KEPT, DROPPED, PRUNED = "#d62728", "#1f77b4", "#c7c7c7", "#bbbbbb"
+CHOSEN, KEPT, DROPPED, PRUNED = VERMILLION, BLUE, LIGHT_GREY, LIGHT_GREY
 
 
 def _labels(tokenizer, ids: list[int]) -> list[str]:

@@ -9,10 +9,11 @@ from lessons.concepts.embeddings.compute import (TOKEN_CLASSES, TokenInfo, cosin
                                                  pca_project, visible_tokens)
 from lessons.concepts.embeddings.timeline import timeline_frames
 from lessons.i18n import t
+from lessons.palettes import BLACK, BLUE, DIVERGING_REVERSED, GREEN, GREY, LIGHT_GREY, ORANGE, PURPLE, VERMILLION
 
 
-CLASS_COLOURS = {"letter": "#1f77b4", "digit": "#d62728", "punctuation": "#2ca02c",
-                 "whitespace": "#9467bd", "cjk": "#ff7f0e", "byte": "#bbbbbb", "other": "#8c564b"}
+CLASS_COLOURS = {"letter": BLUE, "digit": VERMILLION, "punctuation": GREEN,
+                 "whitespace": PURPLE, "cjk": ORANGE, "byte": LIGHT_GREY, "other": BLACK}
 
 
 def embedding_scatter(coords: torch.Tensor, tokens: list[TokenInfo], lang: str = "en",
@@ -37,7 +38,7 @@ def embedding_scatter(coords: torch.Tensor, tokens: list[TokenInfo], lang: str =
                         marker=dict(size=8 if k < 3 else 4, color=CLASS_COLOURS[kind], opacity=0.8))
     row_of = {tok.id: n for n, tok in enumerate(tokens)}
     rings = [(highlight, "picked", "black", 18)] if highlight in row_of else []
-    rings += [(i, "neighbour", "#666666", 13) for i in neighbours if i in row_of]
+    rings += [(i, "neighbour", GREY, 13) for i in neighbours if i in row_of]
     for n, (token_id, role, colour, size) in enumerate(rings):
         first_of_role = all(r[1] != role for r in rings[:n])
         _add_points(fig, coords[[row_of[token_id]]], name=t(f"embeddings.{role}", lang),
@@ -104,7 +105,7 @@ def cosine_heatmap(vectors: torch.Tensor, ids: list[int], tokens: list[TokenInfo
     sim = cosine_similarity_matrix(vectors[ids])              # (n, n)
     labels = [tokens[i].label for i in ids]
     fig = go.Figure(go.Heatmap(z=sim.detach().numpy(), x=labels, y=labels, zmin=-1, zmax=1,
-                               colorscale="RdBu_r", texttemplate="%{z:.2f}" if len(ids) <= 16 else None,
+                               colorscale=DIVERGING_REVERSED, texttemplate="%{z:.2f}" if len(ids) <= 16 else None,
                                colorbar=dict(title=t("embeddings.cosine", lang))))
     fig.update_layout(title=t("embeddings.heatmap_title", lang), height=520,
                       margin=dict(l=10, r=10, t=50, b=10))
@@ -116,7 +117,7 @@ def cosine_heatmap(vectors: torch.Tensor, ids: list[int], tokens: list[TokenInfo
 def _position_figure(z, title_key: str, x_key: str, colorbar_key: str, lang: str,
                      **z_range) -> go.Figure:
     """The layout both position pictures share: rows are positions, top to bottom."""
-    fig = go.Figure(go.Heatmap(z=z, colorscale="RdBu_r", **z_range,
+    fig = go.Figure(go.Heatmap(z=z, colorscale=DIVERGING_REVERSED, **z_range,
                                colorbar=dict(title=t(colorbar_key, lang))))
     fig.update_layout(title=t(title_key, lang), height=480, xaxis_title=t(x_key, lang),
                       yaxis_title=t("embeddings.position", lang), margin=dict(l=10, r=10, t=50, b=10))

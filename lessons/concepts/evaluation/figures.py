@@ -9,13 +9,14 @@ import plotly.graph_objects as go
 
 from lessons.concepts.evaluation.compute import Bleu, ClassificationMetrics
 from lessons.i18n import t
+from lessons.palettes import SEQUENTIAL
 
 
 def confusion_figure(confusion: list[list[int]], labels: list[str], title: str = "",
                      lang: str = "en") -> go.Figure:
     """Rows = the true label, columns = the predicted one; the diagonal is what was right."""
     shown = [str(label) for label in labels]
-    fig = go.Figure(go.Heatmap(z=confusion, x=shown, y=shown, colorscale="Blues",
+    fig = go.Figure(go.Heatmap(z=confusion, x=shown, y=shown, colorscale=SEQUENTIAL,
                                text=[[str(v) for v in row] for row in confusion],
                                texttemplate="%{text}", showscale=False))
     fig.update_layout(title=title or t("evaluation.confusion_title", lang),

@@ -6,9 +6,10 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from lessons.i18n import t
+from lessons.palettes import BLUE, GREEN, GREY, SEQUENTIAL, VERMILLION
 
-COLOURS = {"prompt": "#7f7f7f", "probe": "#2ca02c", "full": "#1f77b4", "scratch": "#d62728",
-           "pretrained": "#1f77b4"}
+COLOURS = {"prompt": GREY, "probe": GREEN, "full": BLUE, "scratch": VERMILLION,
+           "pretrained": BLUE}
 
 
 def method_name(method: str, lang: str = "en") -> str:
@@ -71,7 +72,7 @@ def last_position_figure(labels: list[str], weights, lang: str = "en") -> go.Fig
     """Rows = layers, columns = the text's tokens: where the classified position looks."""
     fig = go.Figure(go.Heatmap(z=weights.tolist(), x=list(range(len(labels))),
                                y=[t("finetuning.layer_n", lang, n=i) for i in range(len(weights))],
-                               colorscale="Blues", zmin=0, showscale=False,
+                               colorscale=SEQUENTIAL, zmin=0, showscale=False,
                                customdata=[labels] * len(weights),
                                hovertemplate="%{customdata}: %{z:.3f}<extra></extra>"))
     fig.update_xaxes(tickmode="array", tickvals=list(range(len(labels))), ticktext=labels,

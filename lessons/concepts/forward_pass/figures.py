@@ -10,6 +10,7 @@ from plotly.subplots import make_subplots
 
 from lessons.concepts.attention.figures import _categories, _token_axes, matrix_figure
 from lessons.i18n import t
+from lessons.palettes import BLUE, DIVERGING, SEQUENTIAL, VERMILLION
 
 
 def step_figure(tensor: torch.Tensor, tokens, title: str = "", lang: str = "en") -> go.Figure:
@@ -24,7 +25,7 @@ def step_figure(tensor: torch.Tensor, tokens, title: str = "", lang: str = "en")
                                                         for h in range(H)])
     for h in range(H):
         m = tensor[h].detach().float().numpy()
-        fig.add_trace(go.Heatmap(z=m, y=rows, colorscale="RdBu", zmid=0, showscale=h == 0,
+        fig.add_trace(go.Heatmap(z=m, y=rows, colorscale=DIVERGING, zmid=0, showscale=h == 0,
                                  hovertemplate="%{y} · %{x}: %{z:.3f}<extra></extra>"), 1, h + 1)
     fig.update_yaxes(type="category", categoryorder="array", categoryarray=rows,
                      autorange="reversed")
@@ -47,7 +48,7 @@ def follow_figure(stages, lang: str = "en") -> go.Figure:
     """One position's vector (C,) at each stage, a row per stage."""
     names = stage_names(stages, lang)
     z = torch.stack([v for _, _, v in stages]).detach().float().numpy()
-    fig = go.Figure(go.Heatmap(z=z, y=names, colorscale="RdBu", zmid=0,
+    fig = go.Figure(go.Heatmap(z=z, y=names, colorscale=DIVERGING, zmid=0,
                                hovertemplate="%{y} · %{x}: %{z:.3f}<extra></extra>"))
     fig.update_yaxes(type="category", autorange="reversed")
     fig.update_layout(title=t("forward_pass.follow_title", lang),
@@ -61,7 +62,7 @@ def residual_norm_figure(norms: torch.Tensor, tokens, lang: str = "en") -> go.Fi
     rows = [t("forward_pass.after_embedding", lang)] + [
         t("forward_pass.after_block", lang, block=i) for i in range(norms.shape[0] - 1)]
     cols = _categories(tokens)
-    fig = go.Figure(go.Heatmap(z=norms.numpy(), x=cols, y=rows, colorscale="Viridis",
+    fig = go.Figure(go.Heatmap(z=norms.numpy(), x=cols, y=rows, colorscale=SEQUENTIAL,
                                texttemplate="%{z:.1f}" if len(tokens) <= 24 else None,
                                hovertemplate="%{y} · %{x}: %{z:.3f}<extra></extra>"))
     _token_axes(fig, rows, cols, side="top")
@@ -74,7 +75,7 @@ def lens_figure(labels, probs: np.ndarray, tokens, lang: str = "en") -> go.Figur
     rows = [t("forward_pass.after_embedding", lang)] + [
         t("forward_pass.after_block", lang, block=i) for i in range(len(labels) - 1)]
     cols = _categories(tokens)
-    fig = go.Figure(go.Heatmap(z=probs, x=cols, y=rows, zmin=0, zmax=1, colorscale="Blues",
+    fig = go.Figure(go.Heatmap(z=probs, x=cols, y=rows, zmin=0, zmax=1, colorscale=SEQUENTIAL,
                                text=np.array(labels, dtype=object), texttemplate="%{text}",
                                hovertemplate=t("forward_pass.lens_hover", lang)
                                + "<extra></extra>"))
@@ -94,7 +95,7 @@ def attribution_figure(parts, token_label: str, lang: str = "en") -> go.Figure:
     names = [t(SHARE_KEYS[p.kind], lang, layer=p.layer, head=p.head) for p in parts]
     values = [p.value for p in parts]
     fig = go.Figure(go.Bar(x=names, y=values,
-                           marker_color=["#2b7bba" if v >= 0 else "#d6604d" for v in values],
+                           marker_color=[BLUE if v >= 0 else VERMILLION for v in values],
                            hovertemplate="%{x}: %{y:.3f}<extra></extra>"))
     fig.update_xaxes(type="category")
     fig.update_layout(title=t("forward_pass.attribution_title", lang, token=token_label),

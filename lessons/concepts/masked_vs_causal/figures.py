@@ -6,10 +6,11 @@ from plotly.subplots import make_subplots
 
 from lessons.display import visible
 from lessons.i18n import t
+from lessons.palettes import BLUE, GREY, LIGHT_GREY, ORANGE, SKY_BLUE, VERMILLION
 
-KIND_COLOURS = {"unchanged": "#e6e6e6", "masked": "#d62728", "randomised": "#ff7f0e",
-                "kept": "#1f77b4"}
-MODEL_COLOURS = {"causal": "#2c7fb8", "masked": "#d95f02"}
+KIND_COLOURS = {"unchanged": LIGHT_GREY, "masked": VERMILLION, "randomised": ORANGE,
+                "kept": SKY_BLUE}
+MODEL_COLOURS = {"causal": BLUE, "masked": VERMILLION}
 
 
 def guesses_figure(masked: list, causal: list, lang: str = "en") -> go.Figure:
@@ -72,7 +73,7 @@ def accuracy_figure(scores: dict[str, float], lang: str = "en") -> go.Figure:
     names = list(scores)
     fig = go.Figure(go.Bar(x=[t(f"masked_vs_causal.acc_{n}", lang) for n in names],
                            y=[scores[n] for n in names], text=[f"{scores[n]:.1%}" for n in names],
-                           marker_color=["#d95f02", "#2c7fb8", "#999999"][: len(names)]))
+                           marker_color=[VERMILLION, BLUE, GREY][: len(names)]))
     fig.update_layout(height=320, yaxis=dict(range=[0, 1], tickformat=".0%",
                                              title=t("masked_vs_causal.accuracy", lang)),
                       margin=dict(t=20))

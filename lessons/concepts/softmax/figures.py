@@ -10,13 +10,14 @@ import torch
 from lessons.concepts.softmax.compute import (NextToken, as_tensor, loss_gradients, next_token,
                                              per_position_cross_entropy, softmax, token_label)
 from lessons.i18n import t
+from lessons.palettes import BLUE, VERMILLION
 
 
 def probability_bars(labels, probs, title: str, highlight: int | None = None,
                      lang: str = "en") -> go.Figure:
     """Bar chart of probabilities; ``highlight`` colours one bar (the target or the sample)."""
     probs = as_tensor(probs).tolist()
-    colours = ["#d62728" if i == highlight else "#1f77b4" for i in range(len(probs))]
+    colours = [VERMILLION if i == highlight else BLUE for i in range(len(probs))]
     fig = go.Figure(go.Bar(x=[str(label) for label in labels], y=probs, marker_color=colours,
                            text=[f"{p:.3f}" for p in probs], textposition="outside"))
     fig.update_layout(title=title, yaxis_title=t("softmax.axis_probability", lang),
@@ -48,7 +49,7 @@ def surprise_curve(marked_p: float | None = None, lang: str = "en") -> go.Figure
                     name="−log₂ p", line=dict(dash="dot"))
     if marked_p is not None and 0 < marked_p <= 1:
         fig.add_scatter(x=[marked_p], y=[-math.log(marked_p)], mode="markers",
-                        marker=dict(size=12, color="#d62728"),
+                        marker=dict(size=12, color=VERMILLION),
                         name=t("softmax.curve_marker", lang))
     fig.update_layout(title=t("softmax.curve_title", lang),
                       xaxis_title=t("softmax.axis_p_correct", lang),
@@ -94,7 +95,7 @@ def loss_curve_figure(metrics: list[dict], text_cross_entropy: float | None = No
             fig.add_scatter(x=[s for s, _ in points], y=[v for _, v in points], mode="lines+markers",
                             name=t(f"softmax.{name}", lang))
     if text_cross_entropy is not None:
-        fig.add_hline(y=text_cross_entropy, line_dash="dash", line_color="#d62728",
+        fig.add_hline(y=text_cross_entropy, line_dash="dash", line_color=VERMILLION,
                       annotation_text=t("softmax.loss_curve_text", lang), annotation_position="top left")
     fig.update_layout(title=t("softmax.loss_curve_title", lang), xaxis_title=t("softmax.axis_step", lang),
                       yaxis_title=t("softmax.axis_loss_nats", lang), height=340)

@@ -8,9 +8,11 @@ import plotly.graph_objects as go
 from lessons.concepts.tokenization.compute import CHIP_LIMIT, TokenView
 from lessons.display import group_by_character, group_label
 from lessons.i18n import t
+from lessons.palettes import (CHIP_BACKGROUNDS, CHIP_BORDER, CHIP_HIGHLIGHT, CHIP_SPECIAL, CHIP_SPECIAL_TEXT,
+                              CHIP_TEXT, CHIP_UNKNOWN)
 
 
-PALETTE = ["#ffd8a8", "#b2f2bb", "#a5d8ff", "#fcc2d7", "#d0bfff", "#ffec99", "#99e9f2", "#c0eb75"]
+PALETTE = CHIP_BACKGROUNDS
 
 
 def chips_html(views: list[TokenView], text: str, lang: str = "en",
@@ -25,9 +27,9 @@ def chips_html(views: list[TokenView], text: str, lang: str = "en",
         for v in group:
             title = t("tokenization.chip_title", lang, id=v.id, token=v.label,
                       bytes=" ".join(f"{b:02X}" for b in v.raw) or "–", start=v.start, end=v.end)
-            colour = {"special": "#343a40", "unknown": "#ced4da"}.get(v.kind, PALETTE[n % len(PALETTE)])
-            fg = "#ffffff" if v.kind == "special" else "#212529"
-            border = "3px solid #e03131" if v.id in highlight else "1px solid rgba(0,0,0,.15)"
+            colour = {"special": CHIP_SPECIAL, "unknown": CHIP_UNKNOWN}.get(v.kind, PALETTE[n % len(PALETTE)])
+            fg = CHIP_SPECIAL_TEXT if v.kind == "special" else CHIP_TEXT
+            border = f"3px solid {CHIP_HIGHLIGHT}" if v.id in highlight else "1px solid rgba(0,0,0,.15)"
             style = "dashed" if v.kind == "byte" else "normal"
             chips.append(
                 f'<span title="{html.escape(title)}" style="display:inline-flex;flex-direction:column;'
@@ -41,7 +43,7 @@ def chips_html(views: list[TokenView], text: str, lang: str = "en",
             note = t("tokenization.chip_group", lang, chars=covered, n=len(group))
             parts.append(
                 f'<span title="{html.escape(note)}" style="display:inline-flex;flex-direction:column;'
-                f'align-items:center;margin:2px;padding:2px;border:2px dashed #868e96;'
+                f'align-items:center;margin:2px;padding:2px;border:2px dashed {CHIP_BORDER};'
                 f'border-radius:8px"><span>{"".join(chips)}</span>'
                 f'<span style="font-size:12px;unicode-bidi:isolate">{html.escape(covered)}'
                 f'</span></span>')

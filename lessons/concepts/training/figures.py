@@ -12,6 +12,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from lessons.i18n import t
+from lessons.palettes import BLUE, GREEN, PURPLE, VERMILLION
 
 
 def _series(metrics: list[dict], key: str) -> tuple[np.ndarray, np.ndarray]:
@@ -32,18 +33,18 @@ def run_dashboard(metrics: list[dict], lang: str = "en") -> go.Figure:
                                         t("training.chart_grad_norm", lang)])
     x, y = _series(metrics, "train_loss")
     fig.add_scatter(x=x, y=y, name=t("training.train_loss", lang), row=1, col=1,
-                    line=dict(color="#1f77b4"))
+                    line=dict(color=BLUE))
     vx, vy = _series(metrics, "val_loss")
     fig.add_scatter(x=vx, y=vy, name=t("training.val_loss", lang), row=1, col=1,
-                    mode="lines+markers", line=dict(color="#d62728"))
+                    mode="lines+markers", line=dict(color=VERMILLION))
     fig.add_scatter(x=x, y=np.exp(np.minimum(y, 50)), row=1, col=2, showlegend=False,
-                    line=dict(color="#1f77b4"))
+                    line=dict(color=BLUE))
     fig.add_scatter(x=vx, y=np.exp(np.minimum(vy, 50)), row=1, col=2,
-                    showlegend=False, mode="lines+markers", line=dict(color="#d62728"))
+                    showlegend=False, mode="lines+markers", line=dict(color=VERMILLION))
     lx, ly = _series(metrics, "lr")
-    fig.add_scatter(x=lx, y=ly, row=2, col=1, showlegend=False, line=dict(color="#2ca02c"))
+    fig.add_scatter(x=lx, y=ly, row=2, col=1, showlegend=False, line=dict(color=GREEN))
     gx, gy = _series(metrics, "grad_norm")
-    fig.add_scatter(x=gx, y=gy, row=2, col=2, showlegend=False, line=dict(color="#9467bd"))
+    fig.add_scatter(x=gx, y=gy, row=2, col=2, showlegend=False, line=dict(color=PURPLE))
     # dtick=1: one label per power of ten (1, 10, 100), not "5, 2, 100, 5, 2" between them
     fig.update_yaxes(type="log", dtick=1, row=1, col=2)
     fig.update_xaxes(title_text=t("training.step", lang), row=2)

@@ -23,6 +23,7 @@ import torch
 import torch.nn.functional as F
 from transformers import TemperatureLogitsWarper, TopKLogitsWarper, TopPLogitsWarper
 
+from lessons.palettes import VERMILLION
 from lessons.concepts.attention import compute as A
 from lessons.display import position_labels
 from lessons.concepts.attention import figures as AF
@@ -250,7 +251,7 @@ def test_next_token_view_against_transformers_logits_processors(temperature, top
     bars = fig.data[0]
     assert np.allclose(sorted(bars.y, reverse=True), torch.sort(result.probs, descending=True)
                        .values[:15].numpy(), atol=1e-6)
-    red = [n for n, colour in enumerate(bars.marker.color) if colour == "#d62728"]
+    red = [n for n, colour in enumerate(bars.marker.color) if colour == VERMILLION]
     assert len(red) <= 1 and (not red or math.isclose(bars.y[red[0]],
                                                       float(result.probs[result.sampled_id])))
 

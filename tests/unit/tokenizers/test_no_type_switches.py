@@ -12,6 +12,8 @@ from tests.conftest import ROOT
 ALLOWED = ROOT / "lessons" / "engine" / "tokenizers"
 CLASS_NAMES = {"Tokenizer", *(cls.__name__ for cls in VARIANTS.values())}
 KIND_NAMES = set(VARIANTS)
+# Names U+FFFD for a different job: repairing browser messages with lone surrogates (issue #22)
+BROWSER_MESSAGE_REPAIR = ROOT / "app" / "state" / "server.py"
 
 
 def _variant_only_attributes() -> set[str]:
@@ -77,7 +79,8 @@ def _sources():
 
 def test_no_caller_branches_on_the_tokenizer_variant():
     problems = [f"{path.relative_to(ROOT)} {hit}" for path, source in _sources()
-                for hit in type_switches(source)]
+                for hit in type_switches(source)
+                if not (path == BROWSER_MESSAGE_REPAIR and "\\ufffd" in hit)]
     assert problems == []
 
 

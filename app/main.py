@@ -24,7 +24,7 @@ if "torch" not in sys.modules:   # a cold server: the imports below take seconds
     _starting.info(t("app.starting", _wanted if _wanted in LANGUAGES else "en"))
 
 from app.panels import classroom  # noqa: E402
-from app.panels.projector import PROJECTOR_KEY, classroom_style, install_figure_scaling  # noqa: E402
+from app.projector import PROJECTOR_KEY, classroom_style, install_figure_scaling  # noqa: E402
 from app.state import links, runs, server, session, tour, work  # noqa: E402
 from app.ui import shown_as_message, tr  # noqa: E402
 from lessons import registry  # noqa: E402

@@ -2,7 +2,7 @@
 explanation and its numbers. One panel for every page; the questions, their right answers and
 the numbers come from lessons/quiz.py (computed from the model in use).
 
-Progress is kept in ``st.session_state["quiz.progress"]``, a JSON-able dict
+Progress is kept in ``st.session_state["quiz_progress"]``, a JSON-able dict
 ``{page slug: {question id: {"answer": choice text, "correct": bool}}}``, which the work store
 saves with the rest of a learner's work.
 """
@@ -14,8 +14,8 @@ from app.state import session
 from app.ui import explain, lang, shared, tr
 from lessons import quiz
 
-PROGRESS_KEY = "quiz.progress"
-ANSWERED_KEY = "quiz.answered_experiments"    # (model uid, question id, lang) -> answered Question
+PROGRESS_KEY = "quiz_progress"
+ANSWERED_KEY = "quiz_answered_experiments"    # (model uid, question id, lang) -> answered Question
 
 
 def progress() -> dict:
@@ -54,7 +54,7 @@ def question_box(slug: str, number: int, question: quiz.Question, checkpoint) ->
                       format_func=quiz.markdown_safe)
     if st.button(tr("quiz.check"), key=f"{key}_check", disabled=picked is None):
         question = answered(question, checkpoint)
-        progress().setdefault(slug, {})[question.qid] = quiz.progress_entry(question, picked)
+        progress().setdefault(slug, {})[question.qid] = quiz_progress_entry(question, picked)
     entry = progress().get(slug, {}).get(question.qid)
     if entry and entry["answer"] == picked:         # graded, and still the shown choice
         question = st.session_state.get(ANSWERED_KEY, {}).get(

@@ -34,16 +34,16 @@ def test_work_survives_a_new_session_of_the_same_address_only(tiny_checkpoint_by
     first.session_state["active_model"] = ("我的模型", checkpoint)
     first.session_state["active_model_text"] = "tiny text"
     first.session_state["run_book"].add_uploaded(checkpoint, "my-run.safetensors")
-    first.session_state["quiz.progress"] = {"softmax": {"right": 2, "asked": 3}}   # other helpers'
-    first.session_state["app.projector"] = True
+    first.session_state["quiz_progress"] = {"softmax": {"right": 2, "asked": 3}}   # other helpers'
+    first.session_state["projector_on"] = True
     first.run()
     assert_page_ok(first)
 
     reloaded = fresh_app(learner=learner).run()          # F5: the address keeps the id
     assert_page_ok(reloaded)
     assert reloaded.session_state["lang"] == "zh"
-    assert reloaded.session_state["quiz.progress"] == {"softmax": {"right": 2, "asked": 3}}
-    assert reloaded.session_state["app.projector"] is True
+    assert reloaded.session_state["quiz_progress"] == {"softmax": {"right": 2, "asked": 3}}
+    assert reloaded.session_state["projector_on"] is True
     name, model = reloaded.session_state["active_model"]
     assert name == "我的模型" and model.metrics == checkpoint.metrics
     assert "我的模型" in sidebar_text(reloaded) and "tiny text" in sidebar_text(reloaded)
@@ -63,12 +63,12 @@ def test_work_survives_a_new_session_of_the_same_address_only(tiny_checkpoint_by
     # settings of the wrong kind (a zip is the learner's to edit) are left out, not fatal
     edited = new_learner_id()
     WorkStore(default_root(), LOCAL).save_settings(
-        edited, {"lang": "xx", "shipped_model": "../x", "app.projector": "yes", "quiz.progress": 3})
+        edited, {"lang": "xx", "shipped_model": "../x", "projector_on": "yes", "quiz_progress": 3})
     opened = fresh_app(learner=edited).run()
     assert_page_ok(opened)
     assert opened.session_state["lang"] == "en" and opened.session_state["shipped_model"] == "classroom"
-    assert opened.session_state["app.projector"] is False        # the toggle's own default
-    assert "quiz.progress" not in opened.session_state or opened.session_state["quiz.progress"] != 3
+    assert opened.session_state["projector_on"] is False        # the toggle's own default
+    assert "quiz_progress" not in opened.session_state or opened.session_state["quiz_progress"] != 3
     crafted = fresh_app(learner="../" + learner[3:]).run()      # not an id: a new learner
     assert crafted.query_params["learner"] != "../" + learner[3:]
     assert not crafted.session_state["run_book"].runs

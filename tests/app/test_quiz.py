@@ -27,13 +27,13 @@ def test_softmax_quiz_grades_right_and_wrong_answers_on_the_shipped_model():
     at = at.button(key="quiz_softmax_sm_hotter_check").click().run()
     assert_page_ok(at)
     assert any(right in w.value for w in at.warning)             # "the answer is ..."
-    assert at.session_state["quiz.progress"]["softmax"]["sm_hotter"] == {"answer": wrong,
+    assert at.session_state["quiz_progress"]["softmax"]["sm_hotter"] == {"answer": wrong,
                                                                         "correct": False}
     at = at.radio(key="quiz_softmax_sm_hotter").set_value(right).run()
     at = at.button(key="quiz_softmax_sm_hotter_check").click().run()
     assert any("Right" in s.value for s in at.success)
     assert f"{100 * float(after):.1f}%" in page_markdown(at)      # the explanation's numbers
-    assert at.session_state["quiz.progress"]["softmax"]["sm_hotter"]["correct"] is True
+    assert at.session_state["quiz_progress"]["softmax"]["sm_hotter"]["correct"] is True
     assert any("1 of 1 answered right" in c.value for c in at.caption)
 
 
@@ -43,7 +43,7 @@ def test_training_quiz_runs_its_experiment_in_chinese():
     at = at.radio(key="quiz_training_train_half_lr").set_value("更高").run()
     at = at.button(key="quiz_training_train_half_lr_check").click().run()
     assert_page_ok(at)
-    entry = at.session_state["quiz.progress"]["training"]["train_half_lr"]
+    entry = at.session_state["quiz_progress"]["training"]["train_half_lr"]
     assert entry["answer"] == "更高"
     assert "验证损失" in page_markdown(at)             # the explanation, with both losses
     assert (at.success if entry["correct"] else at.warning)
@@ -58,9 +58,9 @@ def test_projector_mode_enlarges_text_and_every_chart_of_this_session_only():
 
     at = open_view("softmax")
     normal = heights(at)
-    at = at.toggle(key="app.projector").set_value(True).run()
+    at = at.toggle(key="projector_on").set_value(True).run()
     assert_page_ok(at)
-    assert at.session_state["app.projector"] is True
+    assert at.session_state["projector_on"] is True
     big = heights(at)
     assert len(big) == len(normal) > 3
     assert all(abs(b - 1.4 * n) < 1e-6 for b, n in zip(big, normal)), (normal, big)

@@ -43,9 +43,6 @@ def key_uses(source: str, where: str) -> list[KeyUse]:
     pieces = {id(part) for node in ast.walk(tree) if isinstance(node, ast.JoinedStr)
               for part in node.values}
     pieces |= {id(node.left) for node in ast.walk(tree) if isinstance(node, ast.BinOp)}
-    # a session-state key (PROGRESS_KEY = "quiz.progress") only looks like a text's key
-    pieces |= {id(node.value) for node in ast.walk(tree) if isinstance(node, ast.Assign)
-               and all(isinstance(n, ast.Name) and n.id.endswith("_KEY") for n in node.targets)}
     uses = []
     for node in ast.walk(tree):
         if isinstance(node, ast.Constant) and id(node) not in pieces:

@@ -38,14 +38,14 @@ def test_a_learners_work_comes_back_and_nobody_elses_id_reaches_it(tmp_path, ckp
     run = SavedRun(new_run_key(), "run 1", "tiny text", ckpt, [(10, "the cat")])
     store.save_run(me, run)
     store.save_active(me, ckpt)
-    store.save_settings(me, {"lang": "zh", "quiz.progress": {"softmax": [1, 0]}})
+    store.save_settings(me, {"lang": "zh", "quiz_progress": {"softmax": [1, 0]}})
 
     back = store.load_runs(me)
     assert [(r.key, r.name, r.corpus_name, r.samples) for r in back] == \
         [(run.key, "run 1", "tiny text", [(10, "the cat")])]
     assert same_weights(back[0].checkpoint, ckpt) and back[0].checkpoint.metrics == ckpt.metrics
     assert same_weights(store.load_active(me), ckpt)
-    assert store.load_settings(me)["quiz.progress"] == {"softmax": [1, 0]}
+    assert store.load_settings(me)["quiz_progress"] == {"softmax": [1, 0]}
     # another learner sees nothing; the folder's name is not the id (a listing gives no address)
     assert store.load_runs(other) == [] and store.load_active(other) is None
     assert store.load_settings(other) == {}

@@ -1,7 +1,7 @@
 """Readable in a classroom: a projector mode (larger text and larger figures) and a focus ring
 that always shows where the keyboard is.
 
-The sidebar's toggle keeps its state in ``st.session_state["app.projector"]`` (bool), which the
+The sidebar's toggle keeps its state in ``st.session_state["projector_on"]`` (bool), which the
 work store saves with the rest of a learner's work. Text grows through CSS: Streamlit sizes its
 text in rem, so one root font size scales every heading, paragraph and widget. Figures grow in
 one place for every page: ``install_figure_scaling`` wraps Streamlit's ``plotly_chart`` so
@@ -21,7 +21,7 @@ from streamlit.delta_generator import DeltaGenerator
 from lessons.display import style_html
 from lessons.palettes import BLUE, CATEGORICAL
 
-PROJECTOR_KEY = "app.projector"
+PROJECTOR_KEY = "projector_on"
 FIGURE_SCALE = 1.4            # fonts and height of every chart in projector mode
 TEXT_SCALE = 1.3              # the root font size: everything sized in rem follows
 PLOTLY_DEFAULT_FONT, PLOTLY_DEFAULT_HEIGHT = 12, 450

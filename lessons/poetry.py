@@ -109,3 +109,21 @@ def verse_report(model, tokenizer, validation_text: str, n_tokens: int = 2000,
             "share": five_or_seven_share(text),
             "shuffled_share": five_or_seven_share(shuffled(text, seed)),
             "lines": len(verse_line_lengths(text)), "sample": text}
+
+
+def unigram_loss(tokenizer, train_text: str, validation_text: str) -> float:
+    """The baseline a model has to beat: the cross-entropy (nats per token) on
+    ``validation_text`` of always predicting the training part's token frequencies, with one
+    extra count for every token (add-one smoothing, so an unseen token costs a finite loss).
+    Measured in the model's own tokens, so the two numbers are comparable.
+
+    >>> from lessons.engine.tokenizers import CharTokenizer
+    >>> tok = CharTokenizer("ab", byte_fallback=False)
+    >>> round(unigram_loss(tok, "aaab", "ab"), 4)   # p(a) = 4/6, p(b) = 2/6
+    0.752
+    """
+    counts = torch.bincount(torch.tensor(tokenizer.encode(train_text), dtype=torch.long),
+                            minlength=tokenizer.vocab_size).double() + 1
+    log_p = torch.log(counts / counts.sum())
+    ids = torch.tensor(tokenizer.encode(validation_text), dtype=torch.long)
+    return float(-log_p[ids].mean())

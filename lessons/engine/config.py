@@ -71,6 +71,14 @@ class TrainConfig:
     snapshot_count: int = 0       # keep this many evenly spaced weight snapshots (0: none)
     optimizer: str = "adamw"      # "adamw", or "muon" for the block matrices (lessons/muon.py)
     muon_lr: float = 0.02         # peak learning rate of the Muon part
+    # char tokenizer: a character seen fewer times than this in the training part gets no token
+    # of its own but shares the unknown token □ (1: every character of the text has one)
+    min_count: int = 1
+    # end with the weights of the evaluation that had the lowest validation loss (the curve
+    # still shows every step), and stop after `patience` evaluations without a new lowest (0:
+    # run to max_iters)
+    keep_best: bool = False
+    patience: int = 0
 
     def __post_init__(self):
         checks = [
@@ -87,6 +95,8 @@ class TrainConfig:
             (self.bpe_vocab_size >= 257, "cfg_bpe_vocab"),
             (self.snapshot_count >= 0, "cfg_snapshots"),
             (self.optimizer in ("adamw", "muon"), "cfg_optimizer"),
+            (self.min_count >= 1, "cfg_min_count"),
+            (self.patience >= 0, "cfg_patience"),
         ]
         _raise_first_failure(checks, lr=self.learning_rate)
 

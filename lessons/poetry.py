@@ -19,7 +19,7 @@ import re
 import torch
 import torch.nn.functional as F
 
-from lessons.engine.decoding import generate
+from lessons.engine.decoding import generate, unknown_tokens
 
 LINE_ENDS = "，。？！；,.?!;"
 _LINE_END = re.compile(f"[{re.escape(LINE_ENDS)}]")
@@ -55,11 +55,13 @@ def five_or_seven_share(text: str) -> float:
 
 def sample_text(model, tokenizer, n_tokens: int, temperature: float = 0.8, seed: int = 0,
                 prompt: str = "\n") -> str:
-    """``n_tokens`` new tokens from ``model`` after ``prompt`` (a line break: start a poem)."""
+    """``n_tokens`` new tokens from ``model`` after ``prompt`` (a line break: start a poem),
+    never the unknown token □ (it stands for no character in particular)."""
     ids = tokenizer.encode(prompt)
     idx = torch.tensor([ids], dtype=torch.long, device=next(model.parameters()).device)
     generator = torch.Generator(device=idx.device).manual_seed(seed)
-    out = generate(model, idx, n_tokens, temperature, generator=generator)
+    never = unknown_tokens(tokenizer, model.config.vocab_size).to(idx.device)
+    out = generate(model, idx, n_tokens, temperature, generator=generator, never=never)
     return tokenizer.decode(out[0, len(ids):].tolist())
 
 

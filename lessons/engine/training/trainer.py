@@ -22,7 +22,7 @@ import torch
 from lessons.errors import LessonError
 from lessons.engine.config import ModelConfig, TrainConfig
 from lessons.engine.corpus import split_text
-from lessons.engine.decoding import generate, unmask
+from lessons.engine.decoding import generate, unknown_tokens, unmask
 from lessons.engine.devices import pick_device
 from lessons.engine.model import GPT
 from lessons.engine.tokenizers import MASK, train_tokenizer
@@ -292,9 +292,10 @@ class Trainer:
         ids = self.tokenizer.encode(prompt) or [0]
         idx = torch.tensor([ids], dtype=torch.long, device=self.device)
         generator = torch.Generator(device=self.device).manual_seed(seed)
-        # an early model happily emits byte tokens it never saw, which decode to '�'
+        # an early model happily emits byte tokens it never saw, which decode to '�'; and the
+        # unknown token □ (a rare character, no character in particular) cannot be written
         seen = torch.bincount(self.objective.training_ids(), minlength=self.model_config.vocab_size)
-        never = (seen == 0).to(self.device)
+        never = ((seen == 0) | unknown_tokens(self.tokenizer, len(seen))).to(self.device)
         out = generate(self.model, idx, max_new_tokens, temperature, top_k, top_p, generator,
                        never, repetition)
         return self.tokenizer.decode(out[0, len(ids) if prompt else 1:].tolist())

@@ -109,6 +109,21 @@ def split_text(text: str, val_fraction: float = 0.1) -> tuple[str, str]:
     return text[:cut], text[cut:]
 
 
+def vocabulary_text(text: str, tokenizer_kind: str, min_count: int = 1,
+                    val_fraction: float = 0.1) -> str:
+    """The text a run's tokenizer learns its vocabulary from. Counting characters (a char
+    tokenizer with ``min_count`` > 1) looks at the training part only: a character seen only
+    in the validation part must not get a token whose embedding no step ever trains. Without
+    counting, the whole text, as every model trained before min_count existed had.
+
+    >>> vocabulary_text("abcdefghij", "char", min_count=2, val_fraction=0.2)
+    'abcdefgh'
+    """
+    if tokenizer_kind == "char" and min_count > 1:
+        return split_text(text, val_fraction)[0]
+    return text
+
+
 class TokenStream:
     """A long 1-D tensor of token ids from which random training windows are cut."""
 

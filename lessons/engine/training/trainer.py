@@ -21,7 +21,7 @@ import torch
 
 from lessons.errors import LessonError
 from lessons.engine.config import ModelConfig, TrainConfig
-from lessons.engine.corpus import split_text
+from lessons.engine.corpus import vocabulary_text
 from lessons.engine.decoding import generate, unknown_tokens, unmask
 from lessons.engine.devices import pick_device
 from lessons.engine.model import GPT
@@ -55,7 +55,8 @@ class Trainer:
             if model is not None:
                 raise ValueError("a given model needs the tokenizer it was trained with")
             tokenizer = train_tokenizer(train_config.tokenizer,
-                                        self._vocabulary_text(text, train_config, val_fraction),
+                                        vocabulary_text(text, train_config.tokenizer,
+                                                        train_config.min_count, val_fraction),
                                         train_config.bpe_vocab_size, train_config.min_count)
         self.tokenizer = tokenizer
         if model is None and model_config is None:
@@ -87,16 +88,6 @@ class Trainer:
         self.best_step: int | None = None        # keep_best: the evaluation with the lowest
         self.best_val_loss = math.inf            # validation loss so far, and its weights
         self._best_weights: dict[str, torch.Tensor] | None = None
-
-    @staticmethod
-    def _vocabulary_text(text: str, cfg: TrainConfig, val_fraction: float) -> str:
-        """The text the tokenizer learns its vocabulary from. Counting characters (min_count)
-        looks at the training part only: a character seen only in the validation part must
-        not get a token whose embedding no step ever trains. Without counting, every
-        character of the whole text, as models trained before min_count existed had."""
-        if cfg.tokenizer == "char" and cfg.min_count > 1:
-            return split_text(text, val_fraction)[0]
-        return text
 
     @classmethod
     def for_objective(cls, objective: str, model_config: ModelConfig, train_config: TrainConfig,

@@ -1,7 +1,9 @@
 """Does the Chinese model write verse? Prints (never asserts) a model's validation loss on the
-poems' held-out tenth and the share of its sampled lines with exactly 5 or 7 characters, beside
-the same sample with its characters shuffled (row breaks kept): the share chance gives with the
-same characters and punctuation marks.
+poems' held-out tenth (whole poems: lessons.engine.corpus.split_text) beside the unigram
+baseline (the training part's character frequencies, in the model's own tokens: what a model
+that only counts characters would score), and the share of its sampled lines with exactly 5 or
+7 characters, beside the same sample with its characters shuffled (row breaks kept): the share
+chance gives with the same characters and punctuation marks.
 
     python benchmarks/chinese_model.py                        # the shipped poems model
     python benchmarks/chinese_model.py --checkpoint runs/poems/model.safetensors
@@ -40,11 +42,13 @@ def trained(preset_name: str, max_iters: int | None, seed: int):
 
 def measure(model, tokenizer, tokens: int = 3000, seeds: tuple[int, ...] = (0, 1, 2)) -> dict:
     """Validation loss, and the 5/7 share over samples from several seeds (pooled lines)."""
-    _, validation = split_text(builtin_text("poems_zh"))
+    train_text, validation = split_text(builtin_text("poems_zh"))
     samples = [poetry.sample_text(model, tokenizer, tokens // len(seeds), seed=s) for s in seeds]
     pooled = "\n".join(samples)
     shuffled = "\n".join(poetry.shuffled(text, seed) for seed, text in enumerate(samples))
     return {"val_loss": round(poetry.validation_loss(model, tokenizer, validation), 3),
+            "unigram_val_loss": round(poetry.unigram_loss(tokenizer, train_text, validation), 3),
+            "vocab_size": tokenizer.vocab_size,
             "five_or_seven": round(poetry.five_or_seven_share(pooled), 3),
             "shuffled_five_or_seven": round(poetry.five_or_seven_share(shuffled), 3),
             "lines": len(poetry.verse_line_lengths(pooled)),

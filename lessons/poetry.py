@@ -19,7 +19,7 @@ import re
 import torch
 import torch.nn.functional as F
 
-from lessons.engine.decoding import generate
+from lessons.engine.decoding import generate, unknown_tokens
 
 LINE_ENDS = "，。？！；,.?!;"
 _LINE_END = re.compile(f"[{re.escape(LINE_ENDS)}]")
@@ -55,11 +55,13 @@ def five_or_seven_share(text: str) -> float:
 
 def sample_text(model, tokenizer, n_tokens: int, temperature: float = 0.8, seed: int = 0,
                 prompt: str = "\n") -> str:
-    """``n_tokens`` new tokens from ``model`` after ``prompt`` (a line break: start a poem)."""
+    """``n_tokens`` new tokens from ``model`` after ``prompt`` (a line break: start a poem),
+    never the unknown token □ (it stands for no character in particular)."""
     ids = tokenizer.encode(prompt)
     idx = torch.tensor([ids], dtype=torch.long, device=next(model.parameters()).device)
     generator = torch.Generator(device=idx.device).manual_seed(seed)
-    out = generate(model, idx, n_tokens, temperature, generator=generator)
+    never = unknown_tokens(tokenizer, model.config.vocab_size).to(idx.device)
+    out = generate(model, idx, n_tokens, temperature, generator=generator, never=never)
     return tokenizer.decode(out[0, len(ids):].tolist())
 
 
@@ -109,3 +111,21 @@ def verse_report(model, tokenizer, validation_text: str, n_tokens: int = 2000,
             "share": five_or_seven_share(text),
             "shuffled_share": five_or_seven_share(shuffled(text, seed)),
             "lines": len(verse_line_lengths(text)), "sample": text}
+
+
+def unigram_loss(tokenizer, train_text: str, validation_text: str) -> float:
+    """The baseline a model has to beat: the cross-entropy (nats per token) on
+    ``validation_text`` of always predicting the training part's token frequencies, with one
+    extra count for every token (add-one smoothing, so an unseen token costs a finite loss).
+    Measured in the model's own tokens, so the two numbers are comparable.
+
+    >>> from lessons.engine.tokenizers import CharTokenizer
+    >>> tok = CharTokenizer("ab", byte_fallback=False)
+    >>> round(unigram_loss(tok, "aaab", "ab"), 4)   # p(a) = 4/6, p(b) = 2/6
+    0.752
+    """
+    counts = torch.bincount(torch.tensor(tokenizer.encode(train_text), dtype=torch.long),
+                            minlength=tokenizer.vocab_size).double() + 1
+    log_p = torch.log(counts / counts.sum())
+    ids = torch.tensor(tokenizer.encode(validation_text), dtype=torch.long)
+    return float(-log_p[ids].mean())

@@ -40,7 +40,7 @@ def estimate(model: ModelConfig, train: TrainConfig, text: str) -> bool:
     """Show size and time estimates; False if the model is over this server's size cap."""
     # both shared: the vocabulary reads the whole corpus (keyed by its digest), and the
     # machine's speed is measured by timing a few training steps
-    vocab = shared(vocabulary_size, train.tokenizer, text, train.bpe_vocab_size)
+    vocab = shared(vocabulary_size, train.tokenizer, text, train.bpe_vocab_size, train.min_count)
     guess = run_estimate(model, train, vocab, shared(measure_flops_per_second, session.device()))
     a, b, c = st.columns(3)
     a.metric(tr("training.parameters"), f"{guess.parameters:,}")

@@ -134,6 +134,18 @@ def _last_logits(model, idx: torch.Tensor) -> torch.Tensor:
 
 
 @torch.no_grad()
+def unknown_tokens(tokenizer, vocab_size: int) -> torch.Tensor:
+    """(V,) bool: the tokens that stand for no character in particular (a char tokenizer's □
+    for its rare characters, a word tokenizer's <unk>). A sampler that writes text leaves them
+    out: a model may expect "some rare character", but it cannot write one.
+
+    >>> from lessons.engine.tokenizers import CharTokenizer
+    >>> unknown_tokens(CharTokenizer.train("aab", min_count=2), 2).tolist()
+    [False, True]
+    """
+    return torch.tensor([tokenizer.is_unknown(i) for i in range(vocab_size)], dtype=torch.bool)
+
+
 def generate(model, idx: torch.Tensor, max_new_tokens: int, temperature: float = 1.0,
              top_k: int | None = None, top_p: float | None = None,
              generator: torch.Generator | None = None, never: torch.Tensor | None = None,

@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 import torch
 
 from lessons.engine.config import ModelConfig, TrainConfig
+from lessons.engine.corpus import vocabulary_text
 from lessons.engine.model import GPT
 from lessons.engine.tokenizers import train_tokenizer
 from lessons.engine.training import flops_per_step
@@ -51,8 +52,9 @@ def last_val_loss(metrics: list[dict]) -> float | None:
     return measured[-1] if measured else None
 
 
-def vocabulary_size(tokenizer_kind: str, text: str, bpe_vocab_size: int) -> int:
-    """The vocabulary a run on ``text`` will have, asked of the real tokenizer.
+def vocabulary_size(tokenizer_kind: str, text: str, bpe_vocab_size: int, min_count: int = 1) -> int:
+    """The vocabulary a run on ``text`` will have, asked of the real tokenizer (with
+    ``min_count``, trained on the part of the text the run's tokenizer counts).
 
     A character tokenizer is trained on the text (cheap: it collects the characters); a BPE
     run gets the size it asks for: training BPE here would cost seconds, and the requested size
@@ -65,7 +67,8 @@ def vocabulary_size(tokenizer_kind: str, text: str, bpe_vocab_size: int) -> int:
     """
     if tokenizer_kind == "bpe":
         return bpe_vocab_size
-    return train_tokenizer(tokenizer_kind, text, bpe_vocab_size).vocab_size
+    return train_tokenizer(tokenizer_kind, vocabulary_text(text, tokenizer_kind, min_count),
+                           bpe_vocab_size, min_count).vocab_size
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,8 @@
 """Tokenizers behind one interface (``Tokenizer`` in base.py): text <-> list of integer ids.
 
 - ``CharTokenizer``: one token per character seen in the training text; an unseen character
-  falls back to one token per UTF-8 byte (``<0xE4>`` ...), so any text round-trips exactly.
+  falls back to one token per UTF-8 byte (``<0xE4>`` ...), so any text round-trips exactly, or,
+  trained with ``min_count``, rare and unseen characters share one unknown token (□).
 - ``BPETokenizer``: byte-level BPE trained live with Hugging Face ``tokenizers``.
 - ``WordTokenizer``: one token per whitespace word (the lesson's foil).
 
@@ -44,9 +45,10 @@ def tokenizer_from_dict(data: dict) -> Tokenizer:
         raise TokenizerError(f"the tokenizer description is damaged: {exc}") from exc
 
 
-def train_tokenizer(kind: str, text: str, vocab_size: int = 512) -> Tokenizer:
-    """One entry point for both kinds a model trains with (vocab_size only matters for BPE)."""
-    trainers = {"char": lambda: CharTokenizer.train(text),
+def train_tokenizer(kind: str, text: str, vocab_size: int = 512, min_count: int = 1) -> Tokenizer:
+    """One entry point for both kinds a model trains with (vocab_size only matters for BPE,
+    min_count, the fewest sightings a character needs for a token of its own, for char)."""
+    trainers = {"char": lambda: CharTokenizer.train(text, min_count=min_count),
                 "bpe": lambda: BPETokenizer.train(text, vocab_size)}
     if kind not in trainers:
         raise TokenizerError(f"unknown tokenizer kind {kind!r}; use 'char' or 'bpe'")

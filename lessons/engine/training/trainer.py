@@ -21,7 +21,8 @@ import torch
 
 from lessons.errors import LessonError
 from lessons.engine.config import ModelConfig, TrainConfig
-from lessons.engine.decoding import generate, unmask
+from lessons.engine.corpus import vocabulary_text
+from lessons.engine.decoding import generate, unknown_tokens, unmask
 from lessons.engine.devices import pick_device
 from lessons.engine.model import GPT
 from lessons.engine.tokenizers import MASK, train_tokenizer
@@ -53,7 +54,10 @@ class Trainer:
         if tokenizer is None:
             if model is not None:
                 raise ValueError("a given model needs the tokenizer it was trained with")
-            tokenizer = train_tokenizer(train_config.tokenizer, text, train_config.bpe_vocab_size)
+            tokenizer = train_tokenizer(train_config.tokenizer,
+                                        vocabulary_text(text, train_config.tokenizer,
+                                                        train_config.min_count, val_fraction),
+                                        train_config.bpe_vocab_size, train_config.min_count)
         self.tokenizer = tokenizer
         if model is None and model_config is None:
             raise ValueError("a fresh model needs a model_config")
@@ -81,6 +85,9 @@ class Trainer:
         self.snapshots: dict[int, dict[str, torch.Tensor]] = {}
         self.message = ""
         self.problem: Divergence | None = None   # why the run diverged, translatable
+        self.best_step: int | None = None        # keep_best: the evaluation with the lowest
+        self.best_val_loss = math.inf            # validation loss so far, and its weights
+        self._best_weights: dict[str, torch.Tensor] | None = None
 
     @classmethod
     def for_objective(cls, objective: str, model_config: ModelConfig, train_config: TrainConfig,
@@ -146,10 +153,42 @@ class Trainer:
         return self.evaluate()["val_loss"]
 
     def _keep_snapshot(self):
+        self.snapshots[self.step] = self._weights()
+
+    def _weights(self) -> dict[str, torch.Tensor]:
         weights = dict(self.model.state_dict())
         if self.head is not None:
             weights.update({f"head.{k}": v for k, v in self.head.state_dict().items()})
-        self.snapshots[self.step] = {k: v.detach().to("cpu", copy=True) for k, v in weights.items()}
+        return {k: v.detach().to("cpu", copy=True) for k, v in weights.items()}
+
+    def _note_evaluation(self, measured: dict) -> bool:
+        """keep_best: remember the weights if this evaluation is the lowest so far; return
+        True when ``patience`` evaluations in a row have not beaten it (time to stop)."""
+        val_loss = measured.get("val_loss")
+        if not self.train_config.keep_best or val_loss is None:
+            return False
+        if val_loss < self.best_val_loss:
+            self.best_val_loss, self.best_step = val_loss, self.step
+            self._best_weights = self._weights()
+            return False
+        patience = self.train_config.patience
+        evaluations_since = (self.step - self.best_step) // self.train_config.eval_interval
+        return patience > 0 and evaluations_since >= patience
+
+    def _end_at_best(self) -> None:
+        """Put the best evaluation's weights back. The snapshots after it go (the sliders end
+        where the model ends) and the best becomes the last snapshot; the loss curve keeps
+        every step, so the learner still sees the validation loss climb after it."""
+        if self._best_weights is None or self.best_step == self.step:
+            return
+        self.model.load_state_dict({k: v for k, v in self._best_weights.items()
+                                    if not k.startswith("head.")})
+        if self.head is not None:
+            self.head.load_state_dict({k[len("head."):]: v for k, v in self._best_weights.items()
+                                       if k.startswith("head.")})
+        if self.snapshots:
+            self.snapshots = {s: w for s, w in self.snapshots.items() if s < self.best_step}
+            self.snapshots[self.best_step] = self._best_weights
 
     def train(self, callback=None, stop_event: threading.Event | None = None) -> RunStatus:
         """Run until max_iters, a stop request, or divergence; return how it ended
@@ -200,10 +239,15 @@ class Trainer:
                 self.elapsed_s = now - started
                 self._record(loss_value, measured, lr, grad_norm, tokens_per_s, callback)
                 window_start, window_tokens = time.perf_counter(), 0
+                if self._note_evaluation(measured):
+                    break                      # patience ran out: stop early
         if self.step in keep_at:
             self._keep_snapshot()
         self.elapsed_s = time.perf_counter() - started
         self.message = f"finished {self.step} steps"
+        if cfg.keep_best:
+            self._end_at_best()
+            self.message += f"; weights from step {self.best_step} (lowest validation loss)"
         return RunStatus.FINISHED
 
     def _divergence(self, loss: float, grad_norm: float) -> Divergence | None:
@@ -239,9 +283,10 @@ class Trainer:
         ids = self.tokenizer.encode(prompt) or [0]
         idx = torch.tensor([ids], dtype=torch.long, device=self.device)
         generator = torch.Generator(device=self.device).manual_seed(seed)
-        # an early model happily emits byte tokens it never saw, which decode to '�'
+        # an early model happily emits byte tokens it never saw, which decode to '�'; and the
+        # unknown token □ (a rare character, no character in particular) cannot be written
         seen = torch.bincount(self.objective.training_ids(), minlength=self.model_config.vocab_size)
-        never = (seen == 0).to(self.device)
+        never = ((seen == 0) | unknown_tokens(self.tokenizer, len(seen))).to(self.device)
         out = generate(self.model, idx, max_new_tokens, temperature, top_k, top_p, generator,
                        never, repetition)
         return self.tokenizer.decode(out[0, len(ids) if prompt else 1:].tolist())

@@ -93,6 +93,22 @@ def test_snapshots_are_kept(tiny_text):
     assert not torch.equal(first["token_embedding.weight"], last["token_embedding.weight"])
 
 
+def test_keep_best_ends_on_the_lowest_validation_loss_and_patience_stops(tiny_text):
+    # a constant, high learning rate: the validation loss bottoms out at step 120 (seeded)
+    trainer = make_trainer(tiny_text, max_iters=200, eval_interval=10, snapshot_count=3,
+                           learning_rate=3e-2, min_lr=3e-2, keep_best=True, patience=2)
+    trainer.train()
+    measured = {r["step"]: r["val_loss"] for r in trainer.metrics if r["val_loss"] is not None}
+    best = min(measured, key=measured.get)
+    assert trainer.best_step == best < trainer.step < 200     # stopped early, two evaluations on
+    assert trainer.step - best == 2 * 10
+    # the model is the best evaluation's again: the same batches give the same loss
+    assert trainer.validation_loss() == pytest.approx(measured[best], abs=1e-6)
+    assert sorted(trainer.snapshots) == [0, 100, best]        # the sliders end at the best
+    assert torch.equal(trainer.snapshots[best]["token_embedding.weight"],
+                       trainer.model.token_embedding.weight.detach())
+
+
 def test_bad_training_settings_are_refused():
     with pytest.raises(ConfigError, match="learning rate"):
         TrainConfig(learning_rate=-1)
@@ -103,6 +119,13 @@ def test_bad_training_settings_are_refused():
 def test_split_and_batches_are_deterministic():
     train, val = split_text("x" * 90 + "y" * 10)
     assert train == "x" * 90 and val == "y" * 10
+    # a cut inside a poem moves back to where the poem starts (never forward)
+    # (2,234 characters; the 90 % point, 2,010, is 8 into the b poem, and 8 is within 1 %)
+    poems = "\n\n".join(["a" * 2000, "b" * 10, "c" * 220])
+    assert split_text(poems) == ("a" * 2000 + "\n\n", "b" * 10 + "\n\n" + "c" * 220)
+    # a document longer than 1 % of the text is cut where the 90 % point falls
+    assert split_text("\n\n".join(["a" * 100, "b" * 900])) == ("a" * 100 + "\n\n" + "b" * 799,
+                                                                "b" * 101)
     stream = TokenStream(list(range(100)), block_size=8)
     x, y = stream.batch(4, torch.Generator().manual_seed(0))
     assert x.shape == (4, 8) and torch.equal(y, x + 1)

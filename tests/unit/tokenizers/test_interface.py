@@ -80,6 +80,24 @@ def test_word_unknown_token(trained):
     assert word.token_bytes(the) == b"the" and word.token_kind(the) == "text"
 
 
+def test_char_unknown_token_for_rare_characters():
+    """min_count: characters seen fewer times share one unknown token (no byte tokens at all);
+    counts checked by hand: 春 x3, 风 x2, 花 x1, ， x2."""
+    from lessons.engine.tokenizers import tokenizer_from_dict
+    tok = CharTokenizer.train("春风，春风，春花", min_count=2)
+    assert tok.chars == "".join(sorted("春风，")) and tok.vocab_size == 3 + 1
+    unk = tok.vocab_size - 1
+    assert tok.encode("花月春") == [unk, unk, tok.encode("春")[0]]
+    assert tok.decode(tok.encode("花，春")) == "□，春"
+    assert tok.is_unknown(unk) and tok.token_kind(unk) == "unknown" and tok.token_bytes(unk) == b""
+    assert not any(tok.is_byte_piece(i) for i in range(tok.vocab_size))
+    assert [s.text for s in tok.token_spans("花春")] == ["□", "春"]
+    again = tokenizer_from_dict(tok.to_dict())
+    assert again.encode("花月春") == tok.encode("花月春") and again.vocab_size == 4
+    # min_count 1 is the tokenizer as before: no unknown token, byte fallback, same description
+    assert CharTokenizer.train("春风", min_count=1).to_dict() == CharTokenizer.train("春风").to_dict()
+
+
 @pytest.mark.parametrize("kind", ["char", "bpe", "word"])
 def test_labels_are_the_bytes_made_visible(trained, kind):
     """The label of a token that is whole text is its UTF-8 bytes decoded, with whitespace as

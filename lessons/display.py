@@ -206,18 +206,23 @@ def characters_in_pieces(tokenizer, ids: list[int]) -> tuple[int, int]:
 
 def best_spelt(tokenizer, texts: list[str]) -> str:
     """Of several candidate texts, the one whose characters the tokenizer most often spells as
-    whole tokens (the first on a tie): a page's default text in words its model has learned.
+    whole tokens of their own (the first on a tie): a page's default text in words its model
+    has learned. A character read as bytes or as the unknown token □ is not spelt.
 
     >>> from lessons.engine.tokenizers import CharTokenizer
     >>> best_spelt(CharTokenizer.train("春眠不觉晓"), ["the cat", "春眠"])
     '春眠'
     >>> best_spelt(CharTokenizer.train("the cat"), ["the cat", "春眠"])
     'the cat'
+    >>> best_spelt(CharTokenizer.train("春眠春眠", min_count=2), ["the cat", "春眠"])
+    '春眠'
     """
-    def share_in_bytes(text: str) -> float:
-        characters, _ = characters_in_pieces(tokenizer, tokenizer.encode(text))
-        return characters / max(len(text), 1)
-    return min(texts, key=share_in_bytes)
+    def share_not_spelt(text: str) -> float:
+        ids = tokenizer.encode(text)
+        in_bytes, _ = characters_in_pieces(tokenizer, ids)
+        unknown = sum(tokenizer.is_unknown(i) for i in ids)
+        return (in_bytes + unknown) / max(len(text), 1)
+    return min(texts, key=share_not_spelt)
 
 
 def style_html(css: str) -> str:

@@ -162,9 +162,12 @@ def check_decoding(ckpt, qs, lang):
     from lessons.concepts.decoding.quiz import written
     prompt = re.search(r"[“\"](.+?)[”\"]", qs["dec_greedy"].prompt).group(1)
     ids = ckpt.tokenizer.encode(prompt)
+    unknown = [i for i in range(ckpt.model.config.vocab_size) if ckpt.tokenizer.is_unknown(i)]
     new = []
-    for _ in range(3):
-        new.append(int(logits_of(ckpt.model, (ids + new)[-ckpt.model.config.block_size:])[-1].argmax()))
+    for _ in range(3):      # greedy, never writing □ (a token for no character in particular)
+        logits = logits_of(ckpt.model, (ids + new)[-ckpt.model.config.block_size:])[-1]
+        logits[unknown] = float("-inf")
+        new.append(int(logits.argmax()))
     assert qs["dec_greedy"].right_choice == written(ckpt.tokenizer, new)
     probs, _ = logits_of(ckpt.model, ids[-ckpt.model.config.block_size:])[-1].softmax(-1).sort(descending=True)
     kept = int((probs.cumsum(0) < 0.9).sum()) + 1        # the smallest set reaching 0.9

@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 import torch
 import torch.nn.functional as F
 
-from lessons.engine.decoding import _last_logits, beam_search, generate, greedy, next_token_logits, sample
+from lessons.engine.decoding import (_last_logits, beam_search, generate, greedy, next_token_logits,
+                                     sample, unknown_tokens)
 
 STRATEGIES = ("greedy", "sample", "top-k", "top-p", "beam")
 
@@ -65,10 +66,12 @@ class Step:
 
 
 @torch.no_grad()
-def walk(model, prompt: list[int], strategy: Strategy, max_new_tokens: int) -> list[Step]:
+def walk(model, prompt: list[int], strategy: Strategy, max_new_tokens: int,
+         never: torch.Tensor | None = None) -> list[Step]:
     """The steps ``decoding.generate`` takes for a greedy or sampling strategy: the same
     rules in the same order with the same seeded generator, so the chosen tokens are exactly
-    the ones ``generate`` returns. An empty prompt starts from token 0."""
+    the ones ``generate`` returns (given the same ``never`` mask). An empty prompt starts
+    from token 0."""
     rules = strategy.rules()
     was_training = model.training
     model.eval()
@@ -79,7 +82,7 @@ def walk(model, prompt: list[int], strategy: Strategy, max_new_tokens: int) -> l
     for _ in range(max_new_tokens):
         raw = _last_logits(model, idx)                                        # (1, V)
         logits = next_token_logits(raw, idx, rules["temperature"], rules["top_k"],
-                                   rules["top_p"], rules["repetition"])
+                                   rules["top_p"], rules["repetition"], never)
         if rules["temperature"] <= 0:
             next_id = greedy(logits)
             kept = F.one_hot(next_id[0], logits.shape[-1]).double()[0]
@@ -123,7 +126,8 @@ class BeamTree:
 
 @torch.no_grad()
 def beam_tree(model, prompt: list[int], max_new_tokens: int, width: int,
-              length_penalty: float = 1.0, repetition: float = 1.0) -> BeamTree:
+              length_penalty: float = 1.0, repetition: float = 1.0,
+              never: torch.Tensor | None = None) -> BeamTree:
     """Beam search with every step recorded: for each live beam its ``width`` best
     extensions, marked kept or pruned. (Any extension that survives is among its own beam's
     ``width`` best, so these branches show every survivor.) ``beams`` is
@@ -137,7 +141,7 @@ def beam_tree(model, prompt: list[int], max_new_tokens: int, width: int,
     for step in range(max_new_tokens):
         idx = torch.tensor([prompt + ids for ids, _ in live], dtype=torch.long, device=device)
         logits = next_token_logits(_last_logits(model, idx), idx, temperature=0,
-                                   repetition=repetition)
+                                   repetition=repetition, never=never)
         totals = torch.tensor([lp for _, lp in live], dtype=torch.float64)[:, None] \
             + F.log_softmax(logits.double(), dim=-1).cpu()                     # (beams, V)
         V = totals.shape[1]
@@ -153,7 +157,7 @@ def beam_tree(model, prompt: list[int], max_new_tokens: int, width: int,
         live = [(live[flat // V][0] + [flat % V], float(totals.flatten()[flat])) for flat in best]
     model.train(was_training)
     tree.beams = beam_search(model, prompt, max_new_tokens, width, length_penalty,
-                             repetition=repetition)
+                             never=never, repetition=repetition)
     return tree
 
 
@@ -186,16 +190,19 @@ def distinct_n(ids: list, n: int) -> float:
 
 
 @torch.no_grad()
-def run_strategy(model, prompt: list[int], strategy: Strategy, max_new_tokens: int) -> list[int]:
+def run_strategy(model, prompt: list[int], strategy: Strategy, max_new_tokens: int,
+                 never: torch.Tensor | None = None) -> list[int]:
     """The new token ids a strategy writes after prompt (through ``decoding``'s own
-    ``generate`` or ``beam_search``; the best beam for beam search)."""
+    ``generate`` or ``beam_search``; the best beam for beam search), never a token of
+    ``never``."""
     if strategy.name == "beam":
         return beam_search(model, prompt or [0], max_new_tokens, strategy.beams,
-                           strategy.length_penalty, repetition=strategy.repetition)[0].ids
+                           strategy.length_penalty, never=never,
+                           repetition=strategy.repetition)[0].ids
     device = next(model.parameters()).device
     idx = torch.tensor([prompt or [0]], dtype=torch.long, device=device)
     out = generate(model, idx, max_new_tokens, generator=torch.Generator().manual_seed(strategy.seed),
-                   **strategy.rules())
+                   never=never, **strategy.rules())
     return out[0, idx.shape[1]:].tolist()
 
 
@@ -209,11 +216,12 @@ def measure(model, prompt: list[int], new: list[int]) -> dict:
             **{f"distinct_{n}": distinct_n(new, n) for n in (1, 2, 3)}}
 
 
-def compare(model, prompt: list[int], strategies: list[Strategy], max_new_tokens: int) -> list[dict]:
+def compare(model, prompt: list[int], strategies: list[Strategy], max_new_tokens: int,
+            never: torch.Tensor | None = None) -> list[dict]:
     """One row a strategy: its new ids and ``measure``'s numbers."""
     rows = []
     for strategy in strategies:
-        new = run_strategy(model, prompt, strategy, max_new_tokens)
+        new = run_strategy(model, prompt, strategy, max_new_tokens, never)
         rows.append({"strategy": strategy, "ids": new, **measure(model, prompt, new)})
     return rows
 
@@ -276,19 +284,27 @@ def prompt_ids(checkpoint, prompt: str) -> list[int]:
     return checkpoint.tokenizer.encode(prompt) or [0]
 
 
+def never_written(checkpoint) -> torch.Tensor | None:
+    """The tokens a strategy on the pages never writes: those that stand for no character in
+    particular (the poems model's □ for its rare characters). None when there are none."""
+    never = unknown_tokens(checkpoint.tokenizer, checkpoint.model.config.vocab_size)
+    return never.to(next(checkpoint.model.parameters()).device) if never.any() else None
+
+
 def decode_view(checkpoint, prompt: str, strategy: Strategy, max_new_tokens: int):
     """Every step of one strategy on a prompt: a list of ``Step`` (greedy and sampling) or a
     ``BeamTree`` (beam search)."""
-    ids = prompt_ids(checkpoint, prompt)
+    ids, never = prompt_ids(checkpoint, prompt), never_written(checkpoint)
     if strategy.name == "beam":
         return beam_tree(checkpoint.model, ids, max_new_tokens, strategy.beams,
-                         strategy.length_penalty, strategy.repetition)
-    return walk(checkpoint.model, ids, strategy, max_new_tokens)
+                         strategy.length_penalty, strategy.repetition, never)
+    return walk(checkpoint.model, ids, strategy, max_new_tokens, never)
 
 
 def compare_view(checkpoint, prompt: str, strategies: tuple, max_new_tokens: int) -> list[dict]:
     """``compare`` of the strategies on a prompt, each row with its decoded text too."""
-    rows = compare(checkpoint.model, prompt_ids(checkpoint, prompt), list(strategies), max_new_tokens)
+    rows = compare(checkpoint.model, prompt_ids(checkpoint, prompt), list(strategies),
+                   max_new_tokens, never_written(checkpoint))
     for row in rows:
         row["text"] = checkpoint.tokenizer.decode(row["ids"])
     return rows

@@ -2,7 +2,7 @@
 many tokens top-p keeps there, both from the active model."""
 from __future__ import annotations
 
-from lessons.concepts.decoding.compute import Strategy, prompt_ids, run_strategy
+from lessons.concepts.decoding.compute import Strategy, never_written, prompt_ids, run_strategy
 from lessons.concepts.softmax.compute import next_token
 from lessons.display import best_spelt
 from lessons.i18n import t
@@ -30,11 +30,12 @@ def greedy_words(checkpoint, prompt: str, lang: str) -> Question:
     """Which of four continuations greedy decoding writes. The others start with the 2nd, 3rd
     and 4th likeliest first token and then go on greedily: close, but not what greedy does."""
     model, tokenizer = checkpoint.model, checkpoint.tokenizer
-    ids = prompt_ids(checkpoint, prompt)
-    greedy = run_strategy(model, ids, Strategy("greedy"), NEW_TOKENS)
+    ids, never = prompt_ids(checkpoint, prompt), never_written(checkpoint)  # as the page
+    greedy = run_strategy(model, ids, Strategy("greedy"), NEW_TOKENS, never)
     first = next_token(model, tokenizer, prompt).probs.topk(6).indices.tolist()
-    others = [[token] + run_strategy(model, ids + [token], Strategy("greedy"), NEW_TOKENS - 1)
-              for token in first if token != greedy[0]]
+    others = [[token] + run_strategy(model, ids + [token], Strategy("greedy"), NEW_TOKENS - 1,
+                                     never)
+              for token in first if token != greedy[0] and (never is None or not never[token])]
     return question("dec_greedy", lang,
                     with_distractors(written(tokenizer, greedy),
                                      [written(tokenizer, o) for o in others], "dec_greedy"),

@@ -13,9 +13,10 @@ from transformers.generation.logits_process import TemperatureLogitsWarper, TopK
 from lessons.concepts.decoding import compute as dc
 from lessons.concepts.decoding import figures as dcf
 from lessons.engine import decoding
-from lessons.engine.checkpoint import toy_checkpoint
+from lessons.engine.checkpoint import Checkpoint, toy_checkpoint
 from lessons.engine.config import ModelConfig
 from lessons.engine.model import GPT
+from lessons.engine.tokenizers import CharTokenizer
 
 SAMPLING = [dc.Strategy("greedy"), dc.Strategy("sample", temperature=2.0, seed=3),
             dc.Strategy("top-k", temperature=1.5, top_k=3, seed=1),
@@ -178,3 +179,19 @@ def test_model_game_bits_are_cross_entropy_and_ranks_are_the_models_order():
     for position, row in zip(range(2, 7), rows):
         probs = dc.decode_probs(ckpt, ids[:position])
         assert row["rank"] == int((probs > probs[ids[position]]).sum()) + 1 and row["chars"] == 1
+
+
+def test_no_strategy_on_the_page_writes_the_unknown_token():
+    """The poems model's □ stands for any rare character: it cannot be written as one."""
+    tokenizer = CharTokenizer.train("aab", min_count=2)      # 'a', and □ for 'b' and the rest
+    config = ModelConfig(tokenizer.vocab_size, block_size=4, n_layer=1, n_head=1, n_embd=4)
+    torch.manual_seed(3)
+    ckpt = Checkpoint(GPT(config).eval(), tokenizer)
+    unknown = {i for i in range(tokenizer.vocab_size) if tokenizer.is_unknown(i)}
+    steps = dc.decode_view(ckpt, "a", dc.Strategy("sample"), 12)
+    assert int(steps[0].probs.argmax()) in unknown            # the model itself prefers □
+    rows = dc.compare_view(ckpt, "a", tuple(dc.Strategy(n) for n in dc.STRATEGIES), 12)
+    tree = dc.decode_view(ckpt, "a", dc.Strategy("beam", beams=2), 4)
+    written = [s.chosen for s in steps] + [i for r in rows for i in r["ids"]] \
+        + [i for beam in tree.beams for i in beam.ids]
+    assert written and not set(written) & unknown

@@ -54,7 +54,7 @@ def question_box(slug: str, number: int, question: quiz.Question, checkpoint) ->
                       format_func=quiz.markdown_safe)
     if st.button(tr("quiz.check"), key=f"{key}_check", disabled=picked is None):
         question = answered(question, checkpoint)
-        progress().setdefault(slug, {})[question.qid] = quiz_progress_entry(question, picked)
+        progress().setdefault(slug, {})[question.qid] = quiz.progress_entry(question, picked)
     entry = progress().get(slug, {}).get(question.qid)
     if entry and entry["answer"] == picked:         # graded, and still the shown choice
         question = st.session_state.get(ANSWERED_KEY, {}).get(

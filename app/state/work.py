@@ -32,12 +32,11 @@ SAVED_RUNS_KEY = "work_saved_runs"    # {store key: metrics rows saved}; trainin
 PROBLEM_KEY = "work_problem"          # the last save the store refused (a StoreError)
 
 # Session-state keys kept for the learner, one place: each with what its value must be to be
-# put back on load (a zip is the learner's to edit, so nothing is taken unchecked). quiz_progress
-# is a JSON dict the quiz pages keep, projector_on a bool.
-# subtle: "app" (and later "quiz") are also prose topics; the names are joined so that the
-# translation-key check does not read a state key as a text key
-KEPT = {".".join(("quiz", "progress")): lambda v: isinstance(v, dict),
-        ".".join(("app", "projector")): lambda v: isinstance(v, bool),
+# put back on load (a zip is the learner's to edit, so nothing is taken unchecked): the quiz
+# pages' progress (app/panels/quiz.py PROGRESS_KEY), a JSON dict, and the projector toggle
+# (app/projector.py PROJECTOR_KEY), a bool.
+KEPT = {"quiz_progress": lambda v: isinstance(v, dict),
+        "projector_on": lambda v: isinstance(v, bool),
         session.SHIPPED_KEY: lambda v: v in SHIPPED_MODELS,
         session.SHIPPED_PICKED_KEY: lambda v: isinstance(v, bool)}
 KEPT_KEYS = tuple(KEPT)

@@ -7,6 +7,9 @@ from urllib.parse import parse_qsl, urlsplit
 from streamlit.testing.v1 import AppTest
 
 import app.state.links
+from app.panels.quiz import PROGRESS_KEY
+from app.projector import PROJECTOR_KEY
+from app.state.work import KEPT
 from lessons.engine.checkpoint import load_checkpoint
 from lessons.hosting.limits import LOCAL
 from lessons.hosting.store import WorkStore, default_root, new_learner_id
@@ -34,8 +37,9 @@ def test_work_survives_a_new_session_of_the_same_address_only(tiny_checkpoint_by
     first.session_state["active_model"] = ("我的模型", checkpoint)
     first.session_state["active_model_text"] = "tiny text"
     first.session_state["run_book"].add_uploaded(checkpoint, "my-run.safetensors")
-    first.session_state["quiz_progress"] = {"softmax": {"right": 2, "asked": 3}}   # other helpers'
-    first.session_state["projector_on"] = True
+    assert {PROGRESS_KEY, PROJECTOR_KEY} <= set(KEPT)        # the keys their owners use
+    first.session_state[PROGRESS_KEY] = {"softmax": {"right": 2, "asked": 3}}
+    first.session_state[PROJECTOR_KEY] = True
     first.run()
     assert_page_ok(first)
 

@@ -8,6 +8,7 @@ import torch
 from lessons.concepts.forward_pass import compute as C
 
 from lessons.engine.checkpoint import load_checkpoint
+from lessons.i18n import t
 from tests.helpers import open_view
 
 EVIL = "<img src=x onerror=alert(1)>"
@@ -65,7 +66,9 @@ def test_shipped_model_in_both_languages():
     for lang in ("en", "zh"):
         at = open_view("forward_pass", lang)
         assert not at.exception, [e.value for e in at.exception]
-        assert len(at.header) == 6
+        # steps, logit lens, ablation, parameters, the document, training; then the quiz
+        headers = [h.value for h in at.header]
+        assert len(headers) == 7 and headers[-1] == t("quiz.heading", lang)
 
 
 def _probability_columns(at) -> list[list[float]]:

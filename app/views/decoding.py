@@ -21,8 +21,12 @@ prose("decoding.steps_text")
 prompt = free_text(st.text_area, tr("decoding.prompt_label"),
                    model_default("decoding.prompt_default", "decoding.prompt_default_poems"),
                    key="decoding_prompt")
-if not checkpoint.tokenizer.encode(prompt):
+prompt_tokens = len(checkpoint.tokenizer.encode(prompt))
+if not prompt_tokens:
     st.info(tr("decoding.empty_prompt"))
+elif prompt_tokens > checkpoint.model.config.block_size:
+    st.caption(tr("decoding.prompt_cut", total=f"{prompt_tokens:,}",
+                  block=checkpoint.model.config.block_size))
 strategy, length = strategy_controls(checkpoint.tokenizer.vocab_size)
 try:
     steps_section(checkpoint, prompt, strategy, length)

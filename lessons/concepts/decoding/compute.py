@@ -280,8 +280,11 @@ def longest_copied(text: str, training: str) -> tuple[int, int]:
 # ---- one checkpoint's answers, as results a page can share (keyed by the checkpoint's uid) --
 
 def prompt_ids(checkpoint, prompt: str) -> list[int]:
-    """The prompt's ids; an empty prompt starts from token 0, as the trainer's sampler does."""
-    return checkpoint.tokenizer.encode(prompt) or [0]
+    """The prompt's last ``block_size`` ids: all the model reads, so all the rules (the
+    repetition penalty too) see; a pasted book then costs no more than a line (every step
+    used to copy all of its ids). An empty prompt starts from token 0, as the trainer's
+    sampler does."""
+    return checkpoint.tokenizer.encode(prompt)[-checkpoint.model.config.block_size:] or [0]
 
 
 def never_written(checkpoint) -> torch.Tensor | None:

@@ -154,6 +154,7 @@ def parse_args(argv=None):
                    help="serve: app/serve.py (warm before healthy; default); main: app/main.py")
     p.add_argument("--reloads", type=int, default=5, help="warm reloads a page (their p50)")
     p.add_argument("--langs", default=",".join(LANGUAGES), help="comma-separated, e.g. en")
+    p.add_argument("--pages", default="", help="comma-separated slugs (default: every page)")
     p.add_argument("--timeout-s", type=float, default=120, help="one page view at most")
     p.add_argument("--health-timeout-s", type=float, default=600)
     return p.parse_args(argv)
@@ -180,8 +181,10 @@ def main(argv=None) -> int:
             with sync_playwright() as p:
                 browser = p.chromium.launch(executable_path=CHROMIUM, headless=True,
                                             args=["--no-sandbox", "--headless"])
+                pages = [registry.lesson(slug) for slug in args.pages.split(",")] \
+                    if args.pages else registry.PAGES
                 rows = [measure_page(browser, url, lang, entry, args.reloads, args.timeout_s)
-                        for lang in args.langs.split(",") for entry in registry.PAGES]
+                        for lang in args.langs.split(",") for entry in pages]
                 browser.close()
         finally:
             stop_process(server)

@@ -5,7 +5,6 @@ check-jsonschema) and Kubernetes' schemas (bundled with kubernetes-validate), pl
 say for this app (stickiness, websockets, limits, headers, the shared store)."""
 from __future__ import annotations
 
-import asyncio
 import copy
 import doctest
 import json
@@ -20,7 +19,7 @@ import yaml
 from app.state import headers, server
 from deploy import scaled
 from lessons.hosting.limits import HOSTED, current_limits
-from tests.helpers import ROOT
+from tests.helpers import ROOT, run_apart
 
 K8S = ROOT / "deploy" / "k8s"
 
@@ -166,7 +165,7 @@ def test_the_apps_own_headers_and_hidden_metrics():
 
         async def send(message):
             sent.append(message)
-        asyncio.run(headers.SecurityHeaders(inner)({"type": "http", "path": path}, None, send))
+        run_apart(headers.SecurityHeaders(inner)({"type": "http", "path": path}, None, send))
         return sent[0]["status"], dict((k.decode(), v.decode()) for k, v in sent[0]["headers"])
 
     status, sent_headers = call("/")
@@ -187,7 +186,7 @@ def test_hosts_that_frame_the_app_can_be_let_in():
     async def send(message):
         sent.append(message)
     env = {headers.FRAME_ANCESTORS_ENV: "https://huggingface.co https://*.hf.space"}
-    asyncio.run(headers.SecurityHeaders(inner, env)({"type": "http", "path": "/"}, None, send))
+    run_apart(headers.SecurityHeaders(inner, env)({"type": "http", "path": "/"}, None, send))
     sent_headers = dict((k.decode(), v.decode()) for k, v in sent[0]["headers"])
     assert "frame-ancestors 'self' https://huggingface.co https://*.hf.space" \
         in sent_headers["content-security-policy"]

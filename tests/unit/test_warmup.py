@@ -2,10 +2,9 @@
 websocket get while the server warms up, and that everything passes once it is warm."""
 from __future__ import annotations
 
-import asyncio
-
 from app.state import warmup
 from lessons.i18n import t
+from tests.helpers import run_apart
 
 
 def _call(gate, scope):
@@ -22,7 +21,7 @@ def _call(gate, scope):
     async def send(message):
         sent.append(message)
     gate.app = inner
-    asyncio.run(gate(scope, receive, send))
+    run_apart(gate(scope, receive, send))
     return sent, bool(reached)
 
 

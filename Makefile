@@ -9,7 +9,7 @@ BIN     = $(VENV)/bin
 # pytest-xdist workers: one per core, at most 4 (each starts its own servers for the browser tests)
 WORKERS ?= $(shell n=$$(nproc 2>/dev/null || echo 2); [ $$n -gt 4 ] && n=4; echo $$n)
 
-.PHONY: app test test-fast test-browser install browser notebooks shipped-model shipped-masked-model shipped-poems-model benchmark benchmark-finetune finetune-data load-test docker-check nginx serve-scaled load-test-scaled
+.PHONY: app test test-fast test-browser install browser notebooks shipped-model shipped-masked-model shipped-poems-model benchmark benchmark-cold-pages benchmark-finetune finetune-data load-test docker-check nginx serve-scaled load-test-scaled
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,8 +22,9 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 
 install: $(VENV)/.installed
 
+# app/serve.py serves app/main.py warm: every page is drawn once before the server says healthy
 app: install
-	$(BIN)/streamlit run app/main.py
+	$(BIN)/streamlit run app/serve.py
 
 # Debian's Chromium and a CJK font for the browser tests, and axe-core for their accessibility checks (Playwright's own browser download
 # does not work offline). Skipped when already there or when we cannot install packages.
@@ -73,6 +74,10 @@ shipped-poems-model: install
 
 benchmark: install
 	$(BIN)/python benchmarks/train_speed.py --preset speedrun-cpu --max-iters 550
+
+# Every page's first view on a fresh server (warm-up included) and its warm reloads, in Chromium.
+benchmark-cold-pages: install browser
+	$(BIN)/python benchmarks/cold_pages.py
 
 # The four fine-tuning methods at equal steps on the built-in English set (about a minute).
 benchmark-finetune: install

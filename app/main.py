@@ -1,4 +1,5 @@
-"""LLM Explorer: the navigation (built from lessons/registry.py) and the sidebar. Run: streamlit run app/main.py
+"""LLM Explorer: the navigation (built from lessons/registry.py) and the sidebar. Run: streamlit run app/serve.py
+(which serves this file warm and, hosted, with its headers; `streamlit run app/main.py` works too, cold).
 
 Pages live in app/views/, not app/pages/: Streamlit treats a folder named pages/ beside the
 main script as its older multipage mode and then skips this file on reruns.

@@ -3,7 +3,7 @@
     python deploy/scaled.py --replicas 2 --port 8080     # make serve-scaled REPLICAS=2
     python deploy/scaled.py --write-compose-conf         # deploy/nginx/nginx.conf for compose
 
-Each replica is `streamlit run app/main.py` in hosted mode on a free 127.0.0.1 port, with its
+Each replica is `streamlit run app/serve.py` (warm before it reports healthy) in hosted mode on a free 127.0.0.1 port, with its
 share of the machine's training slots (LLM_EXPLORER_TRAINING_SLOTS = cores // replicas, at
 least 1), the same cookie secret (a learner moved to another replica keeps a valid XSRF
 cookie) and the shared work store (LLM_EXPLORER_STORE). nginx runs from a config generated
@@ -57,9 +57,9 @@ def upload_cap_mb() -> int:
 
 
 def content_security_policy() -> str:
-    """The app's own policy (app/state/server.py), so the proxy and a lone server agree.
-    Read from the source, not imported: importing the app pulls in streamlit and torch."""
-    source = (ROOT / "app" / "state" / "server.py").read_text("utf-8")
+    """The app's own policy (app/state/headers.py), so the proxy and a lone server agree.
+    Read from the source, not imported: deploy/ does not import the app."""
+    source = (ROOT / "app" / "state" / "headers.py").read_text("utf-8")
     block = source.split("CONTENT_SECURITY_POLICY = \"; \".join([", 1)[1].split("])", 1)[0]
     return "; ".join(re.findall(r'^\s*"([^"]+)",', block, re.M))
 
@@ -121,6 +121,16 @@ def healthy(url: str) -> bool:
         return False
 
 
+def serve_command(port: int, extra_args=()) -> list[str]:
+    """The app's server on 127.0.0.1:port as every replica (and the benchmarks) run it:
+    app/serve.py, which warms every page before /_stcore/health answers 200 and sends hosted
+    mode's headers from its first response."""
+    return [sys.executable, "-m", "streamlit", "run", "app/serve.py",
+            "--server.headless", "true", "--server.port", str(port),
+            "--server.address", "127.0.0.1", "--server.fileWatcherType", "none",
+            "--browser.gatherUsageStats", "false", *extra_args]
+
+
 def replica_env(replicas: int, store: Path, cookie_secret: str, extra: dict | None = None) -> dict:
     cores = os.cpu_count() or 1
     env = dict(os.environ, LLM_EXPLORER_HOSTED="1", OMP_NUM_THREADS="1",
@@ -152,7 +162,9 @@ class Cluster:
     def replica_url(self, i: int) -> str:
         return f"http://127.0.0.1:{self.replica_ports[i]}"
 
-    def start(self, timeout_s: float = 120) -> "Cluster":
+    def start(self, timeout_s: float = 300) -> "Cluster":
+        """Every replica healthy (warm: tens of seconds each, longer side by side on few cores),
+        then nginx."""
         if not os.path.exists(NGINX):
             raise RuntimeError("nginx is not installed (Debian: apt-get install nginx; "
                                "make serve-scaled installs it when run as root)")
@@ -177,10 +189,7 @@ class Cluster:
 
     def _start_replica(self, i: int, env: dict) -> subprocess.Popen:
         log = self.log_to or open(self.work_dir / f"replica-{i}.log", "wb")
-        command = [sys.executable, "-m", "streamlit", "run", "app/main.py",
-                   "--server.headless", "true", "--server.port", str(self.replica_ports[i]),
-                   "--server.address", "127.0.0.1", "--server.fileWatcherType", "none",
-                   "--browser.gatherUsageStats", "false", *self.extra_args]
+        command = serve_command(self.replica_ports[i], self.extra_args)
         # own process group: stopping it stops anything it started
         return subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
                                 start_new_session=True)

@@ -171,7 +171,7 @@ class Replay:
                 folder.chmod(mode)
 
     def _wait_and_probe(self, port, env, server) -> bool:
-        deadline = time.time() + 90
+        deadline = time.time() + 300      # the server warms every page before it is healthy
         check = self.healthcheck.replace(str(IMAGE_PORT), str(port))
         while time.time() < deadline:
             if server.poll() is not None:

@@ -2,6 +2,8 @@
 the app opened on one page."""
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import importlib.util
 import sys
 import time
@@ -24,6 +26,14 @@ def wait_for(condition: Callable[[], object], timeout: float, what: str,
         if time.monotonic() > deadline:
             pytest.fail(f"timed out after {timeout:g} s waiting for {what}", pytrace=False)
         time.sleep(interval)
+
+
+def run_apart(coroutine):
+    """asyncio.run in a thread of its own: Playwright's sync API (the browser tests, earlier in
+    the same pytest process) leaves an event loop running in the main thread, where
+    asyncio.run would refuse to start."""
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 def open_app(lang: str = "en", checkpoint=None):

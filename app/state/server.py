@@ -6,12 +6,12 @@ for every session. Here that would run each session's release hook (which stops 
 and throw away the shipped model and the shared pictures, for one anonymous visitor's message
 (issue #22). Nothing in this app needs a client to clear caches, so the message is refused,
 locally too: the developer menu is hidden (``toolbarMode = "viewer"``) anyway.
+
+The HTTP headers hosted mode sends are app/state/headers.py's, put in place by app/serve.py.
 """
 from __future__ import annotations
 
-import gc
 import logging
-import os
 import re
 import time
 import weakref
@@ -141,7 +141,9 @@ def upload_cap_mb(limits: Limits) -> int:
 
 
 def harden() -> None:
-    """Called by main.py before anything else: refuse cache clearing; in hosted mode, show a
+    """Called by app/serve.py when the server starts, before any client connects, and by
+    main.py before anything else on every run (a server started as `streamlit run
+    app/main.py` has no start-up hook). Refuse cache clearing; in hosted mode, show a
     visitor no exception details (pages show our own message: app/ui.py shown_as_message)
     and cap every upload at the largest file a box takes, whatever .streamlit/config.toml
     says (256 MB there, for big local checkpoints). The endpoint reads the option on every
@@ -159,8 +161,6 @@ def harden() -> None:
         # processes ran at normal priority (1 thread: 6 ms / 20 ms). Our own trainings run at
         # nice 19 and did not cause it; replicas sharing cores would (issue #21).
         torch.set_num_threads(1)
-        if not _headers_looked_for:
-            _look_for_the_server_once()
         if streamlit_config.get_option("server.maxUploadSize") > upload_cap_mb(limits):
             streamlit_config.set_option("server.maxUploadSize", upload_cap_mb(limits),
                                         "LLM_EXPLORER_HOSTED")
@@ -242,118 +242,3 @@ def has_a_seat() -> bool:
     if open_ids is None:    # no cap, or no way to tell who left: no cap rather than a wrong one
         return True
     return _SEATS.admit(ctx.session_id, open_ids | {ctx.session_id})
-
-
-# ---- HTTP headers of the server itself (hosted mode, one process with no proxy in front) -----
-# The proxy of the documented deployments (deploy/nginx/nginx.conf.template) sends the same
-# headers; a single hosted process gets them here, since Streamlit has no setting for them.
-# 'unsafe-inline' scripts: Streamlit's page and the bertviz views (st.iframe's srcdoc documents
-# inherit this policy) run inline scripts; everything else may come from this server only.
-CONTENT_SECURITY_POLICY = "; ".join([
-    "default-src 'self'",
-    "script-src 'self' 'unsafe-inline'",
-    "style-src 'self' 'unsafe-inline'",
-    "img-src 'self' data: blob:",
-    "font-src 'self' data:",
-    "connect-src 'self'",
-    "frame-src 'self' blob: data:",
-    "worker-src 'self' blob:",
-    "object-src 'none'",
-    "base-uri 'self'",
-    "form-action 'self'",
-    "frame-ancestors 'self'",
-])
-SECURITY_HEADERS = {
-    "content-security-policy": CONTENT_SECURITY_POLICY,
-    "x-frame-options": "SAMEORIGIN",
-    "x-content-type-options": "nosniff",
-    "referrer-policy": "same-origin",
-}
-HIDDEN_PATHS = ("/_stcore/metrics",)     # server internals a visitor has no use for
-# Hosts that show the app inside their own page (Hugging Face Spaces, Streamlit Community
-# Cloud) must be let in as frame ancestors: LLM_EXPLORER_FRAME_ANCESTORS="https://huggingface.co"
-FRAME_ANCESTORS_ENV = "LLM_EXPLORER_FRAME_ANCESTORS"
-_ORIGIN = re.compile(r"https?://[A-Za-z0-9*.-]+(:\d+)?")
-
-
-def security_headers(environ=None) -> dict[str, str]:
-    """SECURITY_HEADERS, with the origins in LLM_EXPLORER_FRAME_ANCESTORS (space-separated)
-    allowed to frame the app; X-Frame-Options then goes (it cannot name other origins, and
-    browsers follow frame-ancestors when both are sent).
-
-    >>> security_headers({})["x-frame-options"]
-    'SAMEORIGIN'
-    >>> h = security_headers({"LLM_EXPLORER_FRAME_ANCESTORS": "https://huggingface.co"})
-    >>> "frame-ancestors 'self' https://huggingface.co" in h["content-security-policy"], "x-frame-options" in h
-    (True, False)
-    """
-    environ = os.environ if environ is None else environ
-    origins = environ.get(FRAME_ANCESTORS_ENV, "").split()
-    if not origins:
-        return dict(SECURITY_HEADERS)
-    bad = [o for o in origins if not _ORIGIN.fullmatch(o)]
-    if bad:
-        raise ValueError(f"{FRAME_ANCESTORS_ENV}: not an origin like https://example.org: {bad}")
-    headers = {k: v for k, v in SECURITY_HEADERS.items() if k != "x-frame-options"}
-    headers["content-security-policy"] = CONTENT_SECURITY_POLICY.replace(
-        "frame-ancestors 'self'", "frame-ancestors 'self' " + " ".join(origins))
-    return headers
-
-
-class SecurityHeaders:
-    """ASGI middleware around Streamlit's Starlette app: the headers above on every HTTP
-    response, and 404 for HIDDEN_PATHS. Websockets pass untouched."""
-
-    def __init__(self, app, environ=None):
-        self.app = app
-        self.extra = [(k.encode(), v.encode()) for k, v in security_headers(environ).items()]
-
-    async def __call__(self, scope, receive, send):
-        if scope["type"] != "http":
-            return await self.app(scope, receive, send)
-        if scope.get("path", "").rstrip("/").endswith(HIDDEN_PATHS):
-            await send({"type": "http.response.start", "status": 404,
-                        "headers": [(b"content-type", b"text/plain"), *self.extra]})
-            await send({"type": "http.response.body", "body": b"Not found"})
-            return
-
-        async def send_with_headers(message):
-            if message["type"] == "http.response.start":
-                kept = [(k, v) for k, v in message.get("headers", [])
-                        if k.decode("latin-1").lower() not in SECURITY_HEADERS]
-                message = {**message, "headers": kept + self.extra}
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
-
-
-_headers_looked_for = False
-
-
-def _look_for_the_server_once() -> None:
-    global _headers_looked_for
-    _headers_looked_for = True      # first: a scan of every object is not for each rerun
-    wrapped = add_security_headers_to_running_server()
-    log.info("security headers added to %d server app(s)", wrapped)
-
-
-def add_security_headers_to_running_server() -> int:
-    """Wrap the running server's Starlette app in SecurityHeaders; returns how many apps were
-    wrapped now (0 when already done, or when Streamlit serves differently).
-
-    subtle: Streamlit builds its app before any script runs and offers no hook, so the app
-    is found among live objects (once a process: about a second with torch loaded) and its
-    middleware stack replaced. The page the first visitor of a fresh server loaded came before
-    this and had no headers; everything after has them."""
-    try:
-        from starlette.applications import Starlette
-    except ImportError:
-        return 0
-    wrapped = 0
-    # type(), not isinstance(): some lazy objects (torch's) warn when asked for __class__
-    for app in [o for o in gc.get_objects() if issubclass(type(o), Starlette)]:
-        stack = app.middleware_stack or app.build_middleware_stack()
-        if not isinstance(stack, SecurityHeaders):
-            app.middleware_stack = SecurityHeaders(stack)
-            wrapped += 1
-    return wrapped

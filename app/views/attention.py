@@ -113,19 +113,25 @@ st.plotly_chart(shared(AF.head_summary_figure, rows, lang()), key="attention_sum
 # ---- 5. bertviz ---------------------------------------------------------------------------------
 st.header(tr("attention.bertviz_heading"))
 prose("attention.bertviz_intro")
-head_tab, model_tab = st.tabs([tr("attention.bertviz_head_tab"), tr("attention.bertviz_model_tab")])
+# subtle: the model view draws every layer's every head, thousands of SVG lines: the heaviest
+# thing any page asks of a browser (about 13 s of Chromium's main thread on a busy 2-core
+# machine, benchmarks/cold_pages.py). So it is drawn only once its tab is opened (a rerun);
+# the head view, open first, at once. A label of the other language opens the first tab.
+head_tab, model_tab = st.tabs([tr("attention.bertviz_head_tab"), tr("attention.bertviz_model_tab")],
+                              key="attention_bertviz_view", on_change="rerun")
 try:
     head_page = shared(bv.head_view_html, attn, tokens, layer=layer,
                        layer_label=tr("attention.bertviz_layer"))
-    model_page = shared(bv.model_view_html, attn, tokens)
+    model_page = shared(bv.model_view_html, attn, tokens) if model_tab.open else None
 except (OSError, RuntimeError, ValueError) as exc:
     st.error(tr("attention.bertviz_failed", error=explain(exc)))
 else:
     with head_tab:
         st.iframe(head_page, height=min(bv.head_view_height(len(tokens)), 1200))
-    with model_tab:
-        st.iframe(model_page, height=min(bv.model_view_height(len(tokens), config.n_layer,
-                                                              config.n_head), 1600))
+    if model_page is not None:
+        with model_tab:
+            st.iframe(model_page, height=min(bv.model_view_height(len(tokens), config.n_layer,
+                                                                  config.n_head), 1600))
 
 # ---- 6. attention forming during training ------------------------------------------------------
 st.header(tr("attention.timeline_heading"))

@@ -5,7 +5,6 @@ check-jsonschema) and Kubernetes' schemas (bundled with kubernetes-validate), pl
 say for this app (stickiness, websockets, limits, headers, the shared store)."""
 from __future__ import annotations
 
-import asyncio
 import copy
 import doctest
 import json
@@ -17,10 +16,10 @@ import jsonschema
 import pytest
 import yaml
 
-from app.state import server
+from app.state import headers, server
 from deploy import scaled
 from lessons.hosting.limits import HOSTED, current_limits
-from tests.helpers import ROOT
+from tests.helpers import ROOT, run_apart
 
 K8S = ROOT / "deploy" / "k8s"
 
@@ -63,9 +62,9 @@ def test_the_nginx_config_is_valid_and_says_what_the_app_needs(tmp_path):
     assert server.upload_cap_mb(HOSTED) == scaled.upload_cap_mb() == 33
     assert "return 404;" in _block(conf, "location ~ ^/_stcore/metrics")
     # the proxy sends the app's own policy, to every response
-    assert f'add_header Content-Security-Policy "{server.CONTENT_SECURITY_POLICY}" always;' in conf
+    assert f'add_header Content-Security-Policy "{headers.CONTENT_SECURITY_POLICY}" always;' in conf
     assert "add_header X-Frame-Options SAMEORIGIN always;" in conf
-    assert "frame-ancestors 'self'" in server.CONTENT_SECURITY_POLICY
+    assert "frame-ancestors 'self'" in headers.CONTENT_SECURITY_POLICY
     # one page in both languages for 429 and a replica that is gone
     assert "error_page 429 502 503 504 /class-full.html;" in conf
     page = (scaled.STATIC_DIR / "class-full.html").read_text("utf-8")
@@ -155,7 +154,7 @@ def test_replica_settings_come_from_the_environment_and_typos_stop_the_server():
 
 
 def test_the_apps_own_headers_and_hidden_metrics():
-    """app/state/server.py SecurityHeaders around a stand-in ASGI app."""
+    """app/state/headers.py SecurityHeaders around a stand-in ASGI app."""
     async def inner(scope, receive, send):
         await send({"type": "http.response.start", "status": 200,
                     "headers": [(b"content-type", b"text/html"), (b"x-frame-options", b"ALLOW")]})
@@ -166,13 +165,13 @@ def test_the_apps_own_headers_and_hidden_metrics():
 
         async def send(message):
             sent.append(message)
-        asyncio.run(server.SecurityHeaders(inner)({"type": "http", "path": path}, None, send))
+        run_apart(headers.SecurityHeaders(inner)({"type": "http", "path": path}, None, send))
         return sent[0]["status"], dict((k.decode(), v.decode()) for k, v in sent[0]["headers"])
 
-    status, headers = call("/")
-    assert status == 200 and headers["content-security-policy"] == server.CONTENT_SECURITY_POLICY
-    assert headers["x-frame-options"] == "SAMEORIGIN"        # replaced, not doubled
-    assert headers["content-type"] == "text/html"
+    status, sent_headers = call("/")
+    assert status == 200 and sent_headers["content-security-policy"] == headers.CONTENT_SECURITY_POLICY
+    assert sent_headers["x-frame-options"] == "SAMEORIGIN"        # replaced, not doubled
+    assert sent_headers["content-type"] == "text/html"
     assert call("/_stcore/metrics")[0] == 404
     assert call("/some/base/_stcore/metrics/")[0] == 404
 
@@ -186,11 +185,11 @@ def test_hosts_that_frame_the_app_can_be_let_in():
 
     async def send(message):
         sent.append(message)
-    env = {server.FRAME_ANCESTORS_ENV: "https://huggingface.co https://*.hf.space"}
-    asyncio.run(server.SecurityHeaders(inner, env)({"type": "http", "path": "/"}, None, send))
-    headers = dict((k.decode(), v.decode()) for k, v in sent[0]["headers"])
+    env = {headers.FRAME_ANCESTORS_ENV: "https://huggingface.co https://*.hf.space"}
+    run_apart(headers.SecurityHeaders(inner, env)({"type": "http", "path": "/"}, None, send))
+    sent_headers = dict((k.decode(), v.decode()) for k, v in sent[0]["headers"])
     assert "frame-ancestors 'self' https://huggingface.co https://*.hf.space" \
-        in headers["content-security-policy"]
-    assert "x-frame-options" not in headers
+        in sent_headers["content-security-policy"]
+    assert "x-frame-options" not in sent_headers
     with pytest.raises(ValueError, match="LLM_EXPLORER_FRAME_ANCESTORS"):
-        server.security_headers({server.FRAME_ANCESTORS_ENV: "https://a.org; script-src *"})
+        headers.security_headers({headers.FRAME_ANCESTORS_ENV: "https://a.org; script-src *"})

@@ -1,0 +1,206 @@
+"""Cold pages: how long a learner waits for each page of a server that has just started (issue
+#23 item 3), in Chromium.
+
+It starts a fresh hosted server with the app's entry point (``streamlit run app/serve.py``, as
+the Dockerfile, deploy/scaled.py and ``make app`` do; ``--entry main`` starts the plain
+``streamlit run app/main.py`` instead, for comparison), times it from start to the first
+``/_stcore/health`` 200, then opens every page of lessons/registry.py in English and in Chinese
+(``/<page>?lang=<lang>``):
+
+* first view: a new browser context (a new visitor, empty browser cache) on the fresh server,
+  from navigation until the page's content is shown: its h1, Streamlit's script state
+  "notRunning" and no running-status widget;
+* warm reruns: the same page reloaded ``--reloads`` times in that context; their p50.
+
+After each view it waits ``--settle-s`` (uncounted) before the next: a page's frames
+(bertviz) draw after the page says it is done, on the page's own thread, and without the pause
+their work spilled into the next reload's time. (Waiting for requestIdleCallback instead was
+tried: on a loaded machine it fired 5-15 s late even on pages without frames.) The JSON line
+adds Chromium's main-thread busy time per document (the DevTools metric TaskDuration; on a
+loaded machine it includes waiting for a core).
+
+Targets: first view <= 2 s after health, warm reload p50 <= 300 ms. It prints a table, the
+machine's load (os.getloadavg: the figures are only as good as the machine is quiet) and, last,
+one JSON line with every figure.
+
+    .venv/bin/python benchmarks/cold_pages.py            # make benchmark-cold-pages
+    .venv/bin/python benchmarks/cold_pages.py --entry main --reloads 3
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from deploy.scaled import free_port, healthy, serve_command, stop_process  # noqa: E402
+from lessons import registry  # noqa: E402
+from lessons.i18n import LANGUAGES  # noqa: E402
+
+CHROMIUM = "/usr/bin/chromium"
+FIRST_VIEW_TARGET_S = 2.0
+RELOAD_TARGET_S = 0.3
+# the page's content is shown: a title, the script done, no "Running..." widget
+SHOWN = """() => !!document.querySelector('h1')
+    && document.querySelector('[data-testid="stApp"]')?.dataset.testScriptState === 'notRunning'
+    && !document.querySelector('[data-testid="stStatusWidget"]')"""
+
+
+def start_server(entry: str, port: int, log) -> subprocess.Popen:
+    env = dict(os.environ, LLM_EXPLORER_HOSTED="1", OMP_NUM_THREADS="1")
+    command = serve_command(port)
+    if entry == "main":
+        command[command.index("app/serve.py")] = "app/main.py"
+    return subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+                            start_new_session=True)
+
+
+def wait_healthy(url: str, server: subprocess.Popen, timeout_s: float) -> float:
+    """Seconds from now until /_stcore/health answers 200."""
+    started = time.perf_counter()
+    while not healthy(url):
+        if server.poll() is not None:
+            raise RuntimeError(f"the server exited with code {server.returncode}")
+        if time.perf_counter() - started > timeout_s:
+            raise RuntimeError(f"not healthy within {timeout_s:.0f} s")
+        time.sleep(0.1)
+    return time.perf_counter() - started
+
+
+def timed_view(page, devtools, go, timeout_s: float, settle_s: float) -> tuple[float, float]:
+    """Seconds from go() (a navigation or a reload) until the content is shown, and the
+    browser's main-thread busy seconds for this document by then; then settle_s of rest."""
+    started = time.perf_counter()
+    go()
+    page.wait_for_function(SHOWN, timeout=timeout_s * 1000, polling=20)
+    shown = time.perf_counter() - started
+    metrics = {m["name"]: m["value"] for m in devtools.send("Performance.getMetrics")["metrics"]}
+    page.wait_for_timeout(settle_s * 1000)
+    return shown, metrics.get("TaskDuration", float("nan"))
+
+
+def measure_page(browser, url: str, lang: str, entry, reloads: int, timeout_s: float,
+                 settle_s: float) -> dict:
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    devtools = context.new_cdp_session(page)
+    devtools.send("Performance.enable")
+    address = f"{url}/{entry.url_path}?lang={lang}"
+    try:
+        first = timed_view(page, devtools, lambda: page.goto(address, wait_until="commit"),
+                           timeout_s, settle_s)
+        title = page.inner_text("h1")
+        again = [timed_view(page, devtools, lambda: page.reload(wait_until="commit"), timeout_s,
+                            settle_s) for _ in range(reloads)]
+
+        def p50(i):
+            return round(statistics.median(view[i] for view in again), 3) if again else None
+        return {"page": entry.slug, "lang": lang, "title": title, "first_s": round(first[0], 3),
+                "first_busy_s": round(first[1], 3), "reload_p50_s": p50(0),
+                "reload_busy_p50_s": p50(1), "reloads_s": [round(view[0], 3) for view in again]}
+    except Exception as exc:        # noqa: BLE001 -- one page's failure is a row, not the end
+        return {"page": entry.slug, "lang": lang, "error": f"{type(exc).__name__}: {exc}"[:200]}
+    finally:
+        context.close()
+
+
+def print_table(rows: list[dict]) -> None:
+    print(f"{'page':18} {'lang':4} {'first view':>11} {'reload p50':>11}  title")
+    for r in rows:
+        if "error" in r:
+            print(f"{r['page']:18} {r['lang']:4} {'error':>11} {'':>11}  {r['error']}")
+            continue
+        flag = " " if r["first_s"] <= FIRST_VIEW_TARGET_S else "!"
+        flag2 = " " if r["reload_p50_s"] is None or r["reload_p50_s"] <= RELOAD_TARGET_S else "!"
+        p50 = f"{r['reload_p50_s']:.3f}" if r["reload_p50_s"] is not None else "-"
+        print(f"{r['page']:18} {r['lang']:4} {r['first_s']:10.3f}{flag} {p50:>10}{flag2}  "
+              f"{r['title'][:40]}")
+    print(f"(! misses the target: first view <= {FIRST_VIEW_TARGET_S} s, "
+          f"reload p50 <= {RELOAD_TARGET_S * 1000:.0f} ms)")
+
+
+def summary(rows: list[dict], healthy_s: float, entry: str, load_before, load_after) -> dict:
+    ok = [r for r in rows if "error" not in r]
+    firsts = [r["first_s"] for r in ok]
+    reloads = [r["reload_p50_s"] for r in ok if r["reload_p50_s"] is not None]
+    return {
+        "benchmark": "cold_pages", "entry": f"app/{entry}.py", "cores": os.cpu_count(),
+        "loadavg_before": [round(x, 2) for x in load_before],
+        "loadavg_after": [round(x, 2) for x in load_after],
+        "start_to_healthy_s": round(healthy_s, 2),
+        "first_view_max_s": max(firsts) if firsts else None,
+        "first_view_p50_s": round(statistics.median(firsts), 3) if firsts else None,
+        "reload_p50_max_s": max(reloads) if reloads else None,
+        "pages_over_first_view_target": [f"{r['lang']}/{r['page']}" for r in ok
+                                         if r["first_s"] > FIRST_VIEW_TARGET_S],
+        "pages_over_reload_target": [f"{r['lang']}/{r['page']}" for r in ok
+                                     if r["reload_p50_s"] and r["reload_p50_s"] > RELOAD_TARGET_S],
+        "errors": [f"{r['lang']}/{r['page']}: {r['error']}" for r in rows if "error" in r],
+        "rows": rows,
+    }
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--entry", choices=("serve", "main"), default="serve",
+                   help="serve: app/serve.py (warm before healthy; default); main: app/main.py")
+    p.add_argument("--reloads", type=int, default=5, help="warm reloads a page (their p50)")
+    p.add_argument("--langs", default=",".join(LANGUAGES), help="comma-separated, e.g. en")
+    p.add_argument("--pages", default="", help="comma-separated slugs (default: every page)")
+    p.add_argument("--timeout-s", type=float, default=120, help="one page view at most")
+    p.add_argument("--settle-s", type=float, default=1.5,
+                   help="uncounted pause after each view, for frames drawn after it")
+    p.add_argument("--health-timeout-s", type=float, default=600)
+    return p.parse_args(argv)
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    if not os.path.exists(CHROMIUM):
+        print(f"{CHROMIUM} is missing (make browser installs it)", file=sys.stderr)
+        return 2
+    from playwright.sync_api import sync_playwright
+    load_before = os.getloadavg()
+    print(f"load average (1, 5, 15 min) on {os.cpu_count()} cores: "
+          f"{', '.join(f'{x:.2f}' for x in load_before)}", flush=True)
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    with tempfile.NamedTemporaryFile("w+b", prefix="cold-pages-", suffix=".log", delete=False) as log:
+        started = time.perf_counter()
+        server = start_server(args.entry, port, log)
+        try:
+            healthy_s = wait_healthy(url, server, args.health_timeout_s)
+            print(f"app/{args.entry}.py: start to healthy {healthy_s:.1f} s (log: {log.name})",
+                  flush=True)
+            with sync_playwright() as p:
+                browser = p.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                            args=["--no-sandbox", "--headless"])
+                pages = [registry.lesson(slug) for slug in args.pages.split(",")] \
+                    if args.pages else registry.PAGES
+                rows = [measure_page(browser, url, lang, entry, args.reloads, args.timeout_s,
+                                     args.settle_s)
+                        for lang in args.langs.split(",") for entry in pages]
+                browser.close()
+        finally:
+            stop_process(server)
+    load_after = os.getloadavg()
+    print_table(rows)
+    print(f"server start to healthy: {healthy_s:.1f} s; whole benchmark "
+          f"{time.perf_counter() - started:.0f} s; load average after: "
+          f"{', '.join(f'{x:.2f}' for x in load_after)} on {os.cpu_count()} cores")
+    print(json.dumps(summary(rows, healthy_s, args.entry, load_before, load_after),
+                     ensure_ascii=False))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

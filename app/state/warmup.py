@@ -37,6 +37,9 @@ import time
 from dataclasses import dataclass, field
 from urllib.parse import parse_qs
 
+from streamlit.proto.BackMsg_pb2 import BackMsg
+from streamlit.proto.ClientState_pb2 import ClientState
+
 from lessons import registry
 from lessons.i18n import DEFAULT_LANGUAGE, LANGUAGES, t
 
@@ -116,8 +119,6 @@ class _Listener:
 
 async def _show(runtime, session_id: str, listener: _Listener, lang: str, page: str) -> None:
     """One page view, as a browser opening /<page>?lang=<lang> asks for it."""
-    from streamlit.proto.BackMsg_pb2 import BackMsg
-    from streamlit.proto.ClientState_pb2 import ClientState
     listener.finished.clear()
     listener.errors.clear()
     runtime.handle_backmsg(session_id, BackMsg(

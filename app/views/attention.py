@@ -113,10 +113,9 @@ st.plotly_chart(shared(AF.head_summary_figure, rows, lang()), key="attention_sum
 # ---- 5. bertviz ---------------------------------------------------------------------------------
 st.header(tr("attention.bertviz_heading"))
 prose("attention.bertviz_intro")
-# subtle: the model view draws every layer's every head, thousands of SVG lines: the heaviest
-# thing any page asks of a browser (about 13 s of Chromium's main thread on a busy 2-core
-# machine, benchmarks/cold_pages.py). So it is drawn only once its tab is opened (a rerun);
-# the head view, open first, at once. A label of the other language opens the first tab.
+# subtle: the model view (every head of every layer, thousands of SVG lines) cost Chromium ~13 s
+# of main thread on a busy 2-core machine (benchmarks/cold_pages.py): drawn only once its tab is
+# opened (a rerun); the head view at once. A label of the other language opens the first tab.
 head_tab, model_tab = st.tabs([tr("attention.bertviz_head_tab"), tr("attention.bertviz_model_tab")],
                               key="attention_bertviz_view", on_change="rerun")
 try:

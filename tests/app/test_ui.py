@@ -171,7 +171,9 @@ def test_pages_use_the_one_helper_module():
 def test_one_cache_and_no_lazy_imports():
     """shared() is the only cache of results: no page uses st.cache_data / st.cache_resource
     (app/state keeps its few server-wide objects with cache_resource); and no import hides in a
-    function (there is no cycle to break)."""
+    function (there is no cycle to break), but for the warm-up's server preparation: the
+    point of app/state/warmup.py is to answer health checks before torch is imported."""
+    lazy_on_purpose = {("warmup.py", "_prepare_server")}
     for path, tree in _app_sources():
         in_state = path.parent.name == "state"
         for node in ast.walk(tree):
@@ -180,7 +182,8 @@ def test_one_cache_and_no_lazy_imports():
                 assert in_state and node.attr == "cache_resource", f"{path.name}:{node.lineno}"
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 inner = [n for n in ast.walk(node) if isinstance(n, (ast.Import, ast.ImportFrom))]
-                assert not inner, f"{path.name}: {node.name}() imports inside itself"
+                assert not inner or (path.name, node.name) in lazy_on_purpose, \
+                    f"{path.name}: {node.name}() imports inside itself"
 
 
 VIEW_LINES = 150

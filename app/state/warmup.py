@@ -37,8 +37,10 @@ import time
 from dataclasses import dataclass, field
 from urllib.parse import parse_qs
 
+from streamlit import runtime
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ClientState_pb2 import ClientState
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
 from lessons import registry
 from lessons.i18n import DEFAULT_LANGUAGE, LANGUAGES, t
@@ -103,7 +105,6 @@ class _Listener:
         self.errors: list[str] = []
 
     def write_forward_msg(self, msg) -> None:
-        from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
         kind = msg.WhichOneof("type")
         if kind == "delta" and msg.delta.WhichOneof("type") == "new_element" \
                 and msg.delta.new_element.WhichOneof("type") == "exception":
@@ -177,7 +178,6 @@ def start(progress: Progress = PROGRESS, environ=None) -> asyncio.Task | None:
     if not wanted(environ):
         progress.finished = True
         return None
-    from streamlit import runtime
     return asyncio.get_running_loop().create_task(warm(runtime.get_instance(), progress))
 
 

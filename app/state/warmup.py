@@ -197,8 +197,8 @@ def waiting_page(done: int, total: int, first_lang: str = DEFAULT_LANGUAGE) -> s
             '<meta name="viewport" content="width=device-width, initial-scale=1">'
             f'<meta http-equiv="refresh" content="{RELOAD_S}"><title>LLM Explorer</title>'
             "<style>body{font-family:sans-serif;max-width:40rem;margin:4rem auto;padding:0 1rem;"
-            "color:#0e1117;line-height:1.5}h1{font-size:1.5rem}"
-            "section+section{margin-top:2rem;border-top:1px solid #ccc;padding-top:1rem}</style>"
+            "line-height:1.5}h1{font-size:1.5rem}"
+            "section+section{margin-top:2rem;border-top:1px solid;padding-top:1rem}</style>"
             f"</head><body><main>{sections}</main></body></html>")
 
 

@@ -38,7 +38,8 @@ def test_bad_text_uploads_in_the_browser(hosted_app, page, lang):
     _open_training(page, hosted_app, lang)
     page.locator('[data-testid="stRadio"]').first.get_by_text(
         "My own text file" if lang == "en" else "我自己的文本文件").click()
-    page.wait_for_selector('[data-testid="stFileUploader"]')
+    # the training page's box (the sidebar's "Your work" box has a closed one of its own)
+    page.locator('[data-testid="stFileUploader"]').filter(has_text="UTF-8").wait_for()
     for name, (data, english, chinese) in UPLOAD_CASES.items():
         _upload(page, "UTF-8", name, data)
         page.wait_for_selector(f"text={english if lang == 'en' else chinese}", timeout=30_000)

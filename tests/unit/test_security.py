@@ -49,8 +49,12 @@ def test_raw_html_is_built_only_by_lessons_functions_that_escape():
 def _assigned_from(tree, variable: str) -> str | None:
     for node in ast.walk(tree):
         if isinstance(node, ast.Assign) and ast.unparse(node.targets[0]) == variable:
-            if isinstance(node.value, ast.Call):
-                return _maker(node.value)
+            value = node.value
+            if isinstance(value, ast.IfExp) and isinstance(value.orelse, ast.Constant) \
+                    and value.orelse.value is None:
+                value = value.body           # made only when wanted, else no HTML at all
+            if isinstance(value, ast.Call):
+                return _maker(value)
     return None
 
 

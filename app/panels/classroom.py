@@ -18,11 +18,9 @@ def your_work() -> None:
     """A short sidebar section: where the work is kept (and for how long), the address that
     finds it again, one zip of everything, and a zip put back."""
     note = st.session_state.pop(IMPORT_NOTE_KEY, None)
-    problem = st.session_state.pop(work.PROBLEM_KEY, None)
-    # open after a restore or a refused save: the sidebar above it may have changed (a model
-    # came back), and the learner must see what happened
-    with st.expander(tr("app.work_heading"), expanded=note is not None or problem is not None,
-                     key="work_box"):
+    # open after a restore: the sidebar above it may have changed (a model came back), and
+    # the learner must see what happened
+    with st.expander(tr("app.work_heading"), expanded=note is not None, key="work_box"):
         lim = runs.limits()
         learner = work.learner_id()
         if lim.hosted:
@@ -34,8 +32,6 @@ def your_work() -> None:
         st.code(f"{st.context.url or ''}?learner={learner}", language=None, wrap_lines=True)
         st.caption(tr("app.work_usage", runs=work.saved_run_count(),
                       mb=f"{work.store().used_bytes(learner) / 1e6:.1f}"))
-        if problem is not None:
-            st.warning(explain(problem))
         the_store = work.store()
         # a callable, made into the file only when clicked; it captures plain values, no st.*
         st.download_button(tr("app.work_download"), lambda: the_store.export_zip(learner),
@@ -60,6 +56,14 @@ def restore_uploaded_zip() -> None:
         st.session_state[IMPORT_NOTE_KEY] = ("error", tr("app.work_restore_bad", reason=explain(exc)))
         return
     st.session_state[IMPORT_NOTE_KEY] = ("success", tr("app.work_restored", runs=count))
+
+
+def unsaved_work_warning() -> None:
+    """After this run's save (the end of the page): what the store refused, in the sidebar at
+    once, not on the next click (a full disk: the learner downloads their work now)."""
+    problem = st.session_state.pop(work.PROBLEM_KEY, None)
+    if problem is not None:
+        st.sidebar.warning(explain(problem))
 
 
 # ---- a link to this view ----------------------------------------------------------------------

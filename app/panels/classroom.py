@@ -7,7 +7,7 @@ import streamlit as st
 from app.state import links, runs, tour, work
 from app.ui import explain, lang, tr
 from lessons.hosting.limits import upload_widget_mb
-from lessons.hosting.store import StoreError, read_work_zip, zip_cap
+from lessons.hosting.store import StoreError, read_work_zip, write_refused, zip_cap
 
 IMPORT_NOTE_KEY = "work_import_note"    # ("success" | "error", message) after a restore
 
@@ -52,8 +52,12 @@ def restore_uploaded_zip() -> None:
     try:
         read_work_zip(upload.getvalue(), runs.limits())   # checked before the session changes
         count = work.import_zip(upload.getvalue())
-    except StoreError as exc:
+    except StoreError as exc:       # a full disk too: the store says so, in the learner's words
         st.session_state[IMPORT_NOTE_KEY] = ("error", tr("app.work_restore_bad", reason=explain(exc)))
+        return
+    except OSError as exc:          # the store turns its own into StoreError; a stray one too
+        st.session_state[IMPORT_NOTE_KEY] = ("error", tr("app.work_restore_bad",
+                                                         reason=explain(write_refused(exc))))
         return
     st.session_state[IMPORT_NOTE_KEY] = ("success", tr("app.work_restored", runs=count))
 

@@ -246,9 +246,11 @@ _ON_A_TINY_DISK = textwrap.dedent("""
 """)
 
 
+@pytest.mark.slow
 def test_a_real_full_disk_on_a_tiny_tmpfs(tmp_path, tiny_checkpoint_bytes):
     """The same on a real filesystem that fills up: a 2 MB tmpfs in a mount namespace of its
-    own (unshare; skipped where this machine does not allow it)."""
+    own (unshare; skipped where this machine does not allow it). Slow: about 5 s, most of it a
+    new Python importing torch."""
     unshare = shutil.which("unshare")
     if unshare is None:
         pytest.skip("no unshare here")

@@ -18,9 +18,11 @@ def your_work() -> None:
     """A short sidebar section: where the work is kept (and for how long), the address that
     finds it again, one zip of everything, and a zip put back."""
     note = st.session_state.pop(IMPORT_NOTE_KEY, None)
-    # open after a restore: the sidebar above it may have changed (a model came back), and
-    # the learner must see what happened
-    with st.expander(tr("app.work_heading"), expanded=note is not None, key="work_box"):
+    # open after a restore (the sidebar above it may have changed: a model came back, and the
+    # learner must see what happened), and while the last save was refused (the download)
+    refused = st.session_state.get(work.PROBLEM_KEY) is not None
+    with st.expander(tr("app.work_heading"), expanded=note is not None or refused,
+                     key="work_box"):
         lim = runs.limits()
         learner = work.learner_id()
         if lim.hosted:
@@ -64,8 +66,9 @@ def restore_uploaded_zip() -> None:
 
 def unsaved_work_warning() -> None:
     """After this run's save (the end of the page): what the store refused, in the sidebar at
-    once, not on the next click (a full disk: the learner downloads their work now)."""
-    problem = st.session_state.pop(work.PROBLEM_KEY, None)
+    once, not on the next click (a full disk: the learner downloads their work now). Kept
+    until a save goes through, so the next run opens "Your work" with its download."""
+    problem = st.session_state.get(work.PROBLEM_KEY)
     if problem is not None:
         st.sidebar.warning(explain(problem))
 

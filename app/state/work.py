@@ -29,7 +29,7 @@ RESTORED_KEY = "work_restored"        # set once this session has put the stored
 SAVED_SETTINGS_KEY = "work_saved_settings"
 SAVED_ACTIVE_KEY = "work_saved_active"   # uid of the active model last written (None: shipped)
 SAVED_RUNS_KEY = "work_saved_runs"    # {store key: metrics rows saved}; training threads write it
-PROBLEM_KEY = "work_problem"          # this run's save the store refused (a StoreError)
+PROBLEM_KEY = "work_problem"          # the latest save the store refused (a StoreError)
 
 # Session-state keys kept for the learner, one place: each with what its value must be to be
 # put back on load (a zip is the learner's to edit, so nothing is taken unchecked): the quiz
@@ -133,6 +133,7 @@ def save_changes() -> None:
     if not st.session_state.get(RESTORED_KEY):
         return
     learner, the_store = learner_id(), store()
+    st.session_state.pop(PROBLEM_KEY, None)
     try:
         settings = current_settings()
         active = st.session_state.get(session.MODEL_KEY)

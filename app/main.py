@@ -114,6 +114,7 @@ def main() -> None:
         classroom.view_link(navigation.url_path)
     with shown_as_message("work"):
         work.save_changes()
+        classroom.unsaved_work_warning()
     if runs.limits().hosted:
         server.forget_this_sessions_unheld_uploads()
 

@@ -248,6 +248,7 @@ class Tab:
         self.cache: dict[str, list] = {}         # hash -> [ForwardMsg, run that last used it]
         self.runs_done = 0
         self.max_cache_age = 2
+        self.query_string = ""                   # the page address's query, e.g. "learner=..."
 
     async def open(self) -> None:
         token, cookie = await asyncio.to_thread(fetch_xsrf_cookie, self.base_url)
@@ -284,7 +285,7 @@ class Tab:
             if new_hash != self.page_hash:
                 self.values = {}      # the old page's widgets are gone
             self.page_hash = new_hash
-        client = ClientState(query_string="", page_script_hash=self.page_hash)
+        client = ClientState(query_string=self.query_string, page_script_hash=self.page_hash)
         client.widget_states.widgets.extend(self.values.values())
         if trigger:   # a button press: sent once, as the frontend does, then forgotten
             client.widget_states.widgets.append(WidgetState(id=trigger, trigger_value=True))

@@ -1,10 +1,12 @@
 """Small helpers every test folder uses: the repo's paths, a wait with a deadline, an AppTest of
-the app opened on one page."""
+the app opened on one page, a full disk under the work store."""
 from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import errno
 import importlib.util
+import os
 import sys
 import time
 from functools import lru_cache
@@ -71,3 +73,54 @@ def assert_page_ok(at) -> None:
 def page_markdown(at) -> str:
     """Every markdown element's text on the page, joined (what a learner reads)."""
     return " ".join(m.value for m in at.markdown)
+
+
+# ---- a full disk under the work store ---------------------------------------------------------
+
+class _HalfWritten:
+    """A file on a disk that fills up midway: half the bytes land, then ENOSPC."""
+
+    def __init__(self, f):
+        self.f = f
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.f.close()
+
+    def write(self, data: bytes) -> int:
+        self.f.write(data[:len(data) // 2])
+        self.f.flush()
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+
+class FullDisk:
+    """Stands in for the ``os`` module of lessons/hosting/store.py (monkeypatch.setattr(store,
+    "os", FullDisk("write"))): the store's files fail as on a full disk, at ``where``: "write"
+    (half the bytes land, then ENOSPC) or "rename" (os.replace). ``code`` is the errno."""
+
+    def __init__(self, where: str, code: int = errno.ENOSPC):
+        assert where in ("write", "rename"), where
+        self.where, self.code = where, code
+
+    def __getattr__(self, name):
+        return getattr(os, name)
+
+    def _fail(self, path) -> None:
+        raise OSError(self.code, os.strerror(self.code), str(path))
+
+    def fdopen(self, fd, *args, **kwargs):
+        f = os.fdopen(fd, *args, **kwargs)
+        return _HalfWritten(f) if self.where == "write" else f
+
+    def replace(self, src, dst) -> None:
+        if self.where == "rename":
+            self._fail(dst)
+        os.replace(src, dst)
+
+
+def files_under(folder: Path) -> dict[str, bytes]:
+    """Every file under ``folder`` (relative path -> bytes): to see that nothing changed."""
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*"))
+            if p.is_file()}

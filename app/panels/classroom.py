@@ -7,7 +7,7 @@ import streamlit as st
 from app.state import links, runs, tour, work
 from app.ui import explain, lang, tr
 from lessons.hosting.limits import upload_widget_mb
-from lessons.hosting.store import StoreError, read_work_zip, zip_cap
+from lessons.hosting.store import StoreError, read_work_zip, write_refused, zip_cap
 
 IMPORT_NOTE_KEY = "work_import_note"    # ("success" | "error", message) after a restore
 
@@ -18,10 +18,10 @@ def your_work() -> None:
     """A short sidebar section: where the work is kept (and for how long), the address that
     finds it again, one zip of everything, and a zip put back."""
     note = st.session_state.pop(IMPORT_NOTE_KEY, None)
-    problem = st.session_state.pop(work.PROBLEM_KEY, None)
-    # open after a restore or a refused save: the sidebar above it may have changed (a model
-    # came back), and the learner must see what happened
-    with st.expander(tr("app.work_heading"), expanded=note is not None or problem is not None,
+    # open after a restore (the sidebar above it may have changed: a model came back, and the
+    # learner must see what happened), and while the last save was refused (the download)
+    refused = st.session_state.get(work.PROBLEM_KEY) is not None
+    with st.expander(tr("app.work_heading"), expanded=note is not None or refused,
                      key="work_box"):
         lim = runs.limits()
         learner = work.learner_id()
@@ -34,8 +34,6 @@ def your_work() -> None:
         st.code(f"{st.context.url or ''}?learner={learner}", language=None, wrap_lines=True)
         st.caption(tr("app.work_usage", runs=work.saved_run_count(),
                       mb=f"{work.store().used_bytes(learner) / 1e6:.1f}"))
-        if problem is not None:
-            st.warning(explain(problem))
         the_store = work.store()
         # a callable, made into the file only when clicked; it captures plain values, no st.*
         st.download_button(tr("app.work_download"), lambda: the_store.export_zip(learner),
@@ -56,10 +54,23 @@ def restore_uploaded_zip() -> None:
     try:
         read_work_zip(upload.getvalue(), runs.limits())   # checked before the session changes
         count = work.import_zip(upload.getvalue())
-    except StoreError as exc:
+    except StoreError as exc:       # a full disk too: the store says so, in the learner's words
         st.session_state[IMPORT_NOTE_KEY] = ("error", tr("app.work_restore_bad", reason=explain(exc)))
         return
+    except OSError as exc:          # the store turns its own into StoreError; a stray one too
+        st.session_state[IMPORT_NOTE_KEY] = ("error", tr("app.work_restore_bad",
+                                                         reason=explain(write_refused(exc))))
+        return
     st.session_state[IMPORT_NOTE_KEY] = ("success", tr("app.work_restored", runs=count))
+
+
+def unsaved_work_warning() -> None:
+    """After this run's save (the end of the page): what the store refused, in the sidebar at
+    once, not on the next click (a full disk: the learner downloads their work now). Kept
+    until a save goes through, so the next run opens "Your work" with its download."""
+    problem = st.session_state.get(work.PROBLEM_KEY)
+    if problem is not None:
+        st.sidebar.warning(explain(problem))
 
 
 # ---- a link to this view ----------------------------------------------------------------------

@@ -18,7 +18,7 @@ from app.state import runs, session
 from lessons.engine.checkpoint import SHIPPED_MODELS
 from lessons.engine.training import RunStatus
 from lessons.hosting.store import (SavedRun, StoreError, WorkStore, default_root, is_learner_id,
-                                   new_learner_id)
+                                   new_learner_id, write_refused)
 from lessons.i18n import LANGUAGES
 
 log = logging.getLogger("llm_explorer")
@@ -29,7 +29,7 @@ RESTORED_KEY = "work_restored"        # set once this session has put the stored
 SAVED_SETTINGS_KEY = "work_saved_settings"
 SAVED_ACTIVE_KEY = "work_saved_active"   # uid of the active model last written (None: shipped)
 SAVED_RUNS_KEY = "work_saved_runs"    # {store key: metrics rows saved}; training threads write it
-PROBLEM_KEY = "work_problem"          # the last save the store refused (a StoreError)
+PROBLEM_KEY = "work_problem"          # the latest save the store refused (a StoreError)
 
 # Session-state keys kept for the learner, one place: each with what its value must be to be
 # put back on load (a zip is the learner's to edit, so nothing is taken unchecked): the quiz
@@ -127,10 +127,13 @@ def current_settings() -> dict:
 def save_changes() -> None:
     """Called on every full run: write the settings, the active model and any run not yet
     saved (an uploaded checkpoint, a run that ended before this session had a hook) if they
-    changed. Refusals (the store is full) are kept to be shown in the sidebar."""
+    changed. A refusal (the store's caps, a full disk) is kept for the sidebar to show at once;
+    what was not saved stays "changed", so the next run tries again (and says so again while
+    the disk is still full). A run its training thread could not save is retried here too."""
     if not st.session_state.get(RESTORED_KEY):
         return
     learner, the_store = learner_id(), store()
+    st.session_state.pop(PROBLEM_KEY, None)
     try:
         settings = current_settings()
         active = st.session_state.get(session.MODEL_KEY)
@@ -149,7 +152,10 @@ def save_changes() -> None:
         save_runs(the_store, learner)
     except StoreError as exc:
         st.session_state[PROBLEM_KEY] = exc
-    except (OSError, TypeError, ValueError) as exc:   # a full disk, a value JSON cannot hold
+    except OSError as exc:     # the store turns its own into StoreError; a stray one too
+        log.warning("work store: could not save: %s: %s", type(exc).__name__, exc)
+        st.session_state[PROBLEM_KEY] = write_refused(exc)
+    except (TypeError, ValueError) as exc:   # a value JSON cannot hold
         log.warning("work store: could not save: %s: %s", type(exc).__name__, exc)
 
 

@@ -18,7 +18,9 @@ Layout under the root (``LLM_EXPLORER_STORE``, or ``~/.llm-explorer/work``)::
 
 Plain files and no in-memory truth: several server processes may share the folder. Every write
 goes to a temporary file in the same folder and is renamed into place, so a reader sees the old
-file or the new one, never half of one.
+file or the new one, never half of one. A disk that fills up (or refuses a write otherwise)
+mid-save leaves the old files as they were and no temporary file behind, and the save ends in
+a StoreError the page can show ("the server's disk is full ..."), never an OSError.
 
 UI-free: the app's glue is app/state/work.py.
 
@@ -27,6 +29,8 @@ UI-free: the app's glue is app/state/work.py.
 """
 from __future__ import annotations
 
+import contextlib
+import errno
 import hashlib
 import io
 import json
@@ -53,6 +57,8 @@ CHECKPOINT = "checkpoint.safetensors"
 ACTIVE = "active.safetensors"
 MAX_SETTINGS_BYTES = 200_000  # settings and quiz progress: a few KB
 MAX_ZIP_MEMBERS = 400          # a zip of ours holds 3 files a run and one settings file
+TMP_PREFIX = ".tmp-"           # a write not renamed into place yet; not counted as work
+_DISK_FULL = {errno.ENOSPC, errno.EDQUOT}
 
 
 class StoreError(LessonError):
@@ -84,22 +90,50 @@ def default_root() -> Path:
     return Path(configured) if configured else Path.home() / ".llm-explorer" / "work"
 
 
-def _write_atomically(path: Path, data: bytes) -> None:
-    """A temporary file beside ``path``, renamed over it: another process reading ``path``
-    sees the old contents or the new, never half."""
+def write_refused(exc: OSError) -> StoreError:
+    """What the learner is told when the disk refuses a write: full (or over a quota), or
+    something else (read-only, permissions); the OSError itself goes to the server's log."""
+    return StoreError("store_disk_full" if exc.errno in _DISK_FULL else "store_write_failed")
+
+
+def _stage(path: Path, data: bytes) -> Path:
+    """``data`` in a new temporary file beside ``path`` (removed again if the write fails)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=TMP_PREFIX)
     try:
-        with os.fdopen(handle, "wb") as f:
+        with os.fdopen(handle, "wb") as f:     # closing flushes: a full disk may say so there
             f.write(data)
-        os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    return Path(tmp)
+
+
+def _write_files(files: dict[Path, bytes]) -> None:
+    """Write every file to a temporary file beside it first, then rename them all into place,
+    so another process sees the old contents or the new, never half. Renaming needs no room on
+    the disk, so a disk that fills up while writing leaves every old file as it was; a
+    temporary file is removed whatever happens. An OSError becomes a StoreError."""
+    staged: list[tuple[Path, Path]] = []
+    try:
+        for path, data in files.items():
+            staged.append((path, _stage(path, data)))
+        for path, tmp in staged:
+            os.replace(tmp, path)
+    except OSError as exc:
+        raise write_refused(exc) from exc
+    finally:
+        for _, tmp in staged:                  # renamed ones are gone already
+            with contextlib.suppress(OSError):
+                tmp.unlink(missing_ok=True)
 
 
 def _folder_bytes(folder: Path) -> int:
-    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) if folder.exists() else 0
+    """The bytes of work kept in ``folder``; a write still under way does not count."""
+    if not folder.exists():
+        return 0
+    return sum(p.stat().st_size for p in folder.rglob("*")
+               if p.is_file() and not p.name.startswith(TMP_PREFIX))
 
 
 @dataclass
@@ -143,7 +177,9 @@ class WorkStore:
         """The learner opened the app: the expiry starts again from now. A visitor who has
         kept nothing yet gets no folder (a hosted server sees many who never train)."""
         if self.folder(learner).is_dir():
-            _write_atomically(self.folder(learner) / "seen", str(time.time()).encode())
+            # only the expiry reads it: a full disk must not keep anyone from their work
+            with contextlib.suppress(StoreError):
+                _write_files({self.folder(learner) / "seen": str(time.time()).encode()})
 
     # ---- settings ---------------------------------------------------------------------------
 
@@ -157,14 +193,14 @@ class WorkStore:
     def save_settings(self, learner: str, settings: dict) -> None:
         data = json.dumps(settings, ensure_ascii=False, sort_keys=True).encode()
         self._check_room(learner, len(data))
-        _write_atomically(self.folder(learner) / "settings.json", data)
+        _write_files({self.folder(learner) / "settings.json": data})
 
     # ---- the active model -------------------------------------------------------------------
 
     def save_active(self, learner: str, checkpoint: Checkpoint) -> None:
         data = checkpoint_file(checkpoint)
         self._check_room(learner, len(data))
-        _write_atomically(self.folder(learner) / ACTIVE, data)
+        _write_files({self.folder(learner) / ACTIVE: data})
 
     def load_active(self, learner: str) -> Checkpoint | None:
         """The model of one's own in use, or None (none, or a file damaged on the disk)."""
@@ -174,21 +210,33 @@ class WorkStore:
             return None
 
     def forget_active(self, learner: str) -> None:
-        (self.folder(learner) / ACTIVE).unlink(missing_ok=True)
+        try:
+            (self.folder(learner) / ACTIVE).unlink(missing_ok=True)
+        except OSError as exc:
+            raise write_refused(exc) from exc
 
     # ---- runs -------------------------------------------------------------------------------
 
     def save_run(self, learner: str, run: SavedRun) -> None:
         """Write (or overwrite) one run. Makes room by forgetting this learner's oldest other
-        runs when over the per-learner cap; StoreError when it cannot fit at all."""
+        runs when over the per-learner cap, once the new one is written (a full disk must not
+        cost them); StoreError when it cannot fit at all, or the disk refuses it (then a new
+        run leaves nothing behind and an old one stays as it was)."""
         data = checkpoint_file(run.checkpoint)
         about = json.dumps({"name": run.name, "corpus_name": run.corpus_name,
                             "samples": [list(s) for s in run.samples], "saved": run.saved},
                            ensure_ascii=False).encode()
         folder = self._run_folder(learner, run.key)
-        self._make_room(learner, len(data) + len(about), keep=run.key)
-        _write_atomically(folder / CHECKPOINT, data)
-        _write_atomically(folder / "run.json", about)
+        forget = self._runs_to_forget(learner, len(data) + len(about), keep=run.key)
+        is_new = not folder.exists()
+        try:
+            _write_files({folder / CHECKPOINT: data, folder / "run.json": about})
+        except StoreError:
+            if is_new:
+                shutil.rmtree(folder, ignore_errors=True)
+            raise
+        for key in forget:
+            self.delete_run(learner, key)
 
     def run_keys(self, learner: str) -> list[str]:
         """This learner's runs, oldest first."""
@@ -230,16 +278,25 @@ class WorkStore:
         if total is not None and _folder_bytes(self.root) + new_bytes > total:
             raise StoreError("store_server_full")
 
-    def _make_room(self, learner: str, new_bytes: int, keep: str) -> None:
+    def _runs_to_forget(self, learner: str, new_bytes: int, keep: str) -> list[str]:
+        """This learner's oldest other runs to forget so that a run of ``new_bytes`` (replacing
+        run ``keep``, if there) fits under the per-learner cap. Only planned here: they are
+        forgotten once the new run is safely written, and StoreError (nothing forgotten) when
+        even forgetting them all would not make it fit."""
         self._check_room(learner, new_bytes)
         per_learner = self.limits.store_bytes_per_learner
         if per_learner is None:
-            return
-        older = [k for k in self.run_keys(learner) if k != keep]
-        while self.used_bytes(learner) + new_bytes > per_learner and older:
-            self.delete_run(learner, older.pop(0))
-        if self.used_bytes(learner) + new_bytes > per_learner:
+            return []
+        used = self.used_bytes(learner) - _folder_bytes(self._run_folder(learner, keep))
+        forget = []
+        for key in (k for k in self.run_keys(learner) if k != keep):
+            if used + new_bytes <= per_learner:
+                break
+            used -= _folder_bytes(self._run_folder(learner, key))
+            forget.append(key)
+        if used + new_bytes > per_learner:
             raise StoreError("store_learner_full", mb=_mb(per_learner))
+        return forget
 
     def sweep_expired(self, now: float | None = None) -> int:
         """Delete the folders of learners not seen for ``store_expiry_days``; returns how many."""

@@ -1,7 +1,9 @@
 """The classroom tool in AppTest: work kept for a learner across sessions (a reload is a new
-session with the same address), nothing of it for another address, a teacher's link opening
-the same view without the learner's id, and a lesson plan stepping through its pages."""
+session with the same address), nothing of it for another address, a full disk said so in the
+learner's language with nothing saved lost, a teacher's link opening the same view without the
+learner's id, and a lesson plan stepping through its pages."""
 import doctest
+from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
 from streamlit.testing.v1 import AppTest
@@ -12,9 +14,11 @@ from app.projector import PROJECTOR_KEY
 from app.state.work import KEPT
 from lessons.engine.checkpoint import load_checkpoint
 from lessons.hosting.limits import LOCAL
+from lessons.hosting import store as store_module
 from lessons.hosting.store import WorkStore, default_root, new_learner_id
+from lessons.i18n import t
 from lessons.plans import load_plan
-from tests.helpers import MAIN_SCRIPT, assert_page_ok, page_markdown
+from tests.helpers import MAIN_SCRIPT, FullDisk, assert_page_ok, files_under, page_markdown
 
 
 def fresh_app(**params) -> AppTest:
@@ -76,6 +80,39 @@ def test_work_survives_a_new_session_of_the_same_address_only(tiny_checkpoint_by
     crafted = fresh_app(learner="../" + learner[3:]).run()      # not an id: a new learner
     assert crafted.query_params["learner"] != "../" + learner[3:]
     assert not crafted.session_state["run_book"].runs
+
+
+def test_a_full_disk_is_said_in_the_learners_language_and_loses_nothing(tiny_checkpoint_bytes,
+                                                                         monkeypatch):
+    """The disk fills up as the learner picks a model of their own: the sidebar says so at once
+    (in their language, no traceback), the settings saved before are untouched and no
+    temporary file is left; once there is room again the next click saves the model."""
+    checkpoint = load_checkpoint(tiny_checkpoint_bytes)
+    for lang in ("en", "zh"):
+        at = fresh_app(lang=lang).run()
+        learner = at.query_params["learner"]
+        at.session_state["quiz_progress"] = {"softmax": {"right": 1, "asked": 1}}
+        at.run()                                              # saved: the disk had room
+        folder = WorkStore(default_root(), LOCAL).folder(learner)
+        before = files_under(folder)
+        assert "settings.json" in before
+        message = t("errors.store_disk_full", lang)
+        with monkeypatch.context() as patched:
+            patched.setattr(store_module, "os", FullDisk("write"))
+            at.session_state["active_model"] = ("mine", checkpoint)
+            at.session_state["active_model_text"] = "tiny text"
+            at.run()
+            assert_page_ok(at)
+            assert [w.value for w in at.sidebar.warning] == [message], lang
+            assert files_under(folder) == before               # no half file, no temporary one
+            assert at.session_state["active_model"][0] == "mine"  # still in use in this tab
+        at.run()                                              # room again: saved, nothing said
+        assert_page_ok(at)
+        assert message not in [w.value for w in at.sidebar.warning]
+        kept = WorkStore(default_root(), LOCAL)
+        assert kept.load_active(learner).metrics == checkpoint.metrics
+        assert kept.load_settings(learner)["quiz_progress"] == {"softmax": {"right": 1, "asked": 1}}
+        assert not [p for p in Path(folder).rglob(".tmp-*")]
 
 
 def test_hosted_mode_states_the_cap_and_the_expiry(monkeypatch):

@@ -11,13 +11,11 @@ stickiness cookie brings every request of a tab to one replica; nginx's access l
 - the outside probe's findings hold behind the proxy (clear_cache from a tab beside a training
   learner, an oversized upload, a huge text);
 - faults: a replica killed mid-class (its learners reconnect to a working page on the other
-  replica, new visitors are routed there, the other replica's learners carry on), nginx
-  restarted (tabs reconnect, to the same replica).
-
-TODO (pending the per-learner store of issue #19, LLM_EXPLORER_STORE): once it lands, the killed
-replica's learners must also find their saved work after reconnecting, and a full disk under
-the store must give a clear, translated message with nothing saved lost. Neither can be
-tested before the store exists; see README "Hosting at scale".
+  replica and find there the run they trained and stopped on the killed one, kept in the
+  store both replicas share; new visitors are routed there, the other replica's learners carry
+  on), nginx restarted (tabs reconnect, to the same replica). A full disk under the store:
+  tests/unit/hosting/test_store.py and tests/app/test_classroom.py (the store is one folder
+  whatever the replica, so a proxy adds nothing there).
 """
 from __future__ import annotations
 
@@ -40,6 +38,8 @@ from websockets.asyncio.client import connect
 from websockets.typing import Origin, Subprotocol
 
 from deploy import scaled
+from lessons.hosting.limits import HOSTED
+from lessons.hosting.store import WorkStore, new_learner_id
 from lessons.i18n import t
 from tests.hostile.live import load, press_start, run_status, wait_for_status
 
@@ -127,8 +127,12 @@ def replica_of(cluster, sticky: str) -> int:
     raise AssertionError(f"no log line for {sticky}")
 
 
-async def opened(base_url: str, cookies: dict | None = None) -> tuple[ProxiedTab, object]:
+async def opened(base_url: str, cookies: dict | None = None,
+                 learner: str | None = None) -> tuple[ProxiedTab, object]:
+    """A tab, its first page drawn; ``learner``: the work store's id in its address."""
     tab = ProxiedTab(base_url, cookies)
+    if learner:
+        tab.query_string = f"learner={learner}"
     await tab.open()
     return tab, await tab.rerun()
 
@@ -270,7 +274,7 @@ def test_the_probes_findings_hold_behind_the_proxy(cluster):
 async def _one_tab_on_each_replica(cluster) -> dict[int, ProxiedTab]:
     found: dict[int, ProxiedTab] = {}
     for _ in range(16):                        # the cookie's hash picks the replica
-        tab, result = await opened(cluster.url)
+        tab, result = await opened(cluster.url, learner=new_learner_id())
         assert _works(result), result.problems
         where = replica_of(cluster, tab.sticky)
         if where in found:
@@ -286,17 +290,25 @@ async def _faults(cluster) -> dict:
     seen = {}
     tabs = await _one_tab_on_each_replica(cluster)
     doomed, survivor = tabs[0], tabs[1]
+    learner = doomed.query_string.removeprefix("learner=")
     try:
+        seen["saved_by_replica_0"] = await _train_and_stop(cluster, doomed, learner)
         cluster.kill_replica(0)
         try:
             await doomed.rerun(page="softmax")
             seen["doomed_noticed"] = False
         except load.SessionBroken:
             seen["doomed_noticed"] = True
-        # the browser reconnects with its cookies: nginx finds replica 0 gone, tries the next
-        back, result = await opened(cluster.url, doomed.cookies)
+        # the browser reconnects with its cookies and address: nginx finds replica 0 gone,
+        # tries the next, which finds the learner's work in the shared store
+        back, result = await opened(cluster.url, doomed.cookies, learner)
         seen["reconnected_works"] = _works(result)
         seen["reconnected_on"] = replica_of(cluster, back.sticky)
+        training = await back.rerun(page=load.TRAINING_PAGE)
+        picker = training.widget("selectbox", t("training.current_run", "en"))
+        restored = t("training.status_line", "en", status=t("training.status_restored", "en"))
+        seen["run_back"] = {"runs": list(picker.proto.options) if picker else [],
+                            "restored": restored in training.texts()}
         await back.close()
         newcomer, result = await opened(cluster.url)
         seen["newcomer_works"] = _works(result)
@@ -323,8 +335,28 @@ async def _faults(cluster) -> dict:
     return seen
 
 
+async def _train_and_stop(cluster, tab: ProxiedTab, learner: str) -> str | None:
+    """The tab's learner starts a run on the training page and stops it; its replica's
+    training thread writes it into the store. Returns the run's name as stored (None: none)."""
+    page = await tab.rerun(page=load.TRAINING_PAGE)
+    fragment = await press_start(tab, page)
+    assert await wait_for_status(tab, fragment, {"running"}) == "running"
+    stop = (await tab.rerun()).widget("button", t("training.stop", "en"))
+    assert stop is not None, "no Stop button while running"
+    await tab.rerun(trigger=stop.id)
+    kept = WorkStore(cluster.store, HOSTED)
+    deadline = time.monotonic() + 30
+    while not kept.run_keys(learner) and time.monotonic() < deadline:
+        await asyncio.sleep(0.3)
+    runs = kept.load_runs(learner)
+    return runs[0].name if len(runs) == 1 else None
+
+
 def test_a_killed_replica_and_a_restarted_nginx(cluster):
     seen = run_apart(_faults(cluster))
+    stored = seen.pop("saved_by_replica_0")
+    assert stored, "the run trained on replica 0 is not in the store"
+    assert seen.pop("run_back") == {"runs": [stored], "restored": True}, seen
     assert seen == {"doomed_noticed": True, "reconnected_works": True, "reconnected_on": 1,
                     "newcomer_works": True, "survivor_works": True,
                     "survivor_noticed_restart": True, "after_restart_works": True,

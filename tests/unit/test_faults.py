@@ -27,9 +27,12 @@ i = tests/integration):
                                    without spaces, clear_cache over the websocket (slow)
 - a full class (issue #21) ........ a/test_class_full.py (en + zh), hostile/test_behind_proxy
                                    (seats per replica; 429 and no replica: the bilingual page)
-- a replica killed, nginx restarted hostile/test_behind_proxy.test_a_killed_replica_* (slow),
-                                   b/test_csp_behind_proxy.test_a_learners_run_survives_*;
-                                   a full disk under the store: TODO once the store lands
+- a replica killed, nginx restarted hostile/test_behind_proxy.test_a_killed_replica_* (slow;
+                                   the killed replica's learner finds their run on the other),
+                                   b/test_csp_behind_proxy.test_a_learners_run_survives_*
+- a full disk under the work store  u/hosting/test_store.test_a_full_disk_*,
+                                   u/hosting/test_store.test_a_real_full_disk_on_a_tiny_tmpfs,
+                                   a/test_classroom.test_a_full_disk_* (en + zh)
 """
 from __future__ import annotations
 

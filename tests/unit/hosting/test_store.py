@@ -1,12 +1,19 @@
 """The work store: a learner's runs, model and settings survive as files; another id (or a
 crafted one) reaches nothing; the caps and the expiry hold; one zip takes everything out and
-puts it back, and a bad zip is refused with a translated reason."""
+puts it back, and a bad zip is refused with a translated reason; a full disk refuses a save
+with a translated message and changes nothing already saved (also on a real, tiny tmpfs)."""
+import errno
 import io
 import json
 import os
+import shutil
+import subprocess
+import sys
+import textwrap
 import time
 import zipfile
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 import torch
@@ -16,9 +23,10 @@ from lessons.engine.checkpoint import load_checkpoint
 from lessons.engine.config import preset
 from lessons.hosting.limits import HOSTED, LOCAL
 from lessons.hosting.runs import RunBook
+from lessons.hosting import store as store_module
 from lessons.hosting.store import (SavedRun, StoreError, WorkStore, checkpoint_file, new_learner_id,
                                    new_run_key, read_work_zip)
-from tests.helpers import wait_for
+from tests.helpers import ROOT, FullDisk, files_under, wait_for
 
 
 @pytest.fixture
@@ -134,3 +142,131 @@ def test_a_run_is_saved_by_its_own_thread_when_it_stops(tmp_path, tiny_text):
     assert saved[0].checkpoint.metrics == run.metrics and run.step >= 3
     again = RunBook().add_saved(saved[0])
     assert again.restored and again.store_key == run.store_key and again.metrics == run.metrics
+
+
+# ---- a full disk ------------------------------------------------------------------------------
+
+def test_a_full_disk_refuses_every_save_clearly_and_changes_nothing_saved(tmp_path, ckpt,
+                                                                          monkeypatch):
+    """ENOSPC while writing, while renaming into place, or while making a new run's folder:
+    every save (a new run, a run again, the model in use, settings, a zip put back) ends in
+    StoreError("store_disk_full"), every file saved before is byte for byte as it was, and no
+    temporary file or empty run folder is left. With a per-learner cap that makes room by
+    forgetting old runs, a refused run costs none of them."""
+    one_run = len(checkpoint_file(ckpt))
+    limits = replace(HOSTED, store_bytes_per_learner=int(one_run * 2.5), store_total_bytes=None)
+    store, me = WorkStore(tmp_path / "store", limits), new_learner_id()
+    old_keys = [new_run_key(), new_run_key()]
+    for key in old_keys:
+        store.save_run(me, SavedRun(key, "old", "t", ckpt, [(1, "a")]))
+    store.save_active(me, ckpt)
+    store.save_settings(me, {"lang": "zh"})
+    other = new_learner_id()
+    store.save_run(other, SavedRun(new_run_key(), "zipped", "t", ckpt))
+    a_zip = store.export_zip(other)
+    before = files_under(tmp_path / "store")
+
+    saves = {"a new run": lambda: store.save_run(me, SavedRun(new_run_key(), "new", "t", ckpt)),
+             "a run again": lambda: store.save_run(me, SavedRun(old_keys[1], "old", "t", ckpt,
+                                                                [(1, "a"), (2, "b")])),
+             "the model in use": lambda: store.save_active(me, ckpt),
+             "settings": lambda: store.save_settings(me, {"lang": "en"}),
+             "a zip put back": lambda: store.import_zip(me, a_zip)}
+    real_mkdir = Path.mkdir
+
+    def mkdir_on_a_full_disk(path, *args, **kwargs):
+        if not path.exists():            # a folder that is there already needs no room
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+        return real_mkdir(path, *args, **kwargs)
+
+    for where in ("write", "rename", "mkdir"):
+        with monkeypatch.context() as patched:
+            if where == "mkdir":
+                patched.setattr(Path, "mkdir", mkdir_on_a_full_disk)
+            else:
+                patched.setattr(store_module, "os", FullDisk(where))
+            if where != "mkdir":    # opening the app on a full disk: no error, nothing changed
+                store.mark_seen(me)
+                assert files_under(tmp_path / "store") == before, where
+            for what, save in saves.items():
+                if where == "mkdir" and what not in ("a new run", "a zip put back"):
+                    continue                 # these write into folders that exist
+                with pytest.raises(StoreError) as refused:
+                    save()
+                assert refused.value.key == "store_disk_full", (where, what)
+                assert "disk is full" in str(refused.value), (where, what)
+                assert "磁盘已满" in refused.value.in_language("zh"), (where, what)
+                assert files_under(tmp_path / "store") == before, (where, what)
+                assert sorted(store.run_keys(me)) == sorted(old_keys), (where, what)
+                assert not [p for p in (tmp_path / "store").rglob("*") if p.is_dir()
+                            and not any(p.iterdir())], (where, what)     # no empty run folder
+    # another refusal than a full disk: its own message, in both languages
+    monkeypatch.setattr(store_module, "os", FullDisk("rename", errno.EROFS))
+    with pytest.raises(StoreError) as read_only:
+        store.save_settings(me, {"lang": "en"})
+    assert read_only.value.key == "store_write_failed"
+    assert read_only.value.in_language("zh") != str(read_only.value)
+    monkeypatch.undo()
+    store.save_settings(me, {"lang": "en"})          # room again: it saves
+    assert store.load_settings(me) == {"lang": "en"}
+    assert not list((tmp_path / "store").rglob(store_module.TMP_PREFIX + "*"))
+
+
+_ON_A_TINY_DISK = textwrap.dedent("""
+    import errno, json, sys
+    from pathlib import Path
+    from lessons.engine.checkpoint import load_checkpoint
+    from lessons.hosting.limits import LOCAL
+    from lessons.hosting.store import SavedRun, StoreError, WorkStore, new_learner_id, new_run_key
+    disk, ckpt = Path(sys.argv[1]), load_checkpoint(Path(sys.argv[2]).read_bytes())
+    store, me, key = WorkStore(disk / "store", LOCAL), new_learner_id(), new_run_key()
+    store.save_run(me, SavedRun(key, "kept", "t", ckpt))
+    store.save_settings(me, {"lang": "zh"})
+    def files():
+        return {str(p): p.read_bytes() for p in (disk / "store").rglob("*") if p.is_file()}
+    before = files()
+    with open(disk / "filler", "wb", buffering=0) as filler:   # the rest of the disk
+        try:
+            while True:
+                filler.write(b"x" * 4096)
+        except OSError as exc:
+            assert exc.errno == errno.ENOSPC, exc
+    refused = {}
+    for what, save in {"new run": lambda: store.save_run(me, SavedRun(new_run_key(), "n", "t", ckpt)),
+                       "run again": lambda: store.save_run(me, SavedRun(key, "kept", "t", ckpt, [(1, "a")])),
+                       "active": lambda: store.save_active(me, ckpt),
+                       "settings": lambda: store.save_settings(me, {"lang": "en"})}.items():
+        try:
+            save()
+            refused[what] = None
+        except StoreError as exc:
+            refused[what] = exc.key
+    print(json.dumps({"refused": refused, "unchanged": files() == before,
+                      "runs": store.run_keys(me) == [key]}))
+""")
+
+
+@pytest.mark.slow
+def test_a_real_full_disk_on_a_tiny_tmpfs(tmp_path, tiny_checkpoint_bytes):
+    """The same on a real filesystem that fills up: a 2 MB tmpfs in a mount namespace of its
+    own (unshare; skipped where this machine does not allow it). Slow: about 5 s, most of it a
+    new Python importing torch."""
+    unshare = shutil.which("unshare")
+    if unshare is None:
+        pytest.skip("no unshare here")
+    disk, ckpt_file = tmp_path / "disk", tmp_path / "tiny.safetensors"
+    disk.mkdir()
+    ckpt_file.write_bytes(tiny_checkpoint_bytes)
+    probe = subprocess.run(
+        [unshare, "-rm", "sh", "-c", 'mount -t tmpfs -o size=2m llmx-full "$1" || exit 77; '
+         'shift; exec "$@"', "sh", str(disk), sys.executable, "-c", _ON_A_TINY_DISK, str(disk),
+         str(ckpt_file)],
+        capture_output=True, text=True, timeout=120, cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"})
+    if probe.returncode == 77 or "unshare failed" in probe.stderr:
+        pytest.skip(f"no tmpfs of our own here: {probe.stderr.strip()[:200]}")
+    assert probe.returncode == 0, probe.stderr[-2000:]
+    seen = json.loads(probe.stdout.strip().splitlines()[-1])
+    assert seen == {"refused": {"new run": "store_disk_full", "run again": "store_disk_full",
+                                "active": "store_disk_full", "settings": "store_disk_full"},
+                    "unchanged": True, "runs": True}, seen

@@ -167,8 +167,11 @@ def _spelt_by_bytes(tokenizer, ids: list[int]) -> list[list[int]]:
     """The groups of positions whose tokens are byte tokens spelling one character: several
     pieces of it, or one byte-fallback token standing in for a character the vocabulary lacks."""
     pieces = [tokenizer.token_bytes(i) for i in ids]
+    # subtle: byte-level BPE can merge across a character's edge (its last byte with the next
+    # character's first); such a byte token spells no character alone and keeps its own label
     return [g for g in byte_groups(pieces)
-            if len(g) > 1 or (pieces[g[0]] and tokenizer.is_byte_piece(ids[g[0]]))]
+            if (len(g) > 1 or (pieces[g[0]] and tokenizer.is_byte_piece(ids[g[0]])))
+            and is_whole_text(b"".join(pieces[k] for k in g))]
 
 
 def position_labels(tokenizer, ids: list[int]) -> list[str]:

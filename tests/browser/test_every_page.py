@@ -1,7 +1,7 @@
 """Every page of the registry opens in real headless Chromium, in both languages, with no
 exception on the page, no console error, no widget label cut off and no serious or critical
-accessibility problem (axe-core), in normal and in projector mode; its screenshot lands in
-tests/artifacts/. The sidebar's language box switches the app to Chinese."""
+accessibility problem (axe-core), in normal mode and, on three pages, in projector mode; its
+screenshot lands in tests/artifacts/. The sidebar's language box switches the app to Chinese."""
 import pytest
 
 from lessons import registry
@@ -10,6 +10,9 @@ from tests.browser.helpers import (ARTIFACTS, AXE, full_screenshot, page_problem
 from tests.cases import page_cases, screenshot_name
 
 PROJECTOR = {"en": "Projector mode", "zh": "投影模式"}
+# Projector mode's CSS grows every page alike: checked on the pages with the most kinds of
+# element (charts, tables, bertviz frames, chips, the live view's controls), not all twenty
+PROJECTOR_PAGES = {"attention", "tokenization", "training"}
 
 
 @pytest.mark.parametrize("slug, lang", page_cases())
@@ -23,6 +26,8 @@ def test_every_page_opens(live_app, page, slug, lang):
         pytest.skip("axe-core is not installed (make browser installs it from npm)")
     problems = serious_accessibility_problems(page)
     assert not problems, (slug, lang, problems)
+    if slug not in PROJECTOR_PAGES:
+        return
     page.get_by_text(PROJECTOR[lang], exact=True).click()       # larger text and charts
     wait_for_app(page)
     problems = serious_accessibility_problems(page)

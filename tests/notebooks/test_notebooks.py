@@ -38,6 +38,8 @@ def test_notebook_runs(name, lang, monkeypatch):
     monkeypatch.setenv("PYTHONPATH", str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     # the one language setting every notebook reads in its first code cell
     monkeypatch.setenv("LLM_EXPLORER_LANG", lang)
+    # notebooks that train read this to train less: here every cell must run, scores are for class
+    monkeypatch.setenv("LLM_EXPLORER_QUICK", "1")
     NotebookClient(nb, timeout=300, kernel_name="python3",
                    resources={"metadata": {"path": str(path.parent)}}).execute()
     chinese = re.search(r"[\u4e00-\u9fff]", _shown_text(nb))

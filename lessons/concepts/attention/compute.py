@@ -218,11 +218,33 @@ def tokens_for(tokenizer, text: str, max_tokens: int):
     >>> tokens_for(CharTokenizer.train("a b"), "a b\\n", 3)
     ([1, 0, 2], ['a', '␣', 'b'], True)
     """
-    spans = tokenizer.token_spans(text)
+    spans = first_spans(tokenizer, text, max_tokens)
     cut = len(spans) > max_tokens
     spans = spans[:max_tokens]
     ids = [s.id for s in spans]
     return ids, position_labels(tokenizer, ids), cut
+
+
+def first_spans(tokenizer, text: str, max_tokens: int, margin: int = 8) -> list:
+    """The token spans of the text's start, at least the first ``max_tokens`` of them exactly
+    as in the whole text's spans (all of them for a short text).
+
+    A long text is split in growing prefixes: splitting a pasted book whole took seconds for
+    the 24 tokens a page shows. A prefix's spans are the text's own but for its last few
+    tokens (a word the prefix cuts through), hence the margin.
+
+    >>> from lessons.engine.tokenizers import CharTokenizer
+    >>> tok = CharTokenizer.train("ab")
+    >>> [s.id for s in first_spans(tok, "ab" * 10_000, 3)][:3], len(first_spans(tok, "ab", 3))
+    ([0, 1, 0], 2)
+    """
+    size = 16 * (max_tokens + margin)
+    while size < len(text):
+        spans = tokenizer.token_spans(text[:size])
+        if len(spans) > max_tokens + margin:
+            return spans
+        size *= 4
+    return tokenizer.token_spans(text)
 
 
 def model_pass(checkpoint, text: str, max_tokens: int):

@@ -223,3 +223,17 @@ def test_bertviz_page_is_offline_and_escapes_tokens(view):
 def test_bertviz_rejects_mismatched_tokens():
     with pytest.raises(ValueError):
         bv.head_view_html(torch.ones(1, 1, 2, 2), ["only one"])
+
+
+@pytest.mark.parametrize("kind", ["char", "bpe"])
+def test_the_start_of_a_long_text_splits_as_the_whole_text_does(kind):
+    from lessons.display import position_labels
+    from lessons.engine.tokenizers import train_tokenizer
+    sample = "All the world's a stage, and all the men and women merely players. 世界是一个舞台。\n"
+    tokenizer = train_tokenizer(kind, sample * 20, vocab_size=300)
+    text = sample * 400                                # ~32 k characters
+    whole = tokenizer.token_spans(text)
+    for n in (1, 24, 48):
+        ids, labels, cut = A.tokens_for(tokenizer, text, n)
+        assert ids == [s.id for s in whole[:n]] and cut
+        assert labels == position_labels(tokenizer, ids)      # no byte piece left unreadable

@@ -228,6 +228,25 @@ def best_spelt(tokenizer, texts: list[str]) -> str:
     return min(texts, key=share_not_spelt)
 
 
+def ends_inside_a_character(tokenizer, ids: list[int]) -> bool:
+    """True when the last tokens' bytes begin a UTF-8 character they do not finish: a cut
+    after so many tokens fell inside a character spelt in bytes.
+
+    >>> from lessons.engine.tokenizers import CharTokenizer
+    >>> tok = CharTokenizer.train("ab")
+    >>> ids = tok.encode("a猫")
+    >>> ends_inside_a_character(tok, ids[:3]), ends_inside_a_character(tok, ids)
+    (True, False)
+    """
+    raw = b"".join(tokenizer.token_bytes(i) for i in ids[-_MAX_CHAR_BYTES:])
+    for n in range(1, min(_MAX_CHAR_BYTES, len(raw)) + 1):
+        lead = raw[-n]
+        if lead & 0xC0 != 0x80:                  # the first byte of the last character
+            length = 1 if lead < 0xC0 else 2 if lead < 0xE0 else 3 if lead < 0xF0 else 4
+            return n < length
+    return False
+
+
 def style_html(css: str) -> str:
     """A <style> element for CSS the app wrote itself. CSS has no escaping that keeps it
     working, so anything that could end the element or start another is refused instead.

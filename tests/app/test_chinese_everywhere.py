@@ -19,6 +19,10 @@ BYTE_LABEL = re.compile(r"(<|\\u003c|&lt;)0x[0-9A-Fa-f]{2}(>|\\u003e|&gt;)")
 # where bytes are the lesson: the tokenisation page's byte chips and vocabulary table, and
 # the embeddings page's table of the whole vocabulary (a row is a token, not a character)
 SHOWS_BYTES = {"tokenization", "embeddings"}
+# One guessed token, marked right or wrong (the forward pass's logit lens through training): an
+# early model guesses lone bytes, and one byte spells no character. As the table's protobuf
+# prints it: ✓ or ✗ in octal-escaped UTF-8, then a space.
+GRADED_GUESS = ("\\342\\234\\223 ", "\\342\\234\\227 ")
 
 
 def _pages():
@@ -32,10 +36,12 @@ def _byte_labels(at) -> list[str]:
         proto = getattr(node, "proto", None)
         if proto is None:
             continue
-        found = BYTE_LABEL.search(str(proto))
-        if found:
-            text = str(proto)
+        text = str(proto)
+        for found in BYTE_LABEL.finditer(text):
+            if text[:found.start()].endswith(GRADED_GUESS):
+                continue
             hits.append(f"{node.type}: ...{text[max(found.start() - 60, 0):found.end() + 20]}")
+            break
     return hits
 
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
-from lessons.display import position_labels
+from lessons.display import ends_inside_a_character, position_labels
 
 
 # ---- 1. the document's simple attention ---------------------------------------------------
@@ -220,8 +220,9 @@ def tokens_for(tokenizer, text: str, max_tokens: int):
     """
     spans = first_spans(tokenizer, text, max_tokens)
     cut = len(spans) > max_tokens
-    spans = spans[:max_tokens]
-    ids = [s.id for s in spans]
+    ids = [s.id for s in spans[:max_tokens]]
+    while cut and ids and ends_inside_a_character(tokenizer, ids):
+        ids.pop()              # a cut inside a character: show the whole ones before it
     return ids, position_labels(tokenizer, ids), cut
 
 

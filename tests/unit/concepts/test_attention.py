@@ -235,5 +235,14 @@ def test_the_start_of_a_long_text_splits_as_the_whole_text_does(kind):
     whole = tokenizer.token_spans(text)
     for n in (1, 24, 48):
         ids, labels, cut = A.tokens_for(tokenizer, text, n)
-        assert ids == [s.id for s in whole[:n]] and cut
+        # the whole text's first n, less the bytes of a character the cut falls inside
+        assert ids == [s.id for s in whole[:len(ids)]] and n - 4 < len(ids) <= n and cut
         assert labels == position_labels(tokenizer, ids)      # no byte piece left unreadable
+
+
+def test_a_cut_inside_a_character_shows_the_whole_characters_before_it():
+    from lessons.engine.tokenizers import CharTokenizer
+    tokenizer = CharTokenizer.train("ab")                  # 猫 and 霜 are three byte tokens each
+    for n, shown in [(3, ["a"]), (4, ["a", "猫·1/3", "猫·2/3", "猫·3/3"]), (5, None)]:
+        ids, labels, cut = A.tokens_for(tokenizer, "a猫霜", n)
+        assert cut and labels == (shown or ["a", "猫·1/3", "猫·2/3", "猫·3/3"])

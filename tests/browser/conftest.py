@@ -4,35 +4,21 @@ Every test in this folder carries the `browser` marker (tests/conftest.py adds i
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import urllib.request
 
 import pytest
 
+from deploy.scaled import free_port, healthy
 from tests.browser.helpers import ARTIFACTS, watched_page
 from tests.helpers import MAIN_SCRIPT, ROOT, wait_for
 
 CHROMIUM = "/usr/bin/chromium"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _healthy(url: str) -> bool:
-    try:
-        return urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).status == 200
-    except OSError:
-        return False
-
-
 def _serve(**extra_env):
     """`streamlit run app/main.py` on a free port; yields its base URL, stops it after."""
-    port = _free_port()
+    port = free_port()
     env = dict(os.environ, OMP_NUM_THREADS="1", **extra_env)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     # a file, not a pipe: nobody reads a pipe while the tests run, and a full one blocks the server
@@ -46,7 +32,7 @@ def _serve(**extra_env):
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
-        wait_for(lambda: server.poll() is not None or _healthy(url), 60, "the Streamlit server",
+        wait_for(lambda: server.poll() is not None or healthy(url), 60, "the Streamlit server",
                  interval=0.5)
         if server.poll() is not None:
             pytest.fail("the Streamlit server stopped: " + log_path.read_text("utf-8")[-2000:])

@@ -3,7 +3,9 @@ would (benchmarks/load.py's client), for the tests that need a live server."""
 from __future__ import annotations
 
 import asyncio
+import http.client
 import tempfile
+import urllib.parse
 from contextlib import contextmanager
 
 from streamlit.proto.BackMsg_pb2 import BackMsg
@@ -77,3 +79,23 @@ async def send_clear_cache(base_url: str) -> None:
 
 __all__ = ["load", "hosted_server", "open_training_tab", "press_start", "run_status",
            "wait_for_status", "send_clear_cache", "wait_for"]
+
+
+def put_upload(base_url: str, session_id: str, size: int, xsrf_token: str, cookie: str) -> int:
+    """PUT a file of ``size`` bytes to a made-up file id of a session, as any client may; the
+    HTTP status (413 also when the server closes the socket before reading the body)."""
+    boundary = "hostileboundary"
+    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; "
+            f"filename=\"x.bin\"\r\nContent-Type: application/octet-stream\r\n\r\n").encode() \
+        + b"x" * size + f"\r\n--{boundary}--\r\n".encode()
+    url = urllib.parse.urlparse(base_url)
+    conn = http.client.HTTPConnection(url.hostname, url.port, timeout=60)
+    headers = {"Content-Type": f"multipart/form-data; boundary={boundary}",
+               "X-Xsrftoken": xsrf_token, "Cookie": cookie}
+    try:
+        conn.request("PUT", f"/_stcore/upload_file/{session_id}/made-up-id", body, headers)
+        return conn.getresponse().status
+    except (BrokenPipeError, ConnectionResetError):
+        return 413
+    finally:
+        conn.close()

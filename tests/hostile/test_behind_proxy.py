@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import http.client
 import os
 import random
 import re
@@ -41,7 +40,7 @@ from deploy import scaled
 from lessons.hosting.limits import HOSTED
 from lessons.hosting.store import WorkStore, new_learner_id
 from lessons.i18n import t
-from tests.hostile.live import load, press_start, run_status, wait_for_status
+from tests.hostile.live import load, press_start, put_upload, run_status, wait_for_status
 
 pytestmark = pytest.mark.slow
 
@@ -144,22 +143,8 @@ def _works(result) -> bool:
 # ---- the door -------------------------------------------------------------------------------
 
 def _put_upload(base_url: str, session_id: str, size: int, cookies: dict) -> int:
-    boundary = "proxyboundary"
-    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; "
-            f"filename=\"x.bin\"\r\nContent-Type: application/octet-stream\r\n\r\n").encode() \
-        + b"x" * size + f"\r\n--{boundary}--\r\n".encode()
-    url = urllib.parse.urlparse(base_url)
-    conn = http.client.HTTPConnection(url.hostname, url.port, timeout=60)
-    headers = {"Content-Type": f"multipart/form-data; boundary={boundary}",
-               "X-Xsrftoken": cookies.get("_streamlit_xsrf", ""),
-               "Cookie": "; ".join(f"{k}={v}" for k, v in cookies.items())}
-    try:
-        conn.request("PUT", f"/_stcore/upload_file/{session_id}/made-up-id", body, headers)
-        return conn.getresponse().status
-    except (BrokenPipeError, ConnectionResetError):
-        return 413
-    finally:
-        conn.close()
+    return put_upload(base_url, session_id, size, cookies.get("_streamlit_xsrf", ""),
+                      "; ".join(f"{k}={v}" for k, v in cookies.items()))
 
 
 class SessionTab(ProxiedTab):

@@ -13,8 +13,8 @@ import concurrent.futures
 
 import pytest
 
-from tests.hostile.live import hosted_server, load, open_training_tab, press_start, run_status, \
-    send_clear_cache, wait_for_status
+from tests.hostile.live import hosted_server, load, open_training_tab, press_start, put_upload, \
+    run_status, send_clear_cache, wait_for_status
 
 pytestmark = pytest.mark.slow
 
@@ -93,25 +93,8 @@ def test_clear_cache_from_a_visitor_stops_nobody_and_keeps_the_queue(base_url):
 
 
 def _put_upload(base_url: str, session_id: str, size: int) -> int:
-    """PUT a file of `size` bytes to a made-up file id, as any client may; the HTTP status."""
-    import http.client
-    import urllib.parse
     token, cookie = load.fetch_xsrf_cookie(base_url)
-    boundary = "hostileboundary"
-    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; "
-            f"filename=\"x.bin\"\r\nContent-Type: application/octet-stream\r\n\r\n").encode() \
-        + b"x" * size + f"\r\n--{boundary}--\r\n".encode()
-    url = urllib.parse.urlparse(base_url)
-    conn = http.client.HTTPConnection(url.hostname, url.port, timeout=60)
-    headers = {"Content-Type": f"multipart/form-data; boundary={boundary}",
-               "X-Xsrftoken": token or "", "Cookie": cookie or ""}
-    try:
-        conn.request("PUT", f"/_stcore/upload_file/{session_id}/made-up-id", body, headers)
-        return conn.getresponse().status
-    except (BrokenPipeError, ConnectionResetError):
-        return 413          # refused before the body was read: the server closed the socket
-    finally:
-        conn.close()
+    return put_upload(base_url, session_id, size, token or "", cookie or "")
 
 
 async def _session_id(base_url: str) -> tuple[str, RecordingTab]:

@@ -72,8 +72,12 @@ shipped-poems-model: install
 	$(BIN)/python -m lessons.train --preset poems --seed 1337 --out runs/poems
 	cp runs/poems/model.safetensors lessons/assets/poems.safetensors
 
+# Training speed (issue 23): throughput and time to quality against nanoGPT run interleaved,
+# and the first minute (quick-demo, poet). tiny-shakespeare and nanoGPT are not shipped: name
+# them, e.g. make benchmark DATA=../shared/data/tinyshakespeare.txt NANOGPT=../nanoGPT
+# (without DATA: ../shared/data/tinyshakespeare.txt if it is there, else the built-in text).
 benchmark: install
-	$(BIN)/python benchmarks/train_speed.py --preset speedrun-cpu --max-iters 550
+	$(BIN)/python benchmarks/train_speed.py $(if $(DATA),--data $(DATA)) $(if $(NANOGPT),--nanogpt $(NANOGPT))
 
 # Every page's first view on a fresh server (warm-up included) and its warm reloads, in Chromium.
 benchmark-cold-pages: install browser

@@ -114,7 +114,7 @@ def setup_form() -> None:
         st.select_slider(tr("training.width"), [16, 32, 48, 64, 96, 128, 192, 256, 384], key="tr_width")
     with right:
         st.select_slider(tr("training.block"), [8, 16, 32, 64, 128, 256], key="tr_block")
-        st.select_slider(tr("training.batch"), [1, 2, 4, 8, 12, 16, 32, 64], key="tr_batch")
+        st.select_slider(tr("training.batch"), [1, 2, 4, 8, 12, 16, 32, 64, 96, 128], key="tr_batch")
         st.select_slider(tr("training.lr"), LEARNING_RATES, key="tr_lr", help=tr("training.lr_help"))
         st.number_input(tr("training.warmup"), 0, 5000, step=10, key="tr_warmup")
         st.number_input(tr("training.steps"), 10, runs.limits().max_steps, step=50, key="tr_steps")

@@ -59,7 +59,7 @@ def make_optimizer(named_parameters, cfg: TrainConfig, device: str):
         optimizers = [torch.optim.AdamW(rest, lr=cfg.learning_rate, betas=betas,
                                         weight_decay=0.0, **fast)] if rest else []
         if matrices:
-            muon = Muon(matrices, lr=cfg.muon_lr)
+            muon = Muon(matrices, lr=cfg.muon_lr, steps=cfg.muon_steps)
             # the schedule sets lr = schedule(step) * lr_scale for every group
             muon.param_groups[0]["lr_scale"] = cfg.muon_lr / cfg.learning_rate
             optimizers.append(muon)

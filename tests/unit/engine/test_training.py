@@ -158,3 +158,34 @@ def test_muon_orthogonalizes_and_trains(tiny_text):
     start = trainer.validation_loss()
     assert trainer.train() == "finished"
     assert trainer.metrics[-1]["val_loss"] < 0.5 * start
+
+
+def test_muon_stacks_same_shape_matrices_without_changing_any_update():
+    """One Muon step on tall, wide and square matrices at once equals the update written out
+    matrix by matrix: Nesterov momentum, U Vᵀ by the unbatched iteration (checked against an
+    SVD), the tall-matrix scale. A tall (8, 4) and a wide (4, 8) share a stack."""
+    from lessons.engine.training.muon import Muon, orthogonalize
+    gen = torch.Generator().manual_seed(3)
+    shapes = [(8, 4), (4, 8), (4, 4), (4, 8)]
+    params = [torch.nn.Parameter(torch.randn(*s, generator=gen)) for s in shapes]
+    grads = [torch.randn(*s, generator=gen) for s in shapes]
+    for p, g in zip(params, grads):
+        p.grad = g.clone()
+    before = [p.detach().clone() for p in params]
+    Muon(params, lr=0.1, momentum=0.9, steps=5).step()
+    for p, old, g in zip(params, before, grads):
+        nesterov = g + 0.9 * g                           # first step: the buffer is the gradient
+        expected = orthogonalize(nesterov, 5)            # one matrix alone
+        u, _, vh = torch.linalg.svd(nesterov, full_matrices=False)
+        assert torch.linalg.norm(expected - u @ vh) / torch.linalg.norm(u @ vh) < 0.35
+        scale = max(1.0, p.shape[0] / p.shape[1]) ** 0.5
+        torch.testing.assert_close(p.detach(), old - 0.1 * scale * expected, atol=1e-5, rtol=1e-5)
+
+
+def test_fewer_newton_schulz_steps_orthogonalise_less():
+    from lessons.engine.training.muon import orthogonalize
+    g = torch.randn(32, 96, generator=torch.Generator().manual_seed(1))
+    spread = [torch.linalg.svdvals(orthogonalize(g, steps)) for steps in (1, 5)]
+    assert spread[0].min() < 0.3 < 0.6 < spread[1].min()
+    with pytest.raises(ConfigError):
+        TrainConfig(muon_steps=0)

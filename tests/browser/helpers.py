@@ -22,11 +22,18 @@ def watched_page(context):
 
 def wait_for_app(pg, timeout_ms: int = 60_000) -> None:
     """Streamlit keeps a websocket open, so never wait for network idle: wait until the
-    page has a title and no element is still running."""
+    page has a title, its script has finished, nothing is still running and no grey
+    placeholder (a skeleton, drawn while elements are on their way) is left. Without the
+    last two, a screenshot taken under load could catch the page half redrawn."""
     pg.wait_for_selector("h1", timeout=timeout_ms)
-    pg.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=timeout_ms)
+    pg.wait_for_function(DRAWN, timeout=timeout_ms)
     pg.wait_for_timeout(500)
+
+
+DRAWN = """() => document.querySelector('[data-testid="stApp"]')?.dataset.testScriptState
+        === 'notRunning'
+    && !document.querySelector('[data-testid="stStatusWidget"]')
+    && !document.querySelector('[data-testid="stSkeleton"]')"""
 
 
 def page_problems(pg) -> list[str]:

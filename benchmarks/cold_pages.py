@@ -22,12 +22,15 @@ the Dockerfile, deploy/scaled.py and ``make app`` do; ``--entry main`` starts th
 * reloads (extra information): the same page reloaded ``--reloads`` times in that context, a new
   browser session each time, which re-runs all of Streamlit's JavaScript; their p50.
 
-After each view it waits ``--settle-s`` (uncounted) before the next: a page's frames
-(bertviz) draw after the page says it is done, on the page's own thread, and without the pause
-their work spilled into the next reload's time. (Waiting for requestIdleCallback instead was
-tried: on a loaded machine it fired 5-15 s late even on pages without frames.) The JSON line
-adds Chromium's main-thread busy time per document and per rerun (the DevTools metric TaskDuration; on a
-loaded machine it includes waiting for a core).
+After each view and each rerun it rests, uncounted, before the next: at least ``--settle-s``,
+and until Chromium's main thread has been quiet (under 10 % busy) for half a second, at most
+``--quiet-max-s``. A page goes on drawing after it says it is done (plotly's code loads and its
+charts draw, bertviz's frames run their scripts), and without the rest that work spilled into the
+next measurement: the first rerun of a page took 1-3 s, all of it the first view's drawing.
+(Waiting for requestIdleCallback instead was tried: on a loaded machine it fired 5-15 s late even
+on pages without frames.) The JSON line adds, per page, when that drawing ended after the first
+view (``first_quiet_after_s``), and Chromium's main-thread busy time per document and per rerun
+(the DevTools metric TaskDuration; on a loaded machine it includes waiting for a core).
 
 Targets: first view <= 2 s after health, warm rerun p50 <= 300 ms. It prints a table, the
 machine's load (os.getloadavg: the figures are only as good as the machine is quiet) and, last,
@@ -62,6 +65,8 @@ from lessons.i18n import LANGUAGES  # noqa: E402
 CHROMIUM = "/usr/bin/chromium"
 FIRST_VIEW_TARGET_S = 2.0
 RERUN_TARGET_S = 0.3
+QUIET_WINDOW_S = 0.5       # Chromium counts as done drawing after this long
+QUIET_BUSY = 0.1           # at most this share of it busy
 # the page's content is shown: a title, the script done, no "Running..." widget
 SHOWN = """() => !!document.querySelector('h1')
     && document.querySelector('[data-testid="stApp"]')?.dataset.testScriptState === 'notRunning'
@@ -103,27 +108,48 @@ def wait_healthy(url: str, server: subprocess.Popen, timeout_s: float) -> float:
     return time.perf_counter() - started
 
 
-def timed_view(page, devtools, go, timeout_s: float, settle_s: float) -> tuple[float, float]:
-    """Seconds from go() (a navigation or a reload) until the content is shown, and the
-    browser's main-thread busy seconds for this document by then; then settle_s of rest."""
-    started = time.perf_counter()
-    go()
-    page.wait_for_function(SHOWN, timeout=timeout_s * 1000, polling=20)
-    shown = time.perf_counter() - started
-    busy = busy_s(devtools)
-    page.wait_for_timeout(settle_s * 1000)
-    return shown, busy
-
-
 def busy_s(devtools) -> float:
     """Chromium's main-thread busy seconds for this document so far (TaskDuration)."""
     metrics = {m["name"]: m["value"] for m in devtools.send("Performance.getMetrics")["metrics"]}
     return metrics.get("TaskDuration", float("nan"))
 
 
-def timed_rerun(page, devtools, timeout_s: float, settle_s: float) -> tuple[float, float]:
+def rest(page, devtools, settle_s: float, quiet_max_s: float) -> float:
+    """Waits at least settle_s and until Chromium's main thread has been quiet for a window
+    (or quiet_max_s have passed); returns the seconds from the call until that quiet window
+    began (quiet_max_s if it never came)."""
+    started = time.perf_counter()
+    window_start, busy = started, busy_s(devtools)
+    quiet_since = None         # the start of the quiet windows in a row up to now
+    while True:
+        page.wait_for_timeout(QUIET_WINDOW_S * 1000)
+        now, busy_now = time.perf_counter(), busy_s(devtools)
+        if busy_now - busy < QUIET_BUSY * (now - window_start):
+            quiet_since = window_start if quiet_since is None else quiet_since
+        else:
+            quiet_since = None
+        if quiet_since is not None and now - started >= settle_s:
+            return quiet_since - started
+        if now - started >= quiet_max_s:
+            return quiet_max_s
+        window_start, busy = now, busy_now
+
+
+def timed_view(page, devtools, go, timeout_s: float, rest_s) -> tuple[float, float, float]:
+    """Seconds from go() (a navigation or a reload) until the content is shown, the
+    browser's main-thread busy seconds for this document by then, and (after rest_s(),
+    a call of rest) the seconds from shown until Chromium's drawing was done."""
+    started = time.perf_counter()
+    go()
+    page.wait_for_function(SHOWN, timeout=timeout_s * 1000, polling=20)
+    shown = time.perf_counter() - started
+    busy = busy_s(devtools)
+    return shown, busy, rest_s()
+
+
+def timed_rerun(page, devtools, timeout_s: float, rest_s) -> tuple[float, float]:
     """Seconds from pressing "r" on the page's body until the rerun's content is shown, and
-    Chromium's main-thread busy seconds meanwhile; then settle_s of rest."""
+    Chromium's main-thread busy seconds meanwhile; then rest_s()."""
     # the hotkey is ignored while a text box has the focus; the body takes keys otherwise
     page.evaluate("() => document.activeElement && document.activeElement.blur()")
     page.evaluate(ARM_RERUN)
@@ -133,7 +159,7 @@ def timed_rerun(page, devtools, timeout_s: float, settle_s: float) -> tuple[floa
     page.wait_for_function(RERUN_SHOWN, timeout=timeout_s * 1000, polling=20)
     shown = time.perf_counter() - started
     busy = busy_s(devtools) - busy_before
-    page.wait_for_timeout(settle_s * 1000)
+    rest_s()
     return shown, busy
 
 
@@ -142,23 +168,26 @@ def p50(values: list[float]) -> float | None:
 
 
 def measure_page(browser, url: str, lang: str, entry, reruns: int, reloads: int,
-                 timeout_s: float, settle_s: float) -> dict:
+                 timeout_s: float, settle_s: float, quiet_max_s: float) -> dict:
     """One page in one language, in a new browser context: first view, reruns, reloads."""
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     page = context.new_page()
     devtools = context.new_cdp_session(page)
     devtools.send("Performance.enable")
     address = f"{url}/{entry.url_path}?lang={lang}"
+
+    def rest_s():
+        return rest(page, devtools, settle_s, quiet_max_s)
     try:
         first = timed_view(page, devtools, lambda: page.goto(address, wait_until="commit"),
-                           timeout_s, settle_s)
+                           timeout_s, rest_s)
         title = page.inner_text("h1")
         # reruns first: the page as its first view left it, as a learner finds it
-        again = [timed_rerun(page, devtools, timeout_s, settle_s) for _ in range(reruns)]
+        again = [timed_rerun(page, devtools, timeout_s, rest_s) for _ in range(reruns)]
         reloaded = [timed_view(page, devtools, lambda: page.reload(wait_until="commit"),
-                               timeout_s, settle_s) for _ in range(reloads)]
+                               timeout_s, rest_s) for _ in range(reloads)]
         return {"page": entry.slug, "lang": lang, "title": title, "first_s": round(first[0], 3),
-                "first_busy_s": round(first[1], 3),
+                "first_busy_s": round(first[1], 3), "first_quiet_after_s": round(first[2], 1),
                 "rerun_p50_s": p50([view[0] for view in again]),
                 "rerun_busy_p50_s": p50([view[1] for view in again]),
                 "reruns_s": [round(view[0], 3) for view in again],
@@ -263,7 +292,9 @@ def parse_args(argv=None):
     p.add_argument("--pages", default="", help="comma-separated slugs (default: every page)")
     p.add_argument("--timeout-s", type=float, default=120, help="one page view at most")
     p.add_argument("--settle-s", type=float, default=1.5,
-                   help="uncounted pause after each view, for frames drawn after it")
+                   help="uncounted pause after each view and rerun, at least")
+    p.add_argument("--quiet-max-s", type=float, default=20,
+                   help="... and until Chromium's main thread is quiet, at most this long")
     p.add_argument("--health-timeout-s", type=float, default=600)
     return p.parse_args(argv)
 
@@ -292,7 +323,7 @@ def main(argv=None) -> int:
                 browser = p.chromium.launch(executable_path=CHROMIUM, headless=True,
                                             args=["--no-sandbox", "--headless"])
                 rows = [measure_page(browser, url, lang, entry, args.reruns, args.reloads,
-                                     args.timeout_s, args.settle_s)
+                                     args.timeout_s, args.settle_s, args.quiet_max_s)
                         for lang in args.langs.split(",") for entry in pages]
                 browser.close()
             if args.reruns:

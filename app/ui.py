@@ -23,12 +23,12 @@ import streamlit as st
 
 from app.state import runs, session
 from app.state.server import REPLACEMENT_CHARACTER
-from app.state.results import shared
+from app.state.results import already_shared, shared
 from lessons import errors
 from lessons.display import best_spelt
 from lessons.i18n import t
 
-__all__ = ["explain", "free_text", "guarded", "lang", "model_default", "prose", "shared",
+__all__ = ["already_shared", "explain", "free_text", "guarded", "lang", "model_default", "prose", "shared",
            "shown_as_message", "show_code", "tr"]
 
 log = logging.getLogger("llm_explorer")

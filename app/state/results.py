@@ -202,6 +202,13 @@ def _remembered(key: str, _compute):
 _computed: set[str] = set()
 
 
+def already_shared(fn, *args, **kwargs) -> bool:
+    """True when this process has computed fn(*args, **kwargs) through shared() before, so a
+    page can skip showing progress for it. (Its result may have aged out of the cache since:
+    then shared() computes it again, without the "working it out" message.)"""
+    return result_key(fn, args, kwargs) in _computed
+
+
 def shared(fn, *args, **kwargs):
     """fn(*args, **kwargs), computed once per distinct key for the whole server.
 

@@ -7,7 +7,7 @@ from app.panels.tokenization_chinese import chinese_section
 from app.panels.tokenization_text import chips, compare_section, your_text_section
 from app.panels.errata import show_errata
 from app.state import runs
-from app.ui import explain, lang, prose, shared, show_code, tr
+from app.ui import already_shared, explain, lang, prose, shared, show_code, tr
 from app.panels.quiz import quiz_section
 from lessons.concepts.tokenization import compute as lesson
 from lessons.concepts.tokenization import figures as lesson_figures
@@ -47,6 +47,11 @@ def chosen_corpus() -> str:
         return builtin
 
 
+def trained_label(simple, learned) -> str:
+    return tr("tokenization.trained", chars=f"{simple.train_chars:,}",
+              merges=len(learned.merge_rows), vocab=learned.bpe.vocab_size)
+
+
 st.title(tr("tokenization.title"))
 prose("tokenization.intro")
 prose("tokenization.why_subwords")
@@ -60,18 +65,26 @@ prose("tokenization.train_intro")
 corpus = chosen_corpus()
 vocab_size = st.select_slider(tr("tokenization.vocab_label"), VOCAB_SIZES, value=1000,
                               key="tok_vocab", help=tr("tokenization.vocab_help"))
-
-with st.status(tr("tokenization.training_status"), expanded=False) as status:
-    bar = st.progress(0.0)
-    bar.progress(0.05, tr("tokenization.step_char"))
-    simple = shared(lesson.simple_tokenizers, corpus)        # the corpus is keyed by a digest
-    bar.progress(0.25, tr("tokenization.step_bpe") + " " + tr("tokenization.step_counts") + " "
-                 + tr("tokenization.step_curve"))
+if already_shared(lesson.simple_tokenizers, corpus) \
+        and already_shared(lesson.bpe_lesson, corpus, vocab_size):
+    # a rerun, or the server trained these for someone before: nothing to wait for, so the
+    # finished box without st.status, which waits 50 ms each time it is drawn (half the
+    # server's time of this page's rerun). Same look: collapsed, a check, a full bar.
+    simple = shared(lesson.simple_tokenizers, corpus)
     learned = shared(lesson.bpe_lesson, corpus, vocab_size)
-    bar.progress(1.0)
-    bpe, n_merges = learned.bpe, len(learned.merge_rows)
-    status.update(label=tr("tokenization.trained", chars=f"{simple.train_chars:,}",
-                           merges=n_merges, vocab=bpe.vocab_size), state="complete")
+    with st.expander(trained_label(simple, learned), expanded=False, icon=":material/check:"):
+        st.progress(1.0)
+else:
+    with st.status(tr("tokenization.training_status"), expanded=False) as status:
+        bar = st.progress(0.0)
+        bar.progress(0.05, tr("tokenization.step_char"))
+        simple = shared(lesson.simple_tokenizers, corpus)        # the corpus is keyed by a digest
+        bar.progress(0.25, tr("tokenization.step_bpe") + " " + tr("tokenization.step_counts")
+                     + " " + tr("tokenization.step_curve"))
+        learned = shared(lesson.bpe_lesson, corpus, vocab_size)
+        bar.progress(1.0)
+        status.update(label=trained_label(simple, learned), state="complete")
+bpe, n_merges = learned.bpe, len(learned.merge_rows)
 char_tok, word_tok = simple.char, simple.word
 
 # ---- 1 · your text, 2 · three tokenizers ---------------------------------------------------

@@ -7,7 +7,7 @@ import streamlit as st
 import torch
 
 from app.state.results import key_part
-from app.ui import shared
+from app.ui import already_shared, shared
 from lessons.engine.checkpoint import load_checkpoint, load_shipped_model
 from tests.helpers import open_view
 
@@ -42,7 +42,10 @@ def test_only_a_first_computation_says_it_is_working(monkeypatch):
         return real_spinner(text, **kwargs)
     monkeypatch.setattr(results.st, "spinner", recording_spinner)
     results._computed.clear()
+    assert not already_shared(square, 5)
     shared(square, 5)
+    assert already_shared(square, 5) and not already_shared(square, 6)
+    assert not already_shared(square, 5, scale=2)
     shared(square, 5)
     shared(square, 6)
     assert said == [results.t("app.computing_first_time", "en")] * 2 and CALLS == [5, 6]

@@ -27,6 +27,24 @@ def test_page_moves_the_merge_slider_and_vocabulary():
     assert any("✓" in c.value for c in at.caption)
 
 
+def test_training_box_shows_progress_only_while_there_is_something_to_train():
+    """A rerun skips st.status (which sleeps 50 ms each time it is drawn) once the server has
+    the tokenizers; the box says the same finished thing either way."""
+    from app.state import results
+    results._computed.clear()          # as on a server that never trained these
+    for lang, done in (("en", "743 merges, a vocabulary of 1000 tokens"),
+                       ("zh", "743 次合并，词表共 1000 个词元")):
+        at = open_page(lang)
+        assert not at.exception, [e.value for e in at.exception]
+        first = [s for s in at.status]
+        assert len(first) == 1 and first[0].state == "complete" and done in first[0].label
+        at.run()                       # a rerun, nothing changed
+        assert not at.exception and not list(at.status)
+        boxes = [e for e in at.expander if done in e.label]
+        assert len(boxes) == 1 and boxes[0].icon == ":material/check:"
+        results._computed.clear()
+
+
 def test_page_bad_input_never_raises_and_keeps_the_text():
     at = open_page("zh")
     for text in ["", "x" * 1_000_000, "\x00\x01 NUL \u202e RTL שלום", "👩🏽‍💻👍🏿🇨🇳",

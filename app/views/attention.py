@@ -77,9 +77,13 @@ steps, figures = shared(AF.head_steps, checkpoint, ids, tokens, layer, head, cau
 hs = config.head_size
 values = {"attention.step_x_text": dict(width=config.n_embd), "attention.step_q_text": dict(hs=hs),
           "attention.step_scaled_text": dict(hs=hs, sqrt=hs ** 0.5)}
-for tab, (chart_key, _, text_key), figure in zip(st.tabs(list(titles)), STEPS, figures):
+# subtle: only the open step's chart is drawn (opening another tab reruns the page, 0.1-0.2 s):
+# nine plotly charts at once put the page's first view over 2 s (benchmarks/cold_pages.py)
+step_tabs = st.tabs(list(titles), key="attention_step_tab", on_change="rerun")
+for tab, (chart_key, _, text_key), figure in zip(step_tabs, STEPS, figures):
     tab.markdown(tr(text_key, **values.get(text_key, {})))
-    tab.plotly_chart(figure, key=chart_key)
+    if tab.open:
+        tab.plotly_chart(figure, key=chart_key)
 difference = A.differences_from_references(steps, attn[layer, head], causal, config.causal)
 if difference["model"] is not None:
     st.caption(tr("attention.steps_check", inspect_diff=f"{difference['model']:.1e}",

@@ -205,6 +205,8 @@ def first_minute(preset_name: str) -> dict:
         from lessons import poetry
         sampled = poetry.sample_text(run.trainer.model, run.trainer.tokenizer, 1000)
         record["five_or_seven_share"] = round(poetry.five_or_seven_share(sampled), 3)
+        # chance: the same characters and marks in a random order (row breaks kept)
+        record["shuffled_share"] = round(poetry.five_or_seven_share(poetry.shuffled(sampled)), 3)
         record["sample"] = sampled[:120]
     else:
         record["word_share"] = round(word_share(record["sample"], train_text), 3)
@@ -298,7 +300,8 @@ def print_table(result: dict) -> None:
     if poet:
         rows += [("poet, s", poet["seconds"], ""),
                  ("poet validation loss", poet["val_loss"], ""),
-                 ("poet lines of 5 or 7 characters", poet["five_or_seven_share"], "")]
+                 ("poet lines of 5 or 7 characters", poet["five_or_seven_share"], ""),
+                 ("  the same, its characters shuffled", poet["shuffled_share"], "")]
     width = max(len(name) for name, _, _ in rows)
     for name, value, target in rows:
         print(f"{name:<{width}}  {value!s:>10}  {target}")

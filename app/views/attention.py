@@ -13,9 +13,8 @@ from lessons.concepts.attention import figures as AF
 from app.panels.errata import show_errata
 from app.panels.quiz import quiz_section
 
-# the nine steps of one head: (chart key, prose key of its tab and title, of its text)
 DISPLAY_TOKENS = 48   # the pictures stop here to stay readable; the model reads its block size
-
+# the nine steps of one head: (chart key, prose key of its tab and title, of its text)
 STEPS = (
     ("attention_step_x", "attention.step_x", "attention.step_x_text"),
     ("attention_step_q", "attention.step_q", "attention.step_q_text"),
@@ -77,12 +76,10 @@ steps, figures = shared(AF.head_steps, checkpoint, ids, tokens, layer, head, cau
 hs = config.head_size
 values = {"attention.step_x_text": dict(width=config.n_embd), "attention.step_q_text": dict(hs=hs),
           "attention.step_scaled_text": dict(hs=hs, sqrt=hs ** 0.5)}
-# subtle: only the open step's chart is drawn (opening another tab reruns the page, 0.1-0.2 s):
-# nine plotly charts at once put the page's first view over 2 s (benchmarks/cold_pages.py)
-step_tabs = st.tabs(list(titles), key="attention_step_tab", on_change="rerun")
-for tab, (chart_key, _, text_key), figure in zip(step_tabs, STEPS, figures):
+for tab, (chart_key, _, text_key), figure in zip(
+        st.tabs(list(titles), key="attention_step_tab", on_change="rerun"), STEPS, figures):
     tab.markdown(tr(text_key, **values.get(text_key, {})))
-    if tab.open:
+    if tab.open:   # the open step's chart only: nine at once put the first view over 2 s
         tab.plotly_chart(figure, key=chart_key)
 difference = A.differences_from_references(steps, attn[layer, head], causal, config.causal)
 if difference["model"] is not None:
@@ -129,8 +126,7 @@ try:
 except (OSError, RuntimeError, ValueError) as exc:
     st.error(tr("attention.bertviz_failed", error=explain(exc)))
 else:
-    with head_tab:
-        st.iframe(head_page, height=min(bv.head_view_height(len(tokens)), 1200))
+    head_tab.iframe(head_page, height=min(bv.head_view_height(len(tokens)), 1200))
     if model_page is not None:
         with model_tab:
             st.iframe(model_page, height=min(bv.model_view_height(len(tokens), config.n_layer,

@@ -82,6 +82,17 @@ def _benign(message: str) -> bool:
     return probe or message.startswith("Failed to load resource")
 
 
+def forget_superseded_download(pg, since: int) -> bool:
+    """Drop the errors a download raced by a redraw left since ``pg.errors[since]``; True if
+    there were any. A download button's file is made for one drawing of the page: when the live
+    view redraws between the click and the fetch, the old file is gone (HTTP 404 on /media/,
+    then Streamlit's "Download Button source error"), and a learner simply clicks again."""
+    stale = [e for e in pg.errors[since:]
+             if ("HTTP 404" in e and "/media/" in e) or "Download Button source error" in e]
+    pg.errors[:] = [e for e in pg.errors if e not in stale]
+    return bool(stale)
+
+
 def full_screenshot(pg, path) -> None:
     """Streamlit scrolls inside its own container, so full_page=True shows only one screen:
     grow the viewport to the content's height for the picture, then put it back."""

@@ -57,6 +57,25 @@ def open_work_box(pg, lang: str) -> None:
     pg.wait_for_timeout(500)
 
 
+def hide_in_the_link(pg, control: str, tries: int = 2) -> None:
+    """Pick a control to hide in the sidebar's link box and wait for the link to say so. Under
+    load (a training another session left running) a click on the open list was seen lost: the
+    list closed and nothing was picked. A teacher picks it again; so does this test, once."""
+    for attempt in range(tries):
+        pg.locator(f'{SIDEBAR} [data-testid="stMultiSelect"]').click()
+        pg.keyboard.type(control[:10])           # the list is long: filter it, as a teacher would
+        pg.get_by_role("option", name=control).click()
+        pg.keyboard.press("Escape")
+        try:   # the link is redrawn by the rerun the choice starts
+            pg.wait_for_function(f"""() => [...document.querySelectorAll(
+                '{SIDEBAR} [data-testid="stCode"]')].some(c => c.innerText.includes('hide='))""",
+                                 timeout=10_000)
+            return
+        except Exception:                       # noqa: BLE001 -- the caller's assert says why
+            if attempt == tries - 1:
+                return
+
+
 def test_work_survives_reloads_and_travels_only_by_its_address_or_a_zip(live_app, browser, tmp_path):
     en, zh = TRAINING_WORDS["en"], TRAINING_WORDS["zh"]
     pg = new_page(browser)
@@ -111,14 +130,7 @@ def test_teacher_link_hides_controls_and_a_plan_steps_through(live_app, browser)
     teacher.goto(f"{live_app}/softmax?lang=zh")
     wait_for_app(teacher)
     teacher.locator(SIDEBAR).get_by_text("这个视图的链接", exact=True).click()
-    teacher.locator(f'{SIDEBAR} [data-testid="stMultiSelect"]').click()
-    teacher.keyboard.type("shipped_mo")           # the list is long: filter it, as a teacher would
-    teacher.get_by_role("option", name="shipped_model").click()
-    teacher.keyboard.press("Escape")
-    # the link is redrawn by the rerun the choice starts: wait for it, not for a fixed time
-    teacher.wait_for_function(f"""() => [...document.querySelectorAll(
-        '{SIDEBAR} [data-testid="stCode"]')].some(c => c.innerText.includes('hide='))""",
-                              timeout=15_000)
+    hide_in_the_link(teacher, "shipped_model")
     link = teacher.locator(f'{SIDEBAR} [data-testid="stCode"]').last.inner_text().strip()
     full_screenshot(teacher, ARTIFACTS / "classroom-link-zh.png")
     if AXE.exists():

@@ -3,11 +3,11 @@ model's heads -> bertviz -> attention forming during training."""
 import pandas as pd
 import streamlit as st
 
+from app.panels.attention_bertviz import bertviz_section
 from app.panels.attention_document import simple_attention_section, worked_example_section
 from app.panels.byte_pieces import byte_pieces_note
 from app.state import session
 from app.ui import explain, free_text, lang, model_default, prose, shared, show_code, tr
-from lessons.concepts.attention import bertviz as bv
 from lessons.concepts.attention import compute as A
 from lessons.concepts.attention import figures as AF
 from app.panels.errata import show_errata
@@ -111,26 +111,8 @@ table = pd.DataFrame([{tr(key): (tr(PATTERNS[r[c]]) if c == "pattern" else r[c])
 st.dataframe(table.round(3), hide_index=True)
 st.plotly_chart(shared(AF.head_summary_figure, rows, lang()), key="attention_summary_chart")
 
-# ---- 5. bertviz ---------------------------------------------------------------------------------
-st.header(tr("attention.bertviz_heading"))
-prose("attention.bertviz_intro")
-# subtle: the model view (every head of every layer, thousands of SVG lines) cost Chromium ~13 s
-# of main thread on a busy 2-core machine (benchmarks/cold_pages.py): drawn only once its tab is
-# opened (a rerun); the head view at once. A label of the other language opens the first tab.
-head_tab, model_tab = st.tabs([tr("attention.bertviz_head_tab"), tr("attention.bertviz_model_tab")],
-                              key="attention_bertviz_view", on_change="rerun")
-try:
-    head_page = shared(bv.head_view_html, attn, tokens, layer=layer,
-                       layer_label=tr("attention.bertviz_layer"))
-    model_page = shared(bv.model_view_html, attn, tokens) if model_tab.open else None
-except (OSError, RuntimeError, ValueError) as exc:
-    st.error(tr("attention.bertviz_failed", error=explain(exc)))
-else:
-    head_tab.iframe(head_page, height=min(bv.head_view_height(len(tokens)), 1200))
-    if model_page is not None:
-        with model_tab:
-            st.iframe(model_page, height=min(bv.model_view_height(len(tokens), config.n_layer,
-                                                                  config.n_head), 1600))
+# ---- 5. bertviz, drawn when asked -------------------------------------------------------------
+bertviz_section(attn, tokens, layer, config)
 
 # ---- 6. attention forming during training ------------------------------------------------------
 st.header(tr("attention.timeline_heading"))

@@ -43,6 +43,7 @@ def test_page_with_a_layer_and_head_picked(two_layer):
 
 def test_page_handles_odd_text_without_tracebacks(two_layer):
     at = open_page("zh", two_layer)
+    at.session_state["attention_bertviz_on"] = True                # bertviz drawn when asked
     at.session_state["attention_bertviz_view"] = t("attention.bertviz_model_tab", "zh")  # drawn when open
     at.text_input(key="attention_text").set_value(EVIL + "猫" * 80).run()
     assert not at.exception, [e.value for e in at.exception]

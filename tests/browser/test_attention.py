@@ -55,6 +55,10 @@ def test_page_in_chromium_with_bertviz_visible(live_app, page, lang):
     assert not truncated_labels(page), truncated_labels(page)     # at 1400 px, in both languages
     page.get_by_label("Causal mask" if lang == "en" else "因果掩码").first.uncheck(force=True)
     wait_for_app(page)
+    assert page.locator("iframe").count() == 0       # bertviz waits until it is asked for
+    page.get_by_role("switch", name="Draw bertviz's views" if lang == "en" else "显示 bertviz 视图").check(
+        force=True)
+    wait_for_app(page)
     frame = page.frame_locator("iframe").first
     frame.locator("svg line").first.wait_for(state="attached", timeout=30_000)
     assert frame.locator("svg line").count() > 0

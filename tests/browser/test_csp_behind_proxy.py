@@ -49,6 +49,8 @@ def test_every_page_keeps_working_under_the_policy(proxied_app, browser):
             page.goto(f"{proxied_app}/{entry.url_path}")
             wait_for_app(page)
             if entry.slug == "attention":     # bertviz: srcdoc frames that must draw their SVG
+                page.get_by_role("switch", name="Draw bertviz's views").check(force=True)
+                wait_for_app(page)
                 page.wait_for_selector("iframe", timeout=30_000)
                 frames = [f for f in page.frames if f != page.main_frame]
                 assert frames, "no bertviz frame"

@@ -28,8 +28,8 @@ from lessons import errors
 from lessons.display import best_spelt
 from lessons.i18n import t
 
-__all__ = ["already_shared", "explain", "free_text", "guarded", "lang", "model_default", "prose", "shared",
-           "shown_as_message", "show_code", "tr"]
+__all__ = ["already_shared", "explain", "free_text", "guarded", "lang", "model_default", "prose",
+           "shared", "shown_as_message", "show_code", "tr"]
 
 log = logging.getLogger("llm_explorer")
 

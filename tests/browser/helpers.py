@@ -2,6 +2,8 @@
 picture of all of it."""
 from __future__ import annotations
 
+from pathlib import Path
+
 from tests.helpers import ROOT
 
 ARTIFACTS = ROOT / "tests" / "artifacts"      # screenshots; ignored by git
@@ -82,11 +84,34 @@ def _benign(message: str) -> bool:
     return probe or message.startswith("Failed to load resource")
 
 
-def forget_superseded_download(pg, since: int) -> bool:
-    """Drop the errors a download raced by a redraw left since ``pg.errors[since]``; True if
-    there were any. A download button's file is made for one drawing of the page: when the live
-    view redraws between the click and the fetch, the old file is gone (HTTP 404 on /media/,
-    then Streamlit's "Download Button source error"), and a learner simply clicks again."""
+def download(pg, button: str, save_to=None, tries: int = 3) -> Path:
+    """Click a download button; the file's path (``save_to`` if given, else Playwright's own
+    copy, kept while the page's context is open). The file is made for one drawing of the
+    page: when the Training page's live view redraws (every second) between the click and the
+    fetch, the download is cancelled or the click swallowed, and the old file answers HTTP 404
+    (then Streamlit's "Download Button source error"). A learner clicks again; so does this,
+    and the errors of the superseded file are not the page's problems."""
+    for attempt in range(tries):
+        errors_before = len(pg.errors)
+        try:
+            with pg.expect_download(timeout=20_000) as started:
+                pg.get_by_role("button", name=button).click()
+            if save_to is not None:
+                started.value.save_as(save_to)
+            path = Path(save_to) if save_to is not None else Path(started.value.path())
+        except Exception:        # "Download.save_as: canceled", or a click a redraw swallowed
+            _forget_superseded_download(pg, errors_before)
+            if attempt == tries - 1:
+                raise
+            continue
+        if not _forget_superseded_download(pg, errors_before):
+            return path
+    raise AssertionError(f"every click on {button!r} met a redraw")
+
+
+def _forget_superseded_download(pg, since: int) -> bool:
+    """Drop the errors a superseded download file left since ``pg.errors[since]``; True if
+    there were any."""
     stale = [e for e in pg.errors[since:]
              if ("HTTP 404" in e and "/media/" in e) or "Download Button source error" in e]
     pg.errors[:] = [e for e in pg.errors if e not in stale]

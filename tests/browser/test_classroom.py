@@ -4,7 +4,7 @@ zip gets a message; a teacher's link opens the same view in a fresh browser with
 controls hidden on every page; a lesson plan steps through its pages."""
 from urllib.parse import parse_qsl, urlsplit
 
-from tests.browser.helpers import (AXE, ARTIFACTS, forget_superseded_download, full_screenshot,
+from tests.browser.helpers import (AXE, ARTIFACTS, download, full_screenshot,
                                    page_problems, serious_accessibility_problems, wait_for_app,
                                    watched_page)
 from tests.browser.test_training import TRAINING_WORDS
@@ -31,25 +31,6 @@ def train_tiny(pg, words, steps: int = 60) -> None:
     pg.wait_for_timeout(1000)
     pg.get_by_role("button", name=words["start"]).click()
     pg.wait_for_selector(f"text={words['finished'].replace('600', str(steps))}", timeout=120_000)
-
-
-def download(pg, button: str, path, tries: int = 3):
-    """The file is made on click; a redraw of the Training page's live view between the click
-    and the fetch cancels the browser's download (as in test_training.download_text): click
-    again, as a learner would."""
-    for attempt in range(tries):
-        errors_before = len(pg.errors)
-        with pg.expect_download() as started:
-            pg.get_by_role("button", name=button).click()
-        try:
-            started.value.save_as(path)
-            if not forget_superseded_download(pg, errors_before):
-                return path
-        except Exception:            # playwright's Error: "Download.save_as: canceled"
-            forget_superseded_download(pg, errors_before)
-            if attempt == tries - 1:
-                raise
-    raise AssertionError(f"every click on {button!r} met a redraw")
 
 
 def open_work_box(pg, lang: str) -> None:

@@ -43,6 +43,18 @@ def answer_first_question(page, lang: str) -> str:
     return graded.first.inner_text()
 
 
+def quiz_graded_on_softmax(page, live_app: str, lang: str) -> None:
+    """Open the Softmax page in ``lang`` (a fresh session), answer its first question and see
+    it graded, right or wrong; a picture of the quiz."""
+    texts = TEXTS[lang]
+    page.goto(f"{live_app}/softmax?lang={lang}")
+    wait_for_app(page)
+    grade = answer_first_question(page, lang)
+    assert grade.startswith((texts["right"].rstrip("！"), texts["wrong"])), grade
+    page.get_by_text(texts["heading"], exact=True).scroll_into_view_if_needed()
+    page.screenshot(path=str(ARTIFACTS / f"quiz-{lang}.png"))
+
+
 def tab_through(page, presses: int = 120) -> list[dict]:
     page.locator("h1").first.click()                      # start from the page, not the URL bar
     seen = []
@@ -56,12 +68,7 @@ def tab_through(page, presses: int = 120) -> list[dict]:
 
 def test_quiz_in_both_languages_projector_mode_and_keyboard(live_app, page):
     # English: the softmax page's quiz graded on the classroom model
-    page.goto(f"{live_app}/softmax?lang=en")
-    wait_for_app(page)
-    grade = answer_first_question(page, "en")
-    assert grade.startswith(("Right!", "Not this time")), grade
-    page.get_by_text("Check what you understood", exact=True).scroll_into_view_if_needed()
-    page.screenshot(path=str(ARTIFACTS / "quiz-en.png"))
+    quiz_graded_on_softmax(page, live_app, "en")
 
     # the keyboard alone reaches the sidebar's toggle, the page's boxes, sliders and the quiz
     seen = tab_through(page)
@@ -92,12 +99,7 @@ def test_quiz_in_both_languages_projector_mode_and_keyboard(live_app, page):
         assert not serious_accessibility_problems(page)
 
     # Chinese: a fresh session on the poems model
-    page.goto(f"{live_app}/softmax?lang=zh")
-    wait_for_app(page)
-    grade = answer_first_question(page, "zh")
-    assert grade.startswith(("答对了", "这次没对")), grade
-    page.get_by_text("检验一下你的理解", exact=True).scroll_into_view_if_needed()
-    page.screenshot(path=str(ARTIFACTS / "quiz-zh.png"))
+    quiz_graded_on_softmax(page, live_app, "zh")
     page.get_by_text("投影模式", exact=True).click()
     wait_for_app(page)
     full_screenshot(page, ARTIFACTS / "projector-zh.png")

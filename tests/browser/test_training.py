@@ -2,7 +2,8 @@
 metrics, use the model on every page."""
 import pytest
 
-from tests.browser.helpers import ARTIFACTS, full_screenshot, page_problems, wait_for_app
+from tests.browser.helpers import (ARTIFACTS, download, full_screenshot, page_problems,
+                                   wait_for_app)
 
 
 TRAINING_WORDS = {
@@ -43,24 +44,8 @@ def test_train_in_the_browser_and_use_the_model(live_app, page, lang):
     assert after > before > 0, (before, after)      # the chart updated by itself
     page.wait_for_selector(f"text={words['finished']}", timeout=180_000)
     full_screenshot(page, ARTIFACTS / f"training-run-{lang}.png")
-    rows = download_text(page, words["csv"]).splitlines()
+    rows = download(page, words["csv"]).read_text(encoding="utf-8").splitlines()
     assert rows[0].startswith("step,train_loss,val_loss") and rows[-1].startswith("600,")
     page.get_by_role("button", name=words["use"]).click()
     page.wait_for_selector(f'[data-testid="stSidebar"] >> text={words["run"]}', timeout=30_000)
     assert not page_problems(page), page_problems(page)
-
-
-def download_text(page, button: str, tries: int = 2) -> str:
-    """Click a download button and read the file. The file is made on click; the live view
-    redraws itself every second, and a redraw that lands between the click and the fetch
-    cancels the browser's download (seen once in a full run) or swallows the click (twice in
-    full runs with two workers). A learner clicks again; so does this test, once."""
-    for attempt in range(tries):
-        try:
-            with page.expect_download(timeout=20_000) as download:
-                page.get_by_role("button", name=button).click()
-            return open(download.value.path(), encoding="utf-8").read()
-        except Exception:            # "Download.path: canceled", or a click a redraw swallowed
-            if attempt == tries - 1:
-                raise
-    raise AssertionError("unreachable")

@@ -23,7 +23,8 @@ CORPORA = {"embedded": "training.corpus_embedded", "poems_zh": "training.corpus_
            "upload": "training.corpus_upload"}
 TOKENIZERS = {"char": "training.tokenizer_char", "bpe": "training.tokenizer_bpe"}
 OBJECTIVES = {"next": "training.objective_next", "masked": "training.objective_masked"}
-LEARNING_RATES = [1e-4, 3e-4, 1e-3, 2e-3, 3e-3, 4e-3, 1e-2, 3e-2, 1e-1, 1.0, 10.0]
+BATCH_SIZES = [1, 2, 4, 8, 12, 16, 32, 64, 96, 128]
+LEARNING_RATES = [1e-4, 3e-4, 1e-3, 2e-3, 3e-3, 4e-3, 5e-3, 1e-2, 3e-2, 1e-1, 1.0, 10.0]
 # widget key -> (which config, field)
 FIELDS = {"tr_layers": ("model", "n_layer"), "tr_heads": ("model", "n_head"),
           "tr_width": ("model", "n_embd"), "tr_block": ("model", "block_size"),
@@ -114,7 +115,7 @@ def setup_form() -> None:
         st.select_slider(tr("training.width"), [16, 32, 48, 64, 96, 128, 192, 256, 384], key="tr_width")
     with right:
         st.select_slider(tr("training.block"), [8, 16, 32, 64, 128, 256], key="tr_block")
-        st.select_slider(tr("training.batch"), [1, 2, 4, 8, 12, 16, 32, 64, 96, 128], key="tr_batch")
+        st.select_slider(tr("training.batch"), BATCH_SIZES, key="tr_batch")
         st.select_slider(tr("training.lr"), LEARNING_RATES, key="tr_lr", help=tr("training.lr_help"))
         st.number_input(tr("training.warmup"), 0, 5000, step=10, key="tr_warmup")
         st.number_input(tr("training.steps"), 10, runs.limits().max_steps, step=50, key="tr_steps")
